@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Audit;
+using Xares.Broker.Security;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Api;
+
+/// <summary>`Authorization: Bearer xar_…` against the hashed api_keys table. Failures are audited.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    ApiKeyStore keys,
+    WriteQueue writes,
+    AuditChain audit) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+        const string bearer = "Bearer ";
+        var token = header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) ? header[bearer.Length..].Trim() : null;
+        var key = OpaqueToken.HasShape(token, OpaqueToken.ApiKeyPrefix) ? await keys.FindActiveAsync(token!) : null;
+        if (key is null)
+        {
+            await AuditFailureAsync();
+            return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");
+        }
+
+        var claims = new List<Claim> { new(CallerClaims.KeyId, key.Id) };
+        claims.AddRange(key.Scopes.Select(s => new Claim(CallerClaims.Scope, s)));
+        if (key.UserId is not null)
+        {
+            claims.Add(new Claim(CallerClaims.UserId, key.UserId));
+        }
+        var identity = new ClaimsIdentity(claims, SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private Task AuditFailureAsync() =>
+        writes.ExecuteAsync((c, t) => audit.Append(c, t, new AuditEntry(AuditActions.AuthFailure, AuditOutcomes.Denied)
+        {
+            Actor = "api",
+            RemoteAddress = Context.Connection.RemoteIpAddress?.ToString(),
+            Detail = $"{Request.Method} {Request.Path}",
+        }));
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized", "A valid API key is required (Authorization: Bearer xar_…).");
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        await WriteProblemAsync(StatusCodes.Status403Forbidden, "forbidden", "The API key lacks the scope this request needs.");
+
+    private async Task WriteProblemAsync(int status, string type, string title)
+    {
+        Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            Response.Headers.WWWAuthenticate = "Bearer";
+        }
+        var problems = Context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Type = ProblemMapping.TypeBase + type, Title = title, Status = status },
+        });
+    }
+}

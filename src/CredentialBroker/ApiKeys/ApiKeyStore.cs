@@ -1,0 +1,45 @@
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Security;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.ApiKeys;
+
+internal sealed class ApiKeyStore(Database database, TimeProvider time)
+{
+    private const string Columns = "id, name, prefix, scopes, user_id, created_at, expires_at, revoked_at, last_used_at";
+
+    /// <summary>Inserts a new key inside the caller's transaction and returns its record and the token (shown once).</summary>
+    public static (ApiKeyRecord Record, string Token) Insert(SqliteConnection connection, SqliteTransaction transaction, string name,
+        IReadOnlyList<string> scopes, string? userId, DateTimeOffset now, DateTimeOffset? expiresAt)
+    {
+        var token = OpaqueToken.Create(OpaqueToken.ApiKeyPrefix);
+        var record = new ApiKeyRecord(OpaqueToken.NewId("key_"), name, token[..8], scopes, userId, now, expiresAt, null, null);
+        Sql.Execute(connection, transaction,
+            $"INSERT INTO api_keys ({Columns}, token_hash) VALUES ($id, $name, $prefix, $scopes, $user, $created, $expires, NULL, NULL, $hash)",
+            ("$id", record.Id), ("$name", name), ("$prefix", record.Prefix), ("$scopes", string.Join(' ', scopes)), ("$user", userId),
+            ("$created", now.ToDb()), ("$expires", expiresAt.ToDb()), ("$hash", OpaqueToken.Hash(token)));
+        return (record, token);
+    }
+
+    /// <summary>The live key for a presented token, or null (unknown, revoked or expired).</summary>
+    public async Task<ApiKeyRecord?> FindActiveAsync(string token)
+    {
+        var now = time.GetUtcNow();
+        return await database.ReadAsync(c => Sql.Single(c, null,
+            $"SELECT {Columns} FROM api_keys WHERE token_hash = $hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $now)",
+            Read, ("$hash", OpaqueToken.Hash(token)), ("$now", now.ToDb())));
+    }
+
+    public Task<List<ApiKeyRecord>> ListAsync() =>
+        database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
+
+    public static bool Revoke(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
+        Sql.Execute(connection, transaction, "UPDATE api_keys SET revoked_at = $now WHERE id = $id AND revoked_at IS NULL", ("$id", id), ("$now", now.ToDb())) == 1;
+
+    public static bool Any(SqliteConnection connection, SqliteTransaction? transaction = null) =>
+        Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COUNT(*) FROM api_keys") ?? 0L) > 0;
+
+    private static ApiKeyRecord Read(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries), r.NullableString(4),
+        r.Time(5), r.NullableTime(6), r.NullableTime(7), r.NullableTime(8));
+}

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Storage;
+using Xares.Broker.Vault;
+
+namespace Xares.Broker.Audit;
+
+/// <summary>
+/// Appends audit records inside the caller's write transaction (so the record commits with what it
+/// records, or neither does) and verifies the chain. Each record carries an HMAC over its fields
+/// and the previous MAC, keyed by a keyring version whose id is stored with it: someone who can
+/// write the database but lacks the master key cannot recompute the chain after an edit.
+/// </summary>
+internal sealed class AuditChain(Keyring keyring, TimeProvider time)
+{
+    public AuditRecord Append(SqliteConnection connection, SqliteTransaction transaction, AuditEntry entry)
+    {
+        var (lastSequence, lastMac) = Sql.Single(connection, transaction,
+            "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
+            r => new Tuple<long, byte[]>(r.GetInt64(0), (byte[])r["mac"])) is { } last ? (last.Item1, last.Item2) : (0L, Array.Empty<byte>());
+
+        var record = new AuditRecord(lastSequence + 1, time.GetUtcNow(), entry.Action, entry.Outcome, entry.Actor, entry.UserId,
+            entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
+        var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
+
+        Sql.Execute(connection, transaction,
+            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES ($seq, $at, $action, $outcome, $actor, $user, $ws, $cred, $lease, $remote, $detail, $kv, $mac)",
+            ("$seq", record.Sequence), ("$at", record.At.ToDb()), ("$action", record.Action), ("$outcome", record.Outcome),
+            ("$actor", record.Actor), ("$user", record.UserId), ("$ws", record.WorkspaceId), ("$cred", record.CredentialId),
+            ("$lease", record.LeaseId), ("$remote", record.RemoteAddress), ("$detail", record.Detail), ("$kv", record.KeyVersion), ("$mac", mac));
+        return record;
+    }
+
+    /// <summary>Walks the whole chain and reports the first record that does not verify.</summary>
+    public AuditVerification Verify(SqliteConnection connection)
+    {
+        using var command = Sql.Command(connection, $"SELECT {AuditRecord.Columns}, mac FROM audit_log ORDER BY seq", null);
+        using var reader = command.ExecuteReader();
+        var previousMac = Array.Empty<byte>();
+        long expected = 1;
+        long count = 0;
+        while (reader.Read())
+        {
+            var record = AuditRecord.Read(reader);
+            var mac = (byte[])reader["mac"];
+            if (record.Sequence != expected)
+            {
+                return AuditVerification.Broken(count, expected, $"record {expected} is missing or out of order (found {record.Sequence})");
+            }
+            byte[] key;
+            try
+            {
+                key = keyring.AuditKey(record.KeyVersion);
+            }
+            catch (KeyNotFoundException)
+            {
+                return AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} names unknown key version {record.KeyVersion}");
+            }
+            if (!CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, record.ChainInput(previousMac))))
+            {
+                return AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} was altered, or a record before it was removed or reordered");
+            }
+            previousMac = mac;
+            expected++;
+            count++;
+        }
+        return AuditVerification.Intact(count);
+    }
+}
+
+internal sealed record AuditVerification(bool Ok, long VerifiedRecords, long? FirstBrokenSequence, string? Problem)
+{
+    public static AuditVerification Intact(long count) => new(true, count, null, null);
+
+    public static AuditVerification Broken(long count, long sequence, string problem) => new(false, count, sequence, problem);
+}

@@ -1,0 +1,121 @@
+using System.CommandLine;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Audit;
+using Xares.Broker.Storage;
+using Xares.Broker.Vault;
+
+namespace Xares.Broker.Hosting;
+
+/// <summary>`xares-broker [serve] | migrate | audit verify | admin create-key`, options also read from XARES_* variables.</summary>
+internal static class BrokerCommandLine
+{
+    private static readonly Option<string> DataDir = new("--data-dir") { Description = "Data directory (env XARES_DATA_DIR).", Recursive = true };
+    private static readonly Option<string> DatabaseOption = new("--database") { Description = "Connection string (env XARES_DATABASE).", Recursive = true };
+    private static readonly Option<string> RestUrl = new("--rest-url") { Description = "REST listener (env XARES_REST_URL)." };
+    private static readonly Option<string> GrpcUrl = new("--grpc-url") { Description = "gRPC listener for sidecars (env XARES_GRPC_URL)." };
+    private static readonly Option<string> Docker = new("--docker") { Description = "Docker engine URL; unset: watcher off (env XARES_DOCKER)." };
+    private static readonly Option<string> TlsCert = new("--tls-cert") { Description = "PEM certificate for https listeners (env XARES_TLS_CERT)." };
+    private static readonly Option<string> TlsKey = new("--tls-key") { Description = "PEM private key for https listeners (env XARES_TLS_KEY)." };
+    private static readonly Option<int?> LeaseTtl = new("--lease-ttl-seconds") { Description = "Lease lifetime (env XARES_LEASE_TTL_SECONDS, default 900)." };
+    private static readonly Option<int?> SessionTtl = new("--session-ttl-seconds") { Description = "Session token lifetime before refresh (env XARES_SESSION_TTL_SECONDS, default 3600)." };
+    private static readonly Option<int?> BootstrapTtl = new("--bootstrap-ttl-seconds") { Description = "Bootstrap token lifetime (env XARES_BOOTSTRAP_TTL_SECONDS, default 600)." };
+
+    public static RootCommand Create()
+    {
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl };
+        serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
+
+        var migrate = new Command("migrate", "Apply database migrations and exit.");
+        migrate.SetAction(parse =>
+        {
+            var version = new Migrator(new Database(Read(parse).DatabaseConnectionString)).Migrate();
+            Console.WriteLine($"Schema is at version {version}.");
+            return 0;
+        });
+
+        var verify = new Command("verify", "Verify the audit chain; exit 1 at the first broken record.");
+        verify.SetAction(parse => VerifyAudit(Read(parse)));
+        var audit = new Command("audit", "Audit log operations.") { verify };
+
+        var keyName = new Option<string>("--name") { Description = "A name for the key.", DefaultValueFactory = _ => "admin" };
+        var createKey = new Command("create-key", "Mint an admin API key (prints it once on stdout).") { keyName };
+        createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!));
+        var admin = new Command("admin", "Local administration with direct database access.") { createKey };
+
+        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, audit, admin };
+        foreach (var option in serve.Options)
+        {
+            root.Options.Add(option);
+        }
+        root.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
+        return root;
+    }
+
+    private static BrokerOptions Read(ParseResult parse)
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        TimeSpan Seconds(Option<int?> option, string env, TimeSpan fallback) =>
+            parse.GetValue(option) is { } s ? TimeSpan.FromSeconds(s) : Env(env) is { } e ? TimeSpan.FromSeconds(int.Parse(e)) : fallback;
+
+        var defaults = new BrokerOptions();
+        return new BrokerOptions
+        {
+            DataDirectory = parse.GetValue(DataDir) ?? Env("XARES_DATA_DIR") ?? defaults.DataDirectory,
+            Database = parse.GetValue(DatabaseOption) ?? Env("XARES_DATABASE"),
+            RestUrl = parse.GetValue(RestUrl) ?? Env("XARES_REST_URL") ?? defaults.RestUrl,
+            GrpcUrl = parse.GetValue(GrpcUrl) ?? Env("XARES_GRPC_URL") ?? defaults.GrpcUrl,
+            Docker = parse.GetValue(Docker) ?? Env("XARES_DOCKER"),
+            TlsCertificateFile = parse.GetValue(TlsCert) ?? Env("XARES_TLS_CERT"),
+            TlsKeyFile = parse.GetValue(TlsKey) ?? Env("XARES_TLS_KEY"),
+            MasterKeyBase64 = Env("XARES_MASTER_KEY"),
+            MasterKeyFile = Env("XARES_MASTER_KEY_FILE"),
+            LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
+            SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
+            BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
+        };
+    }
+
+    private static async Task<int> ServeAsync(BrokerOptions options, CancellationToken cancellationToken)
+    {
+        var app = BrokerHost.Build(options);
+        await app.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    private static (Database Database, Keyring Keyring) OpenVault(BrokerOptions options)
+    {
+        var database = new Database(options.DatabaseConnectionString);
+        new Migrator(database).Migrate();
+        var masterKey = MasterKey.Load(options.MasterKeyBase64, options.MasterKeyFile, options.DataDirectory);
+        return (database, Keyring.LoadOrCreate(database, masterKey, TimeProvider.System));
+    }
+
+    private static int VerifyAudit(BrokerOptions options)
+    {
+        var (database, keyring) = OpenVault(options);
+        using var connection = database.Open();
+        var result = new AuditChain(keyring, TimeProvider.System).Verify(connection);
+        if (result.Ok)
+        {
+            Console.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified.");
+            return 0;
+        }
+        Console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");
+        return 1;
+    }
+
+    private static int CreateAdminKey(BrokerOptions options, string name)
+    {
+        var (database, keyring) = OpenVault(options);
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var now = DateTimeOffset.UtcNow;
+        var (record, token) = ApiKeyStore.Insert(connection, transaction, name, [ApiKeyScopes.Admin], null, now, null);
+        new AuditChain(keyring, TimeProvider.System).Append(connection, transaction,
+            new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success) { Actor = "cli", Detail = $"admin key {record.Id} created locally" });
+        transaction.Commit();
+        Console.Error.WriteLine($"Created admin key {record.Id}; it is shown once:");
+        Console.WriteLine(token);
+        return 0;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+using Serilog;
+using Serilog.Formatting.Compact;
+using Xares.Broker.Api;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Audit;
+using Xares.Broker.Leases;
+using Xares.Broker.Revocations;
+using Xares.Broker.Storage;
+using Xares.Broker.Vault;
+
+namespace Xares.Broker.Hosting;
+
+/// <summary>The composition root of `xares-broker serve`: storage, vault, audit, REST and gRPC.</summary>
+internal static class BrokerHost
+{
+    public static WebApplication Build(BrokerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Host.UseSerilog((_, logger) => logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+        ConfigureKestrel(builder, options);
+
+        // Storage and keys are opened before anything serves, so a bad master key or an
+        // unreachable database stops the start with a clear message.
+        Directory.CreateDirectory(options.DataDirectory);
+        var database = new Database(options.DatabaseConnectionString);
+        var schemaVersion = new Migrator(database).Migrate();
+        var masterKey = MasterKey.Load(options.MasterKeyBase64, options.MasterKeyFile, options.DataDirectory);
+        if (masterKey.IsDevelopmentKey && !(IsLoopback(options.RestUrl) && IsLoopback(options.GrpcUrl)))
+        {
+            throw new InvalidOperationException("Listening beyond loopback needs an explicit master key (XARES_MASTER_KEY or XARES_MASTER_KEY_FILE).");
+        }
+        var keyring = Keyring.LoadOrCreate(database, masterKey, TimeProvider.System);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddStorageAndVault(database, keyring);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddScopePolicies();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddHostedService<InitialAdminKey>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
+            grpc.Interceptors.Add<GrpcExceptionInterceptor>();
+        });
+        // Feature registrations
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        StartupLog.Opened(app.Logger, database.DataSource, schemaVersion, keyring.CurrentVersion, masterKey.Source);
+        if (masterKey.IsDevelopmentKey)
+        {
+            StartupLog.DevelopmentMasterKey(app.Logger, masterKey.Source, masterKey.WasGenerated ? "created" : "read");
+        }
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseHttpMetrics();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapGet("/readyz", (Database database) => Readiness.Check(database));
+        app.MapMetrics("/metrics");
+        var api = app.MapGroup("/api/v1");
+        // Feature endpoints
+        _ = api;
+        return app;
+    }
+
+    private static IServiceCollection AddStorageAndVault(this IServiceCollection services, Database database, Keyring keyring)
+    {
+        services.AddSingleton(database);
+        services.AddSingleton(keyring);
+        services.AddSingleton<RevocationSignal>();
+        services.AddSingleton(sp => new WriteQueue(database, sp.GetRequiredService<RevocationSignal>().PulseIfPending));
+        services.AddSingleton<RevocationLog>();
+        services.AddSingleton<AuditChain>();
+        services.AddSingleton<LeaseRevocation>();
+        return services;
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        var host = new Uri(url).Host;
+        return host is "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, BrokerOptions options)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // HTTP/2 for REST only where TLS can negotiate it; cleartext REST is HTTP/1.1.
+            Listen(kestrel, options.RestUrl, options.RestUrl.StartsWith("https:", StringComparison.Ordinal) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1, options);
+            // Cleartext gRPC needs HTTP/2 with prior knowledge, so this listener speaks only HTTP/2.
+            Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, options);
+        });
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, BrokerOptions options)
+    {
+        var uri = new Uri(url);
+        var secure = uri.Scheme == Uri.UriSchemeHttps;
+        var address = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
+        // design.md rule i: nothing but loopback without TLS.
+        if (!secure && !IPAddress.IsLoopback(address))
+        {
+            throw new InvalidOperationException($"Refusing to listen on {url} without TLS: only loopback addresses may use http://.");
+        }
+        kestrel.Listen(address, uri.Port, listen =>
+        {
+            listen.Protocols = protocols;
+            if (secure)
+            {
+                if (options.TlsCertificateFile is null || options.TlsKeyFile is null)
+                {
+                    throw new InvalidOperationException($"{url} needs --tls-cert and --tls-key (PEM files).");
+                }
+                listen.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(options.TlsCertificateFile, options.TlsKeyFile));
+            }
+        });
+    }
+}

@@ -1,0 +1,12 @@
+namespace Xares.Broker.Hosting;
+
+internal static partial class StartupLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "Database {DataSource} at schema version {SchemaVersion}; keyring version {KeyVersion}; master key from {MasterKeySource}")]
+    public static partial void Opened(ILogger logger, string dataSource, int schemaVersion, int keyVersion, string masterKeySource);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+        Message = "DEVELOPMENT MASTER KEY {Action}: {MasterKeySource}. Anyone who reads this file and the database can decrypt every secret. Set XARES_MASTER_KEY or XARES_MASTER_KEY_FILE in production.")]
+    public static partial void DevelopmentMasterKey(ILogger logger, string masterKeySource, string action);
+}

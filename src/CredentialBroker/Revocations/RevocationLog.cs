@@ -1,0 +1,43 @@
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Revocations;
+
+internal static class RevocationKinds
+{
+    public const string Lease = "lease";
+    public const string Credential = "credential";
+    public const string Session = "session";
+    public const string Workspace = "workspace";
+}
+
+internal sealed record Revocation(long Sequence, string Kind, string TargetId, string? WorkspaceId, string? UserId);
+
+/// <summary>
+/// The durable, ordered record of revocations (design.md rule e). Written in the same transaction
+/// as the change it announces; sidecars read it by sequence, so nothing is lost while one is away.
+/// </summary>
+internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
+{
+    public void Append(SqliteConnection connection, SqliteTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
+    {
+        Sql.Execute(connection, transaction,
+            "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES ($k, $t, $w, $u, $at)",
+            ("$k", kind), ("$t", targetId), ("$w", workspaceId), ("$u", userId), ("$at", time.GetUtcNow().ToDb()));
+        signal.MarkPending();
+    }
+
+    public static long LatestSequence(SqliteConnection connection, SqliteTransaction? transaction = null) =>
+        Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM revocations") ?? 0L);
+
+    /// <summary>Revocations after <paramref name="afterSequence"/> that concern this workspace or its owner.</summary>
+    public static List<Revocation> ReadAfter(SqliteConnection connection, long afterSequence, string workspaceId, string userId) =>
+        Sql.Query(connection, null,
+            """
+            SELECT seq, kind, target_id, workspace_id, user_id FROM revocations
+            WHERE seq > $after AND (workspace_id = $ws OR user_id = $user)
+            ORDER BY seq LIMIT 500
+            """,
+            r => new Revocation(r.GetInt64(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4)),
+            ("$after", afterSequence), ("$ws", workspaceId), ("$user", userId));
+}

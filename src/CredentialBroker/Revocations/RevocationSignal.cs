@@ -1,0 +1,26 @@
+namespace Xares.Broker.Revocations;
+
+/// <summary>
+/// In-process wake-up for revocation watchers. Only a hint: watchers always re-read the durable
+/// log and also poll on a short interval, so a missed pulse delays nothing for long. A revocation
+/// marks the signal pending; the write queue pulses it after the commit, so a woken watcher
+/// always finds the new rows.
+/// </summary>
+internal sealed class RevocationSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pending;
+
+    /// <summary>Completes at the next pulse. Take it before reading the log, so no pulse falls in between.</summary>
+    public Task NextPulse => Volatile.Read(ref _next).Task;
+
+    public void MarkPending() => Volatile.Write(ref _pending, 1);
+
+    public void PulseIfPending()
+    {
+        if (Interlocked.Exchange(ref _pending, 0) == 1)
+        {
+            Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+}

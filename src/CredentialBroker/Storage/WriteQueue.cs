@@ -1,0 +1,144 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Xares.Broker.Storage;
+
+/// <summary>
+/// The single writer of the database, with group commit. SQLite allows one writer at a time,
+/// and every state change here must commit together with its audit record (fail closed), so
+/// instead of many connections fighting for the write lock and paying one fsync each, callers
+/// queue units of work; the writer runs a batch of them in one transaction, each inside its own
+/// savepoint (a failing unit rolls back alone), commits once, and only then completes the
+/// callers' tasks. Nothing a unit returns is visible to its caller before the commit is durable.
+/// </summary>
+internal sealed class WriteQueue : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+    private readonly Channel<IWorkItem> _channel = Channel.CreateUnbounded<IWorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Database _database;
+    private readonly Action _afterCommit;
+    private readonly Task _writer;
+
+    /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake revocation watchers).</param>
+    public WriteQueue(Database database, Action afterCommit)
+    {
+        _database = database;
+        _afterCommit = afterCommit;
+        _writer = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.</summary>
+    public Task<T> ExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var item = new WorkItem<T>(work);
+        ObjectDisposedException.ThrowIf(!_channel.Writer.TryWrite(item), this);
+        return item.Completion.Task;
+    }
+
+    public Task ExecuteAsync(Action<SqliteConnection, SqliteTransaction> work) =>
+        ExecuteAsync<bool>((c, t) => { work(c, t); return true; });
+
+    private async Task RunAsync()
+    {
+        var batch = new List<IWorkItem>(MaxBatch);
+        SqliteConnection? connection = null;
+        try
+        {
+            while (await _channel.Reader.WaitToReadAsync())
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && _channel.Reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                }
+                try
+                {
+                    connection ??= _database.Open();
+                    RunBatch(connection, batch);
+                    _afterCommit();
+                }
+                catch (Exception ex)
+                {
+                    // The database itself failed (locked, disk full, gone): nothing committed.
+                    connection?.Dispose();
+                    connection = null;
+                    var failure = new StorageUnavailableException("The database could not commit the change.", ex);
+                    foreach (var item in batch)
+                    {
+                        item.Fail(failure);
+                        item.Complete();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    private static void RunBatch(SqliteConnection connection, List<IWorkItem> batch)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        foreach (var item in batch)
+        {
+            Database.Execute(connection, "SAVEPOINT unit", transaction);
+            try
+            {
+                item.Run(connection, transaction);
+                Database.Execute(connection, "RELEASE unit", transaction);
+            }
+            catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 })
+            {
+                // Disk I/O (10) and full (13) errors doom the whole batch; anything else is the unit's own.
+                Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
+                item.Fail(ex);
+            }
+        }
+        transaction.Commit();
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await _writer;
+    }
+
+    private interface IWorkItem
+    {
+        void Run(SqliteConnection connection, SqliteTransaction transaction);
+        void Complete();
+        void Fail(Exception exception);
+    }
+
+    private sealed class WorkItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : IWorkItem
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Run(SqliteConnection connection, SqliteTransaction transaction) => _result = work(connection, transaction);
+
+        public void Fail(Exception exception) => _error ??= exception;
+
+        public void Complete()
+        {
+            if (_error is not null)
+            {
+                Completion.TrySetException(_error);
+            }
+            else
+            {
+                Completion.TrySetResult(_result!);
+            }
+        }
+    }
+}
+
+/// <summary>The database could not be reached or could not commit; nothing was changed.</summary>
+internal sealed class StorageUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
