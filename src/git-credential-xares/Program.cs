@@ -1,1 +1,17 @@
-return 0;
+using System.Text;
+using Xares.GitHelper;
+
+// Raw standard streams rather than Console.In/Out: exact UTF-8 without BOM, "\n" only, nothing else at startup.
+var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+using var stdin = new StreamReader(Console.OpenStandardInput(), utf8, detectEncodingFromByteOrderMarks: false);
+using var stdout = new StreamWriter(Console.OpenStandardOutput(), utf8);
+using var stderr = new StreamWriter(Console.OpenStandardError(), utf8);
+
+if (!HelperEnvironment.TryParseTimeout(Environment.GetEnvironmentVariable(HelperEnvironment.TimeoutVariable), out var timeout))
+{
+    stderr.Write($"xares: {HelperEnvironment.TimeoutVariable} must be a whole number of milliseconds from 1 to {HelperEnvironment.MaxTimeoutMilliseconds}\n");
+    return 1;
+}
+
+var socketPath = HelperEnvironment.SocketPath(Environment.GetEnvironmentVariable(HelperEnvironment.SocketVariable));
+return HelperCommand.Run(args, stdin, stdout, stderr, socketPath, timeout);

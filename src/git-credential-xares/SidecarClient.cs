@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Xares.Protos.Sidecar.V1;
+
+namespace Xares.GitHelper;
+
+// One request and one response over the sidecar's Unix socket (varint length-delimited protobuf),
+// one connection per call, all of it within one deadline. Synchronous on purpose: no thread pool
+// or socket engine threads to start in a process that lives for a few milliseconds.
+internal sealed class SidecarClient(string socketPath, TimeSpan timeout)
+{
+    // Leases are small; a larger frame means a confused or hostile peer.
+    public const int MaxResponseBytes = 64 * 1024;
+
+    // Returns the sidecar's answer; an ErrorResponse becomes a HelperException.
+    public SidecarResponse Exchange(SidecarRequest request)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Connect(socket, started);
+
+        SidecarResponse response;
+        try
+        {
+            Send(socket, Frame(request), started);
+            response = Receive(socket, started);
+        }
+        catch (SocketException e) when (IsTimeout(e))
+        {
+            throw TimedOut("did not answer");
+        }
+        catch (SocketException e)
+        {
+            throw new HelperException($"connection to sidecar at {socketPath} failed ({e.SocketErrorCode})");
+        }
+
+        if (response.ResponseCase == SidecarResponse.ResponseOneofCase.Error)
+        {
+            throw new HelperException($"sidecar error {response.Error.Code}: {response.Error.Message}");
+        }
+
+        return response;
+    }
+
+    private void Connect(Socket socket, long started)
+    {
+        UnixDomainSocketEndPoint endpoint;
+        try
+        {
+            endpoint = new UnixDomainSocketEndPoint(socketPath);
+        }
+        catch (ArgumentException)
+        {
+            throw new HelperException($"sidecar socket path is not usable (empty or longer than a Unix socket allows): {socketPath}");
+        }
+
+        try
+        {
+            // Linux bounds a Unix-socket connect that waits on a full backlog by SO_SNDTIMEO.
+            socket.SendTimeout = RemainingMilliseconds(started, "did not accept the connection");
+            socket.Connect(endpoint);
+        }
+        catch (SocketException e) when (IsTimeout(e))
+        {
+            throw TimedOut("did not accept the connection");
+        }
+        catch (SocketException e)
+        {
+            throw new HelperException($"sidecar not reachable at {socketPath} ({DescribeConnectFailure(e)})");
+        }
+    }
+
+    private void Send(Socket socket, byte[] frame, long started)
+    {
+        var sent = 0;
+        while (sent < frame.Length)
+        {
+            socket.SendTimeout = RemainingMilliseconds(started, "did not take the request");
+            sent += socket.Send(frame, sent, frame.Length - sent, SocketFlags.None);
+        }
+    }
+
+    private SidecarResponse Receive(Socket socket, long started)
+    {
+        var buffer = new byte[MaxResponseBytes];
+        var received = 0;
+        int frameLength;
+        while (!TryGetFrameLength(buffer.AsSpan(0, received), out frameLength) || received < frameLength)
+        {
+            socket.ReceiveTimeout = RemainingMilliseconds(started, "did not answer");
+            var read = socket.Receive(buffer, received, buffer.Length - received, SocketFlags.None);
+            if (read == 0)
+            {
+                throw new HelperException("sidecar closed the connection before answering completely");
+            }
+
+            received += read;
+        }
+
+        try
+        {
+            return SidecarResponse.Parser.ParseDelimitedFrom(new MemoryStream(buffer, 0, frameLength, writable: false));
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new HelperException("sidecar sent a malformed answer");
+        }
+    }
+
+    // Reads the varint length prefix so the whole frame can be awaited under the deadline
+    // before protobuf parses it from memory. Returns the prefix plus body length.
+    private static bool TryGetFrameLength(ReadOnlySpan<byte> received, out int frameLength)
+    {
+        frameLength = 0;
+        ulong bodyLength = 0;
+        for (var i = 0; i < received.Length && i < 5; i++)
+        {
+            bodyLength |= (ulong)(received[i] & 0x7F) << (7 * i);
+            if ((received[i] & 0x80) == 0)
+            {
+                var total = bodyLength + (ulong)i + 1;
+                if (total > MaxResponseBytes)
+                {
+                    throw new HelperException($"sidecar answer exceeds {MaxResponseBytes} bytes");
+                }
+
+                frameLength = (int)total;
+                return true;
+            }
+        }
+
+        if (received.Length >= 5)
+        {
+            throw new HelperException("sidecar sent a malformed answer");
+        }
+
+        return false;
+    }
+
+    private static byte[] Frame(SidecarRequest request)
+    {
+        using var frame = new MemoryStream();
+        request.WriteDelimitedTo(frame);
+        return frame.ToArray();
+    }
+
+    private int RemainingMilliseconds(long started, string whatDidNotHappen)
+    {
+        var remaining = timeout - Stopwatch.GetElapsedTime(started);
+        // Zero would mean "no timeout" to the socket, so an exhausted budget stops here.
+        return remaining.TotalMilliseconds >= 1
+            ? (int)Math.Ceiling(remaining.TotalMilliseconds)
+            : throw TimedOut(whatDidNotHappen);
+    }
+
+    private HelperException TimedOut(string whatDidNotHappen) =>
+        new($"sidecar at {socketPath} {whatDidNotHappen} within {(int)timeout.TotalMilliseconds} ms");
+
+    private static bool IsTimeout(SocketException e) =>
+        e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock;
+
+    // The runtime reports a missing socket file as "Cannot assign requested address"; say what it means.
+    private static string DescribeConnectFailure(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.AddressNotAvailable => "no socket at that path; is xares-sidecar running?",
+        SocketError.ConnectionRefused => "nothing is listening on it; is xares-sidecar running?",
+        SocketError.AccessDenied => "permission denied",
+        _ => e.SocketErrorCode.ToString(),
+    };
+}
