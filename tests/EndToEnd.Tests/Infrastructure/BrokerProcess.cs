@@ -1,0 +1,116 @@
+namespace Xares.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// The published broker (<c>dotnet artifacts/broker/xares-broker.dll serve …</c>) with its own
+/// data dir and free loopback ports, kept across <see cref="RestartAsync"/>.
+/// </summary>
+internal sealed class BrokerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    private readonly TestDirectory directory;
+    private BackgroundProcess? process;
+
+    private BrokerProcess(TestDirectory directory)
+    {
+        this.directory = directory;
+        DataDirectory = directory.Sub("broker-data");
+        RestUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        GrpcUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        LogFile = Path.Combine(directory.Logs, "broker.log");
+    }
+
+    public string DataDirectory { get; }
+
+    public string RestUrl { get; }
+
+    public string GrpcUrl { get; }
+
+    public string LogFile { get; }
+
+    /// <summary>The bootstrap admin API key the broker wrote to <c>&lt;data-dir&gt;/initial-admin-key</c>.</summary>
+    public string AdminKey { get; private set; } = "";
+
+    public bool IsRunning => process is { HasExited: false };
+
+    public static async Task<BrokerProcess> StartAsync(TestDirectory directory)
+    {
+        var broker = new BrokerProcess(directory);
+        await broker.LaunchAsync();
+        return broker;
+    }
+
+    public AdminClient CreateAdminClient() => new(RestUrl, AdminKey);
+
+    /// <summary>SIGKILL, as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (process is not null)
+        {
+            await process.KillAsync();
+        }
+    }
+
+    /// <summary>Starts again on the same ports and data dir (kills a running one first).</summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        await LaunchAsync();
+    }
+
+    public string LogTail() => process?.LogTail() ?? "(broker never started)";
+
+    private async Task LaunchAsync()
+    {
+        var environment = ProcessRunner.BaseEnvironment(directory.Sub("broker-home"));
+        process = BackgroundProcess.Start(
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl],
+            environment,
+            LogFile);
+
+        var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), StartTimeout);
+        if (!healthy || process.HasExited)
+        {
+            var state = process.HasExited ? $"exited with {process.ExitCode}" : "still running";
+            await process.KillAsync();
+            throw new InvalidOperationException(
+                $"Broker did not answer GET {RestUrl}/healthz within {StartTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
+        }
+
+        var keyFile = Path.Combine(DataDirectory, "initial-admin-key");
+        if (!await Poll.UntilAsync(() => Task.FromResult(File.Exists(keyFile) && new FileInfo(keyFile).Length > 0), TimeSpan.FromSeconds(5)))
+        {
+            await process.KillAsync();
+            throw new InvalidOperationException($"Broker is healthy but wrote no {keyFile}.\n{process.LogTail()}");
+        }
+
+        AdminKey = (await File.ReadAllTextAsync(keyFile)).Trim();
+    }
+
+    private async Task<bool> IsHealthyAsync()
+    {
+        try
+        {
+            using var response = await Probe.GetAsync($"{RestUrl}/healthz");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is not null)
+        {
+            await process.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+
+namespace Xares.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// The published native sidecar (<c>xares-sidecar serve</c>) for one workspace. The bootstrap
+/// token is handed over the way a platform without Docker does it: a 0600 file.
+/// </summary>
+internal sealed partial class SidecarProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly BackgroundProcess process;
+    private readonly string home;
+
+    private SidecarProcess(BackgroundProcess process, string socketPath, string tokenFile, string home)
+    {
+        this.process = process;
+        this.home = home;
+        SocketPath = socketPath;
+        TokenFile = tokenFile;
+    }
+
+    public string SocketPath { get; }
+
+    public string TokenFile { get; }
+
+    public string LogFile => process.LogFile;
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Starts a sidecar in <c>&lt;directory&gt;/&lt;name&gt;</c>; waits until it reports connected unless told not to.</summary>
+    public static async Task<SidecarProcess> StartAsync(
+        TestDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true)
+    {
+        var root = directory.Sub(name);
+        // The sidecar keeps its socket in a private directory (design rule f).
+        var socketPath = Path.Combine(directory.Sub(Path.Combine(name, "run")), "sidecar.sock");
+        if (socketPath.Length >= 100)
+        {
+            throw new InvalidOperationException($"Socket path too long for a Unix socket: {socketPath}");
+        }
+
+        var tokenFile = Path.Combine(root, "bootstrap-token");
+        await using (var stream = new FileStream(tokenFile, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        await using (var writer = new StreamWriter(stream))
+        {
+            await writer.WriteAsync(bootstrapToken);
+        }
+
+        var home = directory.Sub(Path.Combine(name, "home"));
+        var process = BackgroundProcess.Start(
+            Artifacts.Sidecar,
+            ["serve", "--broker", brokerGrpcUrl, "--socket", socketPath, "--bootstrap-token-file", tokenFile],
+            ProcessRunner.BaseEnvironment(home),
+            Path.Combine(directory.Logs, $"{name}.log"));
+        var sidecar = new SidecarProcess(process, socketPath, tokenFile, home);
+        if (waitUntilConnected)
+        {
+            await sidecar.WaitUntilConnectedAsync(ConnectTimeout);
+        }
+
+        return sidecar;
+    }
+
+    /// <summary>Runs <c>xares-sidecar status</c> against this sidecar's socket.</summary>
+    public Task<CommandResult> StatusAsync()
+    {
+        var environment = ProcessRunner.BaseEnvironment(home);
+        environment["XARES_SIDECAR_SOCKET"] = SocketPath;
+        return ProcessRunner.RunAsync(Artifacts.Sidecar, ["status"], environment, LogFile + ".status", timeout: TimeSpan.FromSeconds(10));
+    }
+
+    public async Task<bool> IsConnectedAsync() => ReportsConnected(await StatusAsync());
+
+    public async Task WaitUntilConnectedAsync(TimeSpan timeout)
+    {
+        CommandResult? last = null;
+        var connected = await Poll.UntilAsync(async () =>
+        {
+            if (process.HasExited)
+            {
+                return true;
+            }
+
+            last = await StatusAsync();
+            return ReportsConnected(last);
+        }, timeout, TimeSpan.FromMilliseconds(200));
+
+        if (!connected || process.HasExited)
+        {
+            var state = process.HasExited ? $"exited with {process.ExitCode}" : "still running";
+            // Leave nothing running behind a failed start.
+            await process.KillAsync();
+            throw new InvalidOperationException(
+                $"Sidecar did not report connected within {timeout.TotalSeconds} s ({state}).\n" +
+                $"Last status: {last?.ToString() ?? "(none)"}\n{process.LogTail()}");
+        }
+    }
+
+    /// <summary>
+    /// True when <c>status</c> succeeded and has a <c>connected:</c> line saying yes (or true),
+    /// as <c>xares-sidecar status</c> prints it: <c>connected:           yes</c>.
+    /// </summary>
+    internal static bool ReportsConnected(CommandResult status) =>
+        status.Succeeded && ConnectedLine().IsMatch(status.Stdout);
+
+    [GeneratedRegex(@"^\s*connected\s*[:=]\s*(yes|true)\s*$", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
+    private static partial Regex ConnectedLine();
+
+    public string LogTail() => process.LogTail();
+
+    public Task KillAsync() => process.KillAsync();
+
+    public ValueTask DisposeAsync() => process.DisposeAsync();
+}

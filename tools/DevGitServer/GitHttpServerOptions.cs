@@ -1,0 +1,18 @@
+namespace Xares.DevGitServer;
+
+/// <summary>How to start a <see cref="GitHttpServer"/>.</summary>
+internal sealed class GitHttpServerOptions
+{
+    /// <summary>The folder holding the bare repositories; request paths are relative to it.</summary>
+    public required string RepositoriesRoot { get; init; }
+
+    public IReadOnlyList<GitAccount> Accounts { get; init; } = [];
+
+    /// <summary>Listen address; port 0 picks a free port (read it back from <see cref="GitHttpServer.BaseUrl"/>).</summary>
+    public string Url { get; init; } = "http://127.0.0.1:0";
+
+    public string GitExecutable { get; init; } = "git";
+
+    /// <summary>Where log lines go; by default nowhere (tests read <see cref="GitHttpServer.AuthAttempts"/>).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+}
