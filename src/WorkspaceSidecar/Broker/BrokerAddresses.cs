@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace Xares.Sidecar.Broker;
+
+/// <summary>Parses and vets the broker URL list (rule i: no plaintext gRPC off loopback).</summary>
+internal static class BrokerAddresses
+{
+    public static IReadOnlyList<Uri> Parse(IEnumerable<string> values)
+    {
+        var result = new List<Uri>();
+        foreach (var value in values)
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                result.Add(ParseOne(part));
+            }
+        }
+        if (result.Count == 0)
+        {
+            throw new SidecarException("no broker URL given: pass --broker or set XARES_BROKER_URL");
+        }
+        return result;
+    }
+
+    public static Uri ParseOne(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new SidecarException($"broker URL '{value}' is not an absolute http(s) URL");
+        }
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw new SidecarException("broker URL must not contain user information");
+        }
+        if (uri.Scheme == Uri.UriSchemeHttp && !IsLoopback(uri))
+        {
+            throw new SidecarException(
+                $"refusing plaintext broker URL {uri.GetLeftPart(UriPartial.Authority)}: http:// is allowed only for loopback brokers; use https://");
+        }
+        return uri;
+    }
+
+    public static bool IsLoopback(Uri uri)
+    {
+        var host = uri.IdnHost.TrimEnd('.');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);
+    }
+}

@@ -1,0 +1,31 @@
+using Grpc.Net.Client;
+
+namespace Xares.Sidecar.Broker;
+
+internal static class BrokerChannel
+{
+    // HTTP/2 pings notice a broker that vanished without closing the connection
+    // (host gone, network partition) within delay + timeout.
+    public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
+
+    public static GrpcChannel Create(Uri address)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            KeepAlivePingDelay = KeepAlivePingDelay,
+            KeepAlivePingTimeout = KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+            AllowAutoRedirect = false,
+        };
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = 4 * 1024 * 1024,
+        });
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Xares.Sidecar.Broker;
+using Xares.Sidecar.Native;
+
+namespace Xares.Sidecar.Cli;
+
+internal static class ServeCommand
+{
+    public const string BrokerVariable = "XARES_BROKER_URL";
+    public const string BootstrapTokenFileVariable = "XARES_BOOTSTRAP_TOKEN_FILE";
+    public const string DefaultBootstrapTokenFile = "/run/xares/bootstrap-token";
+
+    public static Command Create(SidecarCli cli)
+    {
+        var env = cli.Environment;
+        var broker = new Option<string[]>("--broker")
+        {
+            Description = $"Broker gRPC URL; a comma-separated list is accepted (env {BrokerVariable}). https://, or http:// on loopback only",
+        };
+        var tokenFile = new Option<string>("--bootstrap-token-file")
+        {
+            Description = $"File holding a bootstrap token; read and deleted at start (env {BootstrapTokenFileVariable}; default {DefaultBootstrapTokenFile})",
+            DefaultValueFactory = _ => env(BootstrapTokenFileVariable) is { Length: > 0 } path ? path : DefaultBootstrapTokenFile,
+        };
+        var socket = cli.SocketOption();
+        var allowUid = new Option<uint[]>("--allow-uid")
+        {
+            Description = "Another uid that may use the socket (repeatable); the sidecar's own uid always may",
+        };
+        var socketGroup = new Option<uint?>("--socket-group")
+        {
+            Description = "Numeric gid given read/write access to the socket (mode 0660, directory 0750)",
+        };
+        var command = new Command("serve", "Run the sidecar: broker session, lease cache and the local socket")
+        {
+            broker, tokenFile, socket, allowUid, socketGroup,
+        };
+        command.SetAction(cli.Guard(async (parse, cancellationToken) =>
+        {
+            var given = parse.GetValue(broker) ?? [];
+            var brokers = BrokerAddresses.Parse(given.Length > 0 ? given : env(BrokerVariable) is { Length: > 0 } fromEnv ? [fromEnv] : []);
+            var settings = new SidecarSettings(
+                brokers,
+                parse.GetRequiredValue(tokenFile),
+                parse.GetRequiredValue(socket),
+                parse.GetValue(allowUid) ?? [],
+                parse.GetValue(socketGroup));
+            if (cli.HardenProcess)
+            {
+                ProcessHardening.Apply();
+            }
+            using var loggers = SidecarLogging.Create(env(SidecarLogging.LevelVariable));
+            await using var runtime = SidecarRuntime.Start(settings, loggers);
+            await runtime.RunAsync(cancellationToken);
+            return 0;
+        }));
+        return command;
+    }
+}

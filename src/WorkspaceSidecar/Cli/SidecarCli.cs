@@ -1,0 +1,77 @@
+using System.CommandLine;
+
+namespace Xares.Sidecar.Cli;
+
+/// <summary>Where a command reads and writes; tests hand in strings.</summary>
+internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error);
+
+/// <summary>
+/// The `xares-sidecar` command line. Every command runs through one handler that turns a
+/// failure into `xares: message` on stderr and a non-zero exit code.
+/// </summary>
+internal sealed class SidecarCli(CliConsole console, Func<string, string?> environment, bool hardenProcess = true)
+{
+    public const string SocketVariable = "XARES_SIDECAR_SOCKET";
+    public const string DefaultSocketPath = "/run/xares/sidecar.sock";
+
+    public CliConsole Console => console;
+
+    public Func<string, string?> Environment => environment;
+
+    public bool HardenProcess => hardenProcess;
+
+    public RootCommand Build()
+    {
+        var root = new RootCommand("Xares workspace sidecar: hands out short-lived credentials to git and AI tools in this workspace.");
+        root.Subcommands.Add(ServeCommand.Create(this));
+        root.Subcommands.Add(StatusCommand.Create(this));
+        root.Subcommands.Add(InstallCommand.Create(this));
+        root.Subcommands.Add(BootstrapCommand.Create(this));
+        // `run` and `env` (AI tool environments) join here in a later issue.
+        return root;
+    }
+
+    public Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        Build().Parse(args).InvokeAsync(
+            new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+                // Program.cs owns SIGINT/SIGTERM and cancels the token passed here.
+                ProcessTerminationTimeout = null,
+            },
+            cancellationToken);
+
+    /// <summary>The `--socket` option every client command shares, defaulting to XARES_SIDECAR_SOCKET.</summary>
+    public Option<string> SocketOption() => new("--socket")
+    {
+        Description = $"Sidecar socket path (env {SocketVariable}; default {DefaultSocketPath})",
+        DefaultValueFactory = _ => environment(SocketVariable) is { Length: > 0 } path ? path : DefaultSocketPath,
+    };
+
+    /// <summary>The one top-level error handler.</summary>
+    public Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                return await action(parseResult, cancellationToken);
+            }
+            catch (SidecarException ex)
+            {
+                await console.Error.WriteLineAsync($"xares: {ex.Message}");
+                return 1;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await console.Error.WriteLineAsync("xares: cancelled");
+                return 130;
+            }
+            catch (Exception ex)
+            {
+                await console.Error.WriteLineAsync($"xares: unexpected error: {ex.Message}");
+                return 1;
+            }
+        };
+}

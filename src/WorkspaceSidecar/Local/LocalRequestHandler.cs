@@ -1,0 +1,85 @@
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
+using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Broker;
+using Xares.Sidecar.Git;
+using Xares.Sidecar.Leases;
+using Xares.Sidecar.Sessions;
+
+namespace Xares.Sidecar.Local;
+
+/// <summary>Routes one local request to what answers it.</summary>
+internal sealed class LocalRequestHandler(
+    Uri brokerUrl,
+    BrokerSession session,
+    GitCredentialService git,
+    LeaseCache cache,
+    BrokerLink link,
+    PeerPolicy policy,
+    ILogger<LocalRequestHandler> logger)
+{
+    public const string BootstrapTokenPrefix = "xbt_";
+
+    public async Task<SidecarResponse> HandleAsync(SidecarRequest request, PeerCredentials peer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return request.RequestCase switch
+            {
+                SidecarRequest.RequestOneofCase.GitGet => await git.GetAsync(request.GitGet, cancellationToken),
+                SidecarRequest.RequestOneofCase.GitErase => await git.EraseAsync(request.GitErase, cancellationToken),
+                SidecarRequest.RequestOneofCase.GitTargets => await git.TargetsAsync(cancellationToken),
+                SidecarRequest.RequestOneofCase.Status => new SidecarResponse { Status = Status() },
+                SidecarRequest.RequestOneofCase.Bootstrap => await BootstrapAsync(request.Bootstrap, peer, cancellationToken),
+                _ => Errors.BadRequest("unknown request"),
+            };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            SidecarLog.RequestFailed(logger, request.RequestCase.ToString(), ex);
+            return Errors.Internal("the sidecar failed to handle the request; see its log");
+        }
+    }
+
+    public StatusResponse Status()
+    {
+        var scope = session.Current;
+        var status = new StatusResponse
+        {
+            BrokerUrl = brokerUrl.ToString(),
+            Connected = scope is not null && link.State == LinkState.Connected,
+            HasSession = scope is not null,
+            CachedLeases = cache.Count,
+            LastError = link.LastError ?? "",
+        };
+        if (scope is not null)
+        {
+            var snapshot = scope.Snapshot;
+            status.WorkspaceId = snapshot.WorkspaceId;
+            status.TokenExpiresAt = Timestamp.FromDateTimeOffset(snapshot.TokenExpiresAt);
+            if (snapshot.SessionExpiresAt is { } end)
+            {
+                status.SessionExpiresAt = Timestamp.FromDateTimeOffset(end);
+            }
+            status.RevocationSequence = scope.RevocationSequence;
+        }
+        return status;
+    }
+
+    private async Task<SidecarResponse> BootstrapAsync(BootstrapRequest request, PeerCredentials peer, CancellationToken cancellationToken)
+    {
+        if (!policy.MayBootstrap(peer))
+        {
+            SidecarLog.BootstrapPeerRefused(logger, peer.Pid, peer.Uid);
+            return Errors.BadRequest($"uid {peer.Uid} may not bootstrap this sidecar");
+        }
+        var token = request.BootstrapToken.Trim();
+        if (!token.StartsWith(BootstrapTokenPrefix, StringComparison.Ordinal))
+        {
+            return Errors.BadRequest($"a bootstrap token starts with {BootstrapTokenPrefix}");
+        }
+        SidecarLog.BootstrapReceived(logger, peer.Pid, peer.Uid);
+        var outcome = await session.BootstrapAsync(token, retryWhileUnreachable: false, cancellationToken);
+        return new SidecarResponse { Bootstrap = new BootstrapResponse { Accepted = outcome.Accepted, Message = outcome.Message } };
+    }
+}

@@ -1,0 +1,83 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Xares.Protos.Broker.V1;
+using Xares.Sidecar.Broker;
+
+namespace Xares.Sidecar.Sessions;
+
+/// <summary>Rotates the session token at ~60% of its lifetime, long before it expires.</summary>
+internal sealed class SessionRefresher(
+    BrokerSession session,
+    SidecarBroker.SidecarBrokerClient client,
+    TokenRotationGate gate,
+    BrokerLink link,
+    TimeProvider time,
+    ILogger logger)
+{
+    private const double RefreshAtFraction = 0.6;
+    private static readonly TimeSpan RefreshTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinimumDelay = TimeSpan.FromMilliseconds(100);
+
+    public async Task RunAsync(SessionScope scope)
+    {
+        var cancellationToken = scope.Lifetime;
+        var retry = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        var failing = false;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(failing ? retry.Next() : NextRefreshDelay(scope.Snapshot, time.GetUtcNow()), time, cancellationToken);
+                if (scope.Snapshot.SessionExpiresAt is { } end && time.GetUtcNow() >= end)
+                {
+                    session.End(scope, "the session reached its maximum lifetime; a new bootstrap is needed");
+                    return;
+                }
+                try
+                {
+                    using (await gate.EnterRotationAsync(cancellationToken))
+                    {
+                        var grant = await client.RefreshSessionAsync(
+                            new RefreshSessionRequest(),
+                            new CallOptions(BrokerSession.Bearer(scope.Token), DateTime.UtcNow + RefreshTimeout, cancellationToken));
+                        scope.Apply(grant, time.GetUtcNow());
+                    }
+                    failing = false;
+                    retry.Reset();
+                    SidecarLog.SessionRefreshed(logger, scope.Snapshot.SessionId, scope.Snapshot.TokenExpiresAt);
+                }
+                catch (RpcException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (RpcException ex) when (RpcFailures.EndsSession(ex))
+                {
+                    session.End(scope, $"the broker refused to refresh the session ({RpcFailures.Describe(ex)}); a new bootstrap is needed");
+                    return;
+                }
+                catch (RpcException ex)
+                {
+                    failing = true;
+                    var description = RpcFailures.Describe(ex);
+                    link.RecordError($"session refresh failed: {description}");
+                    SidecarLog.SessionRefreshFailed(logger, scope.Snapshot.SessionId, description);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal static TimeSpan NextRefreshDelay(SessionSnapshot snapshot, DateTimeOffset now)
+    {
+        var lifetime = snapshot.TokenExpiresAt - snapshot.TokenIssuedAt;
+        var due = snapshot.TokenIssuedAt + (lifetime * RefreshAtFraction);
+        if (snapshot.SessionExpiresAt is { } end && end < due)
+        {
+            due = end;
+        }
+        var delay = due - now;
+        return delay < MinimumDelay ? MinimumDelay : delay;
+    }
+}

@@ -1,0 +1,11 @@
+namespace Xares.Sidecar;
+
+/// <summary>An expected failure whose message is safe to show as <c>xares: message</c>.</summary>
+internal sealed class SidecarException : Exception
+{
+    public SidecarException(string message) : base(message) { }
+
+    public SidecarException(string message, Exception inner) : base(message, inner) { }
+
+    public SidecarException() { }
+}

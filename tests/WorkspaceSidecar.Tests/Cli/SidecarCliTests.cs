@@ -1,0 +1,141 @@
+using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Cli;
+using Xares.Sidecar.Tests.Fakes;
+
+namespace Xares.Sidecar.Tests.Cli;
+
+public sealed class SidecarCliTests
+{
+    [Fact]
+    public async Task Serve_PlaintextBrokerOffLoopback_ExitsNonZeroWithClearError()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync(["serve", "--broker", "http://broker.internal:7401", "--socket", "/tmp/never/used.sock"]);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("xares: refusing plaintext broker URL http://broker.internal:7401", error);
+        Assert.False(Directory.Exists("/tmp/never"));
+    }
+
+    [Fact]
+    public async Task Serve_BrokerFromEnvironment_IsVetted()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync(["serve", "--socket", "/tmp/never/used.sock"],
+            environment: new Dictionary<string, string> { [ServeCommand.BrokerVariable] = "http://192.0.2.1:7401" });
+
+        Assert.Equal(1, exit);
+        Assert.Contains("refusing plaintext", error);
+    }
+
+    [Fact]
+    public async Task Serve_NoBroker_ExitsNonZero()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync(["serve", "--socket", "/tmp/never/used.sock"]);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("xares: no broker URL", error);
+    }
+
+    [Fact]
+    public async Task Serve_UntilCancelled_ServesSocketFromEnvironmentThenCleansUp()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        var root = Directory.CreateTempSubdirectory("xares-cli-");
+        try
+        {
+            var socket = Path.Combine(root.FullName, "run", "sidecar.sock");
+            var tokenFile = Path.Combine(root.FullName, "token");
+            await File.WriteAllTextAsync(tokenFile, broker.State.AddBootstrapToken());
+            var environment = new Dictionary<string, string>
+            {
+                [ServeCommand.BrokerVariable] = broker.Url.ToString(),
+                [ServeCommand.BootstrapTokenFileVariable] = tokenFile,
+                [SidecarCli.SocketVariable] = socket,
+            };
+            using var stop = new CancellationTokenSource();
+            var serve = CliRunner.RunAsync(["serve"], environment: environment, cancellationToken: stop.Token);
+            await broker.State.WaitForAsync(s => s.WatchOpens.Count > 0);
+
+            var (exit, output, _) = await CliRunner.RunAsync(["status"], environment: environment);
+            Assert.Equal(0, exit);
+            Assert.Contains("session:             yes", output);
+            Assert.False(File.Exists(tokenFile));
+
+            await stop.CancelAsync();
+            var result = await serve.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, result.Exit);
+            Assert.False(File.Exists(socket));
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Status_SidecarNotRunning_ExitsNonZero()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync(["status", "--socket", "/tmp/xares-nothing-here/sidecar.sock"]);
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith("xares: the sidecar is not reachable at /tmp/xares-nothing-here/sidecar.sock", error);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("xst_not_a_bootstrap_token\n")]
+    public async Task Bootstrap_NoBootstrapTokenOnStdin_ExitsNonZeroWithoutConnecting(string stdin)
+    {
+        var (exit, _, error) = await CliRunner.RunAsync(["bootstrap", "--socket", "/tmp/xares-nothing-here/sidecar.sock"], stdin);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("bootstrap token", error);
+        Assert.DoesNotContain("xst_not", error);
+    }
+
+    [Fact]
+    public async Task Bootstrap_SocketInOpenDirectory_RefusesToHandOverToken()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        await using var sidecar = SidecarHarness.Start(broker, bootstrap: false);
+        var directory = Path.GetDirectoryName(sidecar.SocketPath)!;
+        File.SetUnixFileMode(directory, File.GetUnixFileMode(directory) | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+
+        var (exit, _, error) = await CliRunner.RunAsync(["bootstrap", "--socket", sidecar.SocketPath], broker.State.AddBootstrapToken());
+
+        Assert.Equal(1, exit);
+        Assert.Contains("writable by group or others", error);
+        Assert.Equal(0, broker.State.OpenSessionCalls);
+    }
+
+    [Fact]
+    public void StatusFormat_EveryField_OneLabelledLine()
+    {
+        var text = StatusCommand.Format(new StatusResponse
+        {
+            BrokerUrl = "https://broker.example/",
+            Connected = false,
+            HasSession = true,
+            WorkspaceId = "ws_1",
+            TokenExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.Parse("2030-01-02T03:04:05Z")),
+            CachedLeases = 3,
+            RevocationSequence = 42,
+            LastError = "broker unavailable: Connection refused",
+        });
+
+        Assert.Equal(
+            """
+            broker:              https://broker.example/
+            connected:           no
+            session:             yes
+            workspace:           ws_1
+            session expires:     -
+            token expires:       2030-01-02T03:04:05Z
+            cached leases:       3
+            revocation sequence: 42
+            last error:          broker unavailable: Connection refused
+
+            """,
+            text);
+    }
+}

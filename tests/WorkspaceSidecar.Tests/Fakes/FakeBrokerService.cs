@@ -1,0 +1,86 @@
+using Grpc.Core;
+using Xares.Protos.Broker.V1;
+
+namespace Xares.Sidecar.Tests.Fakes;
+
+/// <summary>The broker's gRPC surface, backed by <see cref="FakeBrokerState"/>.</summary>
+internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.SidecarBrokerBase
+{
+    public override Task<SessionGrant> OpenSession(OpenSessionRequest request, ServerCallContext context)
+    {
+        var grant = state.Open(request.BootstrapToken);
+        return grant is null
+            ? throw new RpcException(new Status(StatusCode.Unauthenticated, "bootstrap token unknown or already used"))
+            : Task.FromResult(grant);
+    }
+
+    public override Task<SessionGrant> RefreshSession(RefreshSessionRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(state.Refresh());
+    }
+
+    public override Task<GitCredentialReply> GetGitCredential(GitCredentialRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        var lease = state.Issue(request);
+        return Task.FromResult(lease is null ? new GitCredentialReply { NoMatch = new NoMatch() } : new GitCredentialReply { Lease = lease });
+    }
+
+    public override Task<ReportRejectionReply> ReportRejection(ReportRejectionRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(new ReportRejectionReply { Counted = state.Reject(request.LeaseId) });
+    }
+
+    public override Task<ValidateLeasesReply> ValidateLeases(ValidateLeasesRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(state.Validate(request.LeaseIds));
+    }
+
+    public override Task<ListGitTargetsReply> ListGitTargets(ListGitTargetsRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        var reply = new ListGitTargetsReply();
+        reply.Targets.AddRange(state.Targets);
+        return Task.FromResult(reply);
+    }
+
+    public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
+    {
+        Authenticate(context);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, state.StreamKill);
+        state.RecordWatch(request.AfterSequence);
+        await context.WriteResponseHeadersAsync([]);
+        var last = request.AfterSequence;
+        try
+        {
+            while (true)
+            {
+                var (events, changed) = state.RevocationsAfter(last);
+                foreach (var revocation in events)
+                {
+                    await responseStream.WriteAsync(revocation, ended.Token);
+                    last = revocation.Sequence;
+                }
+                await changed.WaitAsync(ended.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            // Killed: drop the connection the way a dying broker does.
+            context.GetHttpContext().Abort();
+        }
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
+        var header = context.RequestHeaders.GetValue("authorization");
+        var token = header is not null && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : null;
+        if (state.CheckToken(token) != "ok")
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "session token not valid"));
+        }
+    }
+}

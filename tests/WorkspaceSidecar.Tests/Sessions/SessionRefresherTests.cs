@@ -1,0 +1,54 @@
+using Xares.Sidecar.Sessions;
+using Xares.Sidecar.Tests.Fakes;
+
+namespace Xares.Sidecar.Tests.Sessions;
+
+public sealed class SessionRefresherTests
+{
+    [Fact]
+    public async Task Refresh_ShortLivedToken_RotatesBeforeExpiryAndNeverReusesTheOldOne()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.TokenLifetime = TimeSpan.FromSeconds(2);
+        broker.State.AddCredential("github.com", "cred_1", "alice", "ghp_abc");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        var firstExpiry = sidecar.Runtime.Session.Current!.Snapshot.TokenExpiresAt;
+
+        // Keep calling while refreshes happen: no call may present a superseded token.
+        var calls = Task.Run(async () =>
+        {
+            while (broker.State.RefreshCalls < 2)
+            {
+                await sidecar.SendAsync(new Protos.Sidecar.V1.SidecarRequest { GitTargets = new() });
+            }
+        });
+        await broker.State.WaitForAsync(s => s.RefreshCalls >= 1, firstExpiry - DateTimeOffset.UtcNow);
+        await broker.State.WaitForAsync(s => s.RefreshCalls >= 2, TimeSpan.FromSeconds(5));
+        await calls;
+
+        Assert.Equal(3, broker.State.IssuedTokens.Count);
+        Assert.Equal(0, broker.State.SupersededTokenPresentations);
+        Assert.NotNull(sidecar.Runtime.Session.Current);
+        Assert.True((await sidecar.GetAsync("github.com")).GitGet.Found);
+        Assert.Equal(0, broker.State.SupersededTokenPresentations);
+    }
+
+    [Fact]
+    public void NextRefreshDelay_FreshToken_IsSixtyPercentOfLifetime()
+    {
+        var issued = DateTimeOffset.UnixEpoch;
+        var snapshot = new SessionSnapshot("s", "w", issued, issued.AddMinutes(10), issued.AddHours(24));
+
+        Assert.Equal(TimeSpan.FromMinutes(6), SessionRefresher.NextRefreshDelay(snapshot, issued));
+    }
+
+    [Fact]
+    public void NextRefreshDelay_SessionEndsFirst_WakesAtSessionEnd()
+    {
+        var issued = DateTimeOffset.UnixEpoch;
+        var snapshot = new SessionSnapshot("s", "w", issued, issued.AddMinutes(10), issued.AddMinutes(2));
+
+        Assert.Equal(TimeSpan.FromMinutes(2), SessionRefresher.NextRefreshDelay(snapshot, issued));
+    }
+}
