@@ -30,6 +30,9 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             Read, ("$hash", OpaqueToken.Hash(token)), ("$now", now.ToDb())));
     }
 
+    public static ApiKeyRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM api_keys WHERE id = $id", Read, ("$id", id));
+
     public Task<List<ApiKeyRecord>> ListAsync() =>
         database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
 

@@ -7,6 +7,8 @@ using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Leases;
+using Xares.Broker.Sidecars;
+using Xares.Broker.Workspaces;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
@@ -54,7 +56,10 @@ internal static class BrokerHost
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
         });
+        services.AddWorkspaces().AddLeases().AddSidecarBroker();
         // Feature registrations
+        Users.UserEndpoints.AddUsers(services);
+        Credentials.CredentialEndpoints.AddCredentials(services);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -72,9 +77,15 @@ internal static class BrokerHost
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
         app.MapGet("/readyz", (Database database) => Readiness.Check(database));
         app.MapMetrics("/metrics");
+        app.MapGrpcService<SidecarBrokerGrpcService>();
         var api = app.MapGroup("/api/v1");
+        api.MapWorkspaces();
+        api.MapLeases();
         // Feature endpoints
-        _ = api;
+        Users.UserEndpoints.MapUsers(api);
+        Credentials.CredentialEndpoints.MapCredentials(api);
+        api.MapApiKeys();
+        api.MapAudit();
         return app;
     }
 

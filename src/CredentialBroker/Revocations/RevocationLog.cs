@@ -19,6 +19,8 @@ internal sealed record Revocation(long Sequence, string Kind, string TargetId, s
 /// </summary>
 internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
 {
+    public const int PageSize = 500;
+
     public void Append(SqliteConnection connection, SqliteTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
     {
         Sql.Execute(connection, transaction,
@@ -36,8 +38,8 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
             """
             SELECT seq, kind, target_id, workspace_id, user_id FROM revocations
             WHERE seq > $after AND (workspace_id = $ws OR user_id = $user)
-            ORDER BY seq LIMIT 500
+            ORDER BY seq LIMIT $limit
             """,
             r => new Revocation(r.GetInt64(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4)),
-            ("$after", afterSequence), ("$ws", workspaceId), ("$user", userId));
+            ("$after", afterSequence), ("$ws", workspaceId), ("$user", userId), ("$limit", PageSize));
 }

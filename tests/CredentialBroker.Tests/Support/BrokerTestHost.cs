@@ -93,7 +93,6 @@ internal sealed class BrokerTestHost : IAsyncDisposable
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        await Get<WriteQueue>().DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

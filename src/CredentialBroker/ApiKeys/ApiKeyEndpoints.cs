@@ -1,0 +1,139 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Xares.Broker.Api;
+using Xares.Broker.Audit;
+using Xares.Broker.Credentials;
+using Xares.Broker.Hosting;
+using Xares.Broker.Storage;
+using Xares.Broker.Users;
+
+namespace Xares.Broker.ApiKeys;
+
+/// <summary>
+/// REST: /api/v1/api-keys (scope admin). The token is shown once, in the create response; lists
+/// show its prefix. A key never mints a key broader than itself.
+/// </summary>
+internal static class ApiKeyEndpoints
+{
+    /// <summary>Invariant 5: every key expires. Forges cap personal tokens at a year too.</summary>
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
+
+    public static RouteGroupBuilder MapApiKeys(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
+        group.MapPost("", CreateAsync);
+        group.MapGet("", ListAsync);
+        group.MapDelete("/{id}", RevokeAsync);
+        return group;
+    }
+
+    private static async Task<Created<CreatedApiKey>> CreateAsync(HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time, BrokerOptions options)
+    {
+        var body = await JsonRequestBody.ReadAsync<CreateApiKeyRequest>(http.Request, options.MaxRequestBytes);
+        var caller = http.Caller();
+        var now = time.GetUtcNow();
+        var errors = new FieldErrors();
+        var name = errors.Label("name", body.Name, required: true);
+        var scopes = (body.Scopes ?? [.. caller.Scopes]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (scopes.Count == 0)
+        {
+            errors.Add("scopes", "scopes must name at least one scope.");
+        }
+        foreach (var unknown in scopes.Where(s => !ApiKeyScopes.All.Contains(s)))
+        {
+            errors.Add("scopes", $"Unknown scope; known scopes are {string.Join(", ", ApiKeyScopes.All.Order(StringComparer.Ordinal))}.");
+            break;
+        }
+        errors.Future("expiresAt", body.ExpiresAt, now);
+        if (body.ExpiresAt > now + MaxLifetime)
+        {
+            errors.Add("expiresAt", $"expiresAt must be within {MaxLifetime.TotalDays:0} days.");
+        }
+        errors.ThrowIfAny();
+
+        var userId = body.UserId ?? caller.BoundUserId;
+        EnsureMayGrant(caller, scopes, userId);
+        var expiresAt = body.ExpiresAt ?? now + DefaultLifetime;
+        var remote = http.RemoteAddress();
+        var (record, token) = await writes.ExecuteAsync((c, t) =>
+        {
+            if (userId is not null && !UserStore.Exists(c, t, userId))
+            {
+                throw new NotFoundException("User");
+            }
+            var created = ApiKeyStore.Insert(c, t, name!, scopes, userId, now, expiresAt);
+            audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success)
+            {
+                Actor = caller.Actor, RemoteAddress = remote, UserId = userId,
+                Detail = $"key {created.Record.Id} scopes {string.Join(' ', scopes)}",
+            });
+            return created;
+        });
+        return TypedResults.Created($"/api/v1/api-keys/{record.Id}",
+            new CreatedApiKey(record.Id, record.Name, record.Prefix, record.Scopes, record.UserId, record.CreatedAt, record.ExpiresAt, token));
+    }
+
+    private static async Task<Ok<ApiKeyList>> ListAsync(HttpContext http, ApiKeyStore keys)
+    {
+        var caller = http.Caller();
+        var all = await keys.ListAsync();
+        return TypedResults.Ok(new ApiKeyList(all.Where(k => caller.BoundUserId is null || k.UserId == caller.BoundUserId).ToList()));
+    }
+
+    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time)
+    {
+        var caller = http.Caller();
+        var remote = http.RemoteAddress();
+        await writes.ExecuteAsync((c, t) =>
+        {
+            var key = ApiKeyStore.Find(c, t, id);
+            if (key is null || (caller.BoundUserId is not null && key.UserId != caller.BoundUserId))
+            {
+                throw new NotFoundException("API key");
+            }
+            // Revoking twice is not an error; only the first revocation is recorded.
+            if (ApiKeyStore.Revoke(c, t, id, time.GetUtcNow()))
+            {
+                audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyRevoke, AuditOutcomes.Success)
+                {
+                    Actor = caller.Actor, RemoteAddress = remote, UserId = key.UserId, Detail = $"key {id}",
+                });
+            }
+        });
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Admin grants anything; other keys only scopes they hold; a user-bound key only for its own user.</summary>
+    internal static void EnsureMayGrant(Caller caller, IReadOnlyList<string> scopes, string? userId)
+    {
+        if (caller.BoundUserId is not null && userId != caller.BoundUserId)
+        {
+            throw new ForbiddenException("A user-bound API key can only create keys bound to its own user.");
+        }
+        if (!scopes.All(caller.Has))
+        {
+            throw new ForbiddenException("An API key cannot grant a scope it does not have.");
+        }
+    }
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record CreateApiKeyRequest(string? Name, string[]? Scopes, string? UserId, DateTimeOffset? ExpiresAt);
+
+/// <summary>The create response: the only place the key itself ever appears.</summary>
+internal sealed record CreatedApiKey(string Id, string Name, string Prefix, IReadOnlyList<string> Scopes, string? UserId,
+    DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Key)
+{
+    public override string ToString() => $"{nameof(CreatedApiKey)} {{ Id = {Id} }}";
+}
+
+internal sealed record ApiKeyList(IReadOnlyList<ApiKeyRecord> Items);
+
+/// <summary>The caller is known but may not do this (403), e.g. mint a key broader than itself.</summary>
+internal sealed class ForbiddenException(string message) : DomainException(message)
+{
+    public override string ProblemType => "forbidden";
+
+    public override int StatusCode => StatusCodes.Status403Forbidden;
+}

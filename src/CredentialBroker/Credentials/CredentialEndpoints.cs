@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Xares.Broker.Api;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Hosting;
+using Xares.Broker.Storage;
+using Xares.Broker.Users;
+
+namespace Xares.Broker.Credentials;
+
+/// <summary>
+/// REST: /api/v1/users/{userId}/credentials and /api/v1/credentials/{id}. Responses carry the
+/// secret's hint only (invariant 2); a user-bound key sees only its own user's credentials.
+/// </summary>
+internal static class CredentialEndpoints
+{
+    public static IServiceCollection AddCredentials(this IServiceCollection services) => services.AddSingleton<CredentialWriter>();
+
+    public static RouteGroupBuilder MapCredentials(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("");
+        group.MapPost("/users/{userId}/credentials", CreateAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapGet("/users/{userId}/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
+        group.MapGet("/credentials/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
+        group.MapPatch("/credentials/{id}", UpdateAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapDelete("/credentials/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        return group;
+    }
+
+    private static async Task<Created<CredentialResponse>> CreateAsync(string userId, HttpContext http, CredentialWriter writer, BrokerOptions options)
+    {
+        var body = await JsonRequestBody.ReadAsync<CreateCredentialRequest>(http.Request, options.MaxRequestBytes);
+        var record = await writer.CreateAsync(http.Caller(), userId, body, http.RemoteAddress());
+        return TypedResults.Created($"/api/v1/credentials/{record.Id}", CredentialResponse.From(record));
+    }
+
+    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database)
+    {
+        http.Caller().EnsureCanSee(userId, "User");
+        var records = await database.ReadAsync(c => UserStore.Exists(c, null, userId) ? CredentialStore.ListForUser(c, userId) : null);
+        return records is null
+            ? throw new NotFoundException("User")
+            : TypedResults.Ok(new CredentialList(records.Select(CredentialResponse.From).ToList()));
+    }
+
+    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database)
+    {
+        var record = await database.ReadAsync(c => CredentialStore.Find(c, null, id));
+        return TypedResults.Ok(CredentialResponse.From(CredentialWriter.Visible(http.Caller(), record)));
+    }
+
+    private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, BrokerOptions options)
+    {
+        var body = await JsonRequestBody.ReadAsync<UpdateCredentialRequest>(http.Request, options.MaxRequestBytes);
+        return TypedResults.Ok(CredentialResponse.From(await writer.UpdateAsync(http.Caller(), id, body, http.RemoteAddress())));
+    }
+
+    private static async Task<NoContent> DeleteAsync(string id, HttpContext http, CredentialWriter writer)
+    {
+        await writer.DeleteAsync(http.Caller(), id, http.RemoteAddress());
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,112 @@
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Storage;
+using Xares.Broker.Vault;
+
+namespace Xares.Broker.Credentials;
+
+/// <summary>
+/// Explicit SQL for the credentials table. Writers take the caller's transaction so a change
+/// commits together with its audit record and revocations (fail closed).
+/// </summary>
+internal static class CredentialStore
+{
+    private const string Columns =
+        "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
+        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at";
+
+    private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at";
+
+    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
+        Sql.Execute(connection, transaction,
+            $"""
+            INSERT INTO credentials ({Columns}) VALUES ($id, $user, $kind, $provider, $name, $url, $scheme, $host, $port, $path, $username,
+                $version, $kek, $dek, $ciphertext, $hint, $expires, $created, $updated, $rejections, $flagged)
+            """,
+            Parameters(r));
+
+    /// <summary>Writes every mutable column of <paramref name="r"/>; id, owner, kind and creation time never change.</summary>
+    public static void Update(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
+        Sql.Execute(connection, transaction,
+            """
+            UPDATE credentials SET provider = $provider, name = $name, url = $url, scheme = $scheme, host = $host, port = $port, path = $path,
+                username = $username, secret_version = $version, kek_version = $kek, wrapped_dek = $dek, ciphertext = $ciphertext,
+                secret_hint = $hint, expires_at = $expires, updated_at = $updated, rejection_count = $rejections, flagged_at = $flagged
+            WHERE id = $id
+            """,
+            Parameters(r));
+
+    /// <summary>Crypto-shred: the row, and with it the only copy of the wrapped data key, is gone.</summary>
+    public static bool Delete(SqliteConnection connection, SqliteTransaction transaction, string id) =>
+        Sql.Execute(connection, transaction, "DELETE FROM credentials WHERE id = $id", ("$id", id)) == 1;
+
+    public static CredentialRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM credentials WHERE id = $id", Read, ("$id", id));
+
+    public static List<CredentialRecord> ListForUser(SqliteConnection connection, string userId) =>
+        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = $user ORDER BY created_at, id", Read, ("$user", userId));
+
+    public static List<string> ListIds(SqliteConnection connection, SqliteTransaction? transaction, string userId) =>
+        Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = $user ORDER BY created_at, id", r => r.GetString(0), ("$user", userId));
+
+    /// <summary>
+    /// The user's git credentials for one scheme, host and port, oldest first (created_at, id), for
+    /// <see cref="GitCredentialMatcher"/>. Expiry is left to the caller. Rows whose stored URL no
+    /// longer parses, or no longer names this origin, were edited in the database and are left out.
+    /// </summary>
+    public static List<GitCredentialRow> FindGitCandidates(SqliteConnection connection, SqliteTransaction? transaction, string userId, string scheme, string host, int port) =>
+        Sql.Query(connection, transaction,
+                $"""
+                SELECT {GitColumns} FROM credentials
+                WHERE user_id = $user AND kind = 'git' AND scheme = $scheme AND host = $host AND port = $port
+                ORDER BY created_at, id
+                """,
+                ReadGit, ("$user", userId), ("$scheme", scheme), ("$host", host), ("$port", port))
+            .OfType<GitCredentialRow>()
+            .Where(row => row.Destination.Scheme == scheme && row.Destination.Host == host && row.Destination.Port == port)
+            .ToList();
+
+    /// <summary>One git credential by id, or null (unknown, not git, or its stored URL no longer parses).</summary>
+    public static GitCredentialRow? FindGit(SqliteConnection connection, SqliteTransaction? transaction, string credentialId) =>
+        Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = $id AND kind = 'git'", ReadGit, ("$id", credentialId))
+            .FirstOrDefault();
+
+    /// <summary>Each origin the user has git credentials for, once, with whether any of them is path-scoped (git's useHttpPath).</summary>
+    public static List<GitOrigin> ListGitOrigins(SqliteConnection connection, string userId) =>
+        Sql.Query(connection, null, "SELECT url FROM credentials WHERE user_id = $user AND kind = 'git' ORDER BY created_at, id",
+                r => GitDestination.TryParse(r.GetString(0), out var destination, out _) ? destination : null, ("$user", userId))
+            .OfType<GitDestination>()
+            .GroupBy(d => d.OriginUrl, StringComparer.Ordinal)
+            .Select(g => new GitOrigin(g.Key, g.Any(d => d.HasPath)))
+            .ToList();
+
+    /// <summary>
+    /// Counts a rejection (rule g) and flags the credential for a re-test, but only while
+    /// <paramref name="secretVersion"/> is still its current version. True when it was counted.
+    /// </summary>
+    public static bool RecordRejection(SqliteConnection connection, SqliteTransaction transaction, string credentialId, long secretVersion, DateTimeOffset now) =>
+        Sql.Execute(connection, transaction,
+            "UPDATE credentials SET rejection_count = rejection_count + 1, flagged_at = $now WHERE id = $id AND secret_version = $version",
+            ("$id", credentialId), ("$version", secretVersion), ("$now", now.ToDb())) == 1;
+
+    private static (string, object?)[] Parameters(CredentialRecord r) =>
+    [
+        ("$id", r.Id), ("$user", r.UserId), ("$kind", r.Kind), ("$provider", r.Provider), ("$name", r.Name), ("$url", r.Url),
+        ("$scheme", r.Git?.Scheme), ("$host", r.Git?.Host), ("$port", r.Git?.Port), ("$path", r.Git?.Path), ("$username", r.Username),
+        ("$version", r.SecretVersion), ("$kek", r.Sealed.KekVersion), ("$dek", r.Sealed.WrappedDataKey), ("$ciphertext", r.Sealed.Ciphertext),
+        ("$hint", r.SecretHint), ("$expires", r.ExpiresAt.ToDb()), ("$created", r.CreatedAt.ToDb()), ("$updated", r.UpdatedAt.ToDb()),
+        ("$rejections", r.RejectionCount), ("$flagged", r.FlaggedAt.ToDb()),
+    ];
+
+    private static CredentialRecord Read(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5),
+        r.IsDBNull(6) ? null : new GitEndpoint(r.GetString(6), r.GetString(7), r.GetInt32(8), r.GetString(9)),
+        r.NullableString(10), r.GetInt64(11), new SealedSecret(r.GetInt32(12), (byte[])r[13], (byte[])r[14]),
+        r.GetString(15), r.NullableTime(16), r.Time(17), r.Time(18), r.GetInt64(19), r.NullableTime(20));
+
+    private static GitCredentialRow? ReadGit(SqliteDataReader r) =>
+        GitDestination.TryParse(r.GetString(3), out var destination, out _)
+            ? new GitCredentialRow(r.GetString(0), r.GetString(1), r.GetString(2), destination, r.GetString(4), r.GetInt64(5),
+                r.NullableTime(9), new SealedSecret(r.GetInt32(6), (byte[])r[7], (byte[])r[8]))
+            : null;
+}

@@ -1,0 +1,9 @@
+namespace Xares.Broker.Leases;
+
+/// <summary>What git asked the sidecar for, as it arrived (host may carry a port; path has no leading slash).</summary>
+internal sealed record GitLeaseRequest(string Protocol, string Host, string? Path, string? Username);
+
+/// <summary>An issued lease with the secret it carries; the only object that holds a plaintext secret on the way out.</summary>
+internal sealed record IssuedGitLease(LeaseRecord Lease, string Username, string Secret);
+
+internal sealed record GitLeaseOutcome(Sessions.SessionCheck Session, IssuedGitLease? Lease);

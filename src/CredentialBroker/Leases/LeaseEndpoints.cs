@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Xares.Broker.Api;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Audit;
+using Xares.Broker.Storage;
+using Xares.Broker.Workspaces;
+
+namespace Xares.Broker.Leases;
+
+internal static class LeaseEndpoints
+{
+    public sealed record LeaseResponse(string Id, string WorkspaceId, string SessionId, string CredentialId, long SecretVersion,
+        DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? RejectedAt, string Status);
+
+    public sealed record LeaseList(IReadOnlyList<LeaseResponse> Items);
+
+    public static IServiceCollection AddLeases(this IServiceCollection services) =>
+        services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>();
+
+    public static RouteGroupBuilder MapLeases(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/leases").WithTags("Leases");
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        return group;
+    }
+
+    private static async Task<Ok<LeaseList>> ListAsync(string? workspaceId, bool? includeEnded, int? limit, HttpContext http, Database database, TimeProvider time)
+    {
+        var caller = http.Caller();
+        if (limit is < 1 or > 1000)
+        {
+            throw ValidationException.For("limit", "limit must be between 1 and 1000.");
+        }
+        var now = time.GetUtcNow();
+        var items = await database.ReadAsync(c => LeaseStore.List(c, workspaceId, caller.BoundUserId, now, includeEnded ?? false, limit ?? 100));
+        return TypedResults.Ok(new LeaseList(items.Select(l => ToResponse(l, now)).ToList()));
+    }
+
+    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)
+    {
+        var caller = http.Caller();
+        var found = await writes.ExecuteAsync((c, t) =>
+        {
+            var lease = LeaseStore.Find(c, t, id);
+            var workspace = lease is null ? null : WorkspaceStore.Find(c, t, lease.WorkspaceId);
+            if (lease is null || workspace is null || !caller.CanSee(workspace.UserId))
+            {
+                return false;
+            }
+            if (revocation.RevokeLease(c, t, id, lease.WorkspaceId, time.GetUtcNow()))
+            {
+                audit.Append(c, t, new AuditEntry(AuditActions.LeaseRevoke, AuditOutcomes.Success)
+                {
+                    Actor = caller.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, CredentialId = lease.CredentialId, LeaseId = lease.Id,
+                    RemoteAddress = http.RemoteAddress(),
+                });
+            }
+            return true;
+        });
+        return found ? TypedResults.NoContent() : throw new NotFoundException("The lease");
+    }
+
+    private static LeaseResponse ToResponse(LeaseRecord l, DateTimeOffset now) => new(
+        l.Id, l.WorkspaceId, l.SessionId, l.CredentialId, l.SecretVersion, l.IssuedAt, l.ExpiresAt, l.RevokedAt, l.RejectedAt,
+        l.RevokedAt is not null ? "revoked" : l.ExpiresAt <= now ? "expired" : "active");
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Security;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Sessions;
+
+/// <summary>
+/// Workspace sessions and their rotating tokens (xst_…). Every token a session ever had is kept
+/// as a hash, so a superseded one presented again is recognised as a replay.
+/// </summary>
+internal static class SessionStore
+{
+    public static string Open(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now,
+        DateTimeOffset sessionExpiresAt, string? remoteAddress)
+    {
+        var sessionId = OpaqueToken.NewId("ses_");
+        Sql.Execute(connection, transaction,
+            "INSERT INTO sessions (id, workspace_id, created_at, expires_at, revoked_at, remote_address) VALUES ($id, $ws, $now, $expires, NULL, $remote)",
+            ("$id", sessionId), ("$ws", workspaceId), ("$now", now.ToDb()), ("$expires", sessionExpiresAt.ToDb()), ("$remote", remoteAddress));
+        return sessionId;
+    }
+
+    /// <summary>Issues a new token for the session and supersedes every earlier one.</summary>
+    public static string IssueToken(SqliteConnection connection, SqliteTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt)
+    {
+        Sql.Execute(connection, transaction,
+            "UPDATE session_tokens SET superseded_at = $now WHERE session_id = $id AND superseded_at IS NULL", ("$id", sessionId), ("$now", now.ToDb()));
+        var token = OpaqueToken.Create(OpaqueToken.SessionPrefix);
+        Sql.Execute(connection, transaction,
+            "INSERT INTO session_tokens (token_hash, session_id, created_at, expires_at, superseded_at) VALUES ($hash, $id, $now, $expires, NULL)",
+            ("$hash", OpaqueToken.Hash(token)), ("$id", sessionId), ("$now", now.ToDb()), ("$expires", expiresAt.ToDb()));
+        return token;
+    }
+
+    public static SessionLookup Authenticate(SqliteConnection connection, SqliteTransaction? transaction, string? token, DateTimeOffset now)
+    {
+        if (!OpaqueToken.HasShape(token, OpaqueToken.SessionPrefix))
+        {
+            return new SessionLookup(SessionCheck.Unknown, null);
+        }
+        var row = Sql.Single(connection, transaction,
+            """
+            SELECT t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at
+            FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id
+            WHERE t.token_hash = $hash
+            """,
+            r => new
+            {
+                TokenExpires = r.Time(0), Superseded = !r.IsDBNull(1), SessionId = r.GetString(2), WorkspaceId = r.GetString(3),
+                SessionExpires = r.Time(4), SessionRevoked = !r.IsDBNull(5), UserId = r.GetString(6),
+                AllowedHosts = r.IsDBNull(7) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(7)), WorkspaceRevoked = !r.IsDBNull(8),
+            },
+            ("$hash", OpaqueToken.Hash(token!)));
+        if (row is null)
+        {
+            return new SessionLookup(SessionCheck.Unknown, null);
+        }
+        var session = new SessionContext(row.SessionId, row.WorkspaceId, row.UserId, row.AllowedHosts, row.SessionExpires, row.TokenExpires);
+        var check = row switch
+        {
+            { SessionRevoked: true } or { WorkspaceRevoked: true } => SessionCheck.Revoked,
+            { Superseded: true } => SessionCheck.Replayed,
+            _ when row.TokenExpires <= now || row.SessionExpires <= now => SessionCheck.Expired,
+            _ => SessionCheck.Valid,
+        };
+        return new SessionLookup(check, session);
+    }
+
+    /// <summary>Whether the session can still be used (by any of its tokens): not revoked, not past its end, workspace not revoked.</summary>
+    public static bool IsLive(SqliteConnection connection, string sessionId, DateTimeOffset now) =>
+        Sql.Scalar(connection, null,
+            """
+            SELECT 1 FROM sessions s JOIN workspaces w ON w.id = s.workspace_id
+            WHERE s.id = $id AND s.revoked_at IS NULL AND s.expires_at > $now AND w.revoked_at IS NULL
+            """,
+            ("$id", sessionId), ("$now", now.ToDb())) is not null;
+
+    /// <summary>Ends sessions of a workspace (all, or all but <paramref name="exceptSessionId"/>); returns the ids ended.</summary>
+    public static List<string> RevokeForWorkspace(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now,
+        string? exceptSessionId = null) =>
+        Sql.Query(connection, transaction,
+            "UPDATE sessions SET revoked_at = $now WHERE workspace_id = $ws AND revoked_at IS NULL AND expires_at > $now AND id IS NOT $except RETURNING id",
+            r => r.GetString(0), ("$ws", workspaceId), ("$now", now.ToDb()), ("$except", exceptSessionId));
+
+    public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(SqliteConnection connection, string workspaceId, DateTimeOffset now) =>
+        Sql.Query(connection, null,
+            "SELECT id, expires_at FROM sessions WHERE workspace_id = $ws AND revoked_at IS NULL AND expires_at > $now ORDER BY created_at",
+            r => (r.GetString(0), r.Time(1)), ("$ws", workspaceId), ("$now", now.ToDb()));
+}

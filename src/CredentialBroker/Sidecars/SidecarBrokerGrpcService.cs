@@ -1,0 +1,152 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Xares.Broker.Audit;
+using Xares.Broker.Credentials;
+using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Leases;
+using Xares.Broker.Revocations;
+using Xares.Broker.Sessions;
+using Xares.Broker.Storage;
+using Xares.Protos.Broker.V1;
+
+namespace Xares.Broker.Sidecars;
+
+/// <summary>The broker's face to workspace sidecars (protos/xares/broker/v1/sidecar_broker.proto).</summary>
+internal sealed partial class SidecarBrokerGrpcService(
+    SessionService sessions,
+    LeaseIssuer leaseIssuer,
+    RejectionReporter rejections,
+    RevocationWatcher revocationWatcher,
+    Database database,
+    WriteQueue writes,
+    AuditChain audit,
+    TimeProvider time,
+    ILogger<SidecarBrokerGrpcService> logger) : SidecarBroker.SidecarBrokerBase
+{
+    public override async Task<SessionGrant> OpenSession(OpenSessionRequest request, ServerCallContext context)
+    {
+        var grant = await sessions.OpenAsync(request.BootstrapToken, Remote(context))
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The bootstrap token is unknown, already used, expired, or its workspace is revoked."));
+        SidecarLog.SessionOpened(logger, grant.Session.WorkspaceId, grant.Session.SessionId);
+        return ToGrant(grant);
+    }
+
+    public override async Task<SessionGrant> RefreshSession(RefreshSessionRequest request, ServerCallContext context)
+    {
+        var (check, grant) = await sessions.RefreshAsync(SessionToken(context), Remote(context));
+        return grant is not null ? ToGrant(grant) : throw await Denied(check, context);
+    }
+
+    public override async Task<GitCredentialReply> GetGitCredential(GitCredentialRequest request, ServerCallContext context)
+    {
+        var outcome = await leaseIssuer.IssueGitAsync(SessionToken(context),
+            new GitLeaseRequest(request.Protocol, request.Host, request.Path, request.Username), Remote(context));
+        if (outcome.Session != SessionCheck.Valid)
+        {
+            throw await Denied(outcome.Session, context);
+        }
+        if (outcome.Lease is not { } issued)
+        {
+            return new GitCredentialReply { NoMatch = new NoMatch() };
+        }
+        return new GitCredentialReply
+        {
+            Lease = new GitLease
+            {
+                LeaseId = issued.Lease.Id,
+                CredentialId = issued.Lease.CredentialId,
+                Username = issued.Username,
+                Secret = issued.Secret,
+                ExpiresAt = Timestamp.FromDateTimeOffset(issued.Lease.ExpiresAt),
+                SecretVersion = issued.Lease.SecretVersion,
+            },
+        };
+    }
+
+    public override async Task<ReportRejectionReply> ReportRejection(ReportRejectionRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        return new ReportRejectionReply { Counted = await rejections.ReportAsync(session, request.LeaseId, Remote(context)) };
+    }
+
+    public override async Task<ValidateLeasesReply> ValidateLeases(ValidateLeasesRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        var (valid, sequence) = await database.ReadAsync(c =>
+            (LeaseStore.StillValid(c, session.WorkspaceId, request.LeaseIds, time.GetUtcNow()), RevocationLog.LatestSequence(c)));
+        var reply = new ValidateLeasesReply { RevocationSequence = sequence };
+        reply.ValidLeaseIds.AddRange(valid);
+        return reply;
+    }
+
+    public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        // Headers now, so the sidecar knows the stream is live before the first revocation.
+        await context.WriteResponseHeadersAsync([]);
+        await revocationWatcher.StreamAsync(session, request.AfterSequence, responseStream.WriteAsync, context.CancellationToken);
+        // The stream ends when the session does; the sidecar learns why on its next call.
+        throw new RpcException(new Status(StatusCode.Unauthenticated, "The session has ended."));
+    }
+
+    public override async Task<ListGitTargetsReply> ListGitTargets(ListGitTargetsRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        // Stored lists were validated on the way in; an unparseable one serves nothing.
+        var allowList = HostAllowList.TryParse(session.AllowedHosts, out var parsed, out _) ? parsed : null;
+        var origins = await database.ReadAsync(c => CredentialStore.ListGitOrigins(c, session.UserId));
+        var reply = new ListGitTargetsReply();
+        foreach (var origin in origins)
+        {
+            if (allowList is not null && GitDestination.TryParse(origin.OriginUrl, out var destination, out _) && allowList.Allows(destination.Host, destination.Port))
+            {
+                reply.Targets.Add(new GitTarget { Url = origin.OriginUrl, UseHttpPath = origin.HasPath });
+            }
+        }
+        return reply;
+    }
+
+    private async Task<SessionContext> Authenticate(ServerCallContext context)
+    {
+        var lookup = await sessions.AuthenticateAsync(SessionToken(context), Remote(context));
+        return lookup.Check == SessionCheck.Valid ? lookup.Session! : throw await Denied(lookup.Check, context);
+    }
+
+    private async Task<RpcException> Denied(SessionCheck check, ServerCallContext context)
+    {
+        if (check is SessionCheck.Unknown or SessionCheck.Expired)
+        {
+            await writes.ExecuteAsync((c, t) => audit.Append(c, t, new AuditEntry(AuditActions.AuthFailure, AuditOutcomes.Denied)
+            {
+                Actor = "sidecar", RemoteAddress = Remote(context), Detail = $"{context.Method}: session token {check.ToString().ToLowerInvariant()}",
+            }));
+        }
+        var message = check switch
+        {
+            SessionCheck.Expired => "The session token has expired; refresh earlier or bootstrap again.",
+            SessionCheck.Revoked => "The session or its workspace has been revoked.",
+            SessionCheck.Replayed => "A superseded session token was presented; the workspace has been revoked.",
+            _ => "The session token is not valid.",
+        };
+        return new RpcException(new Status(check == SessionCheck.Revoked || check == SessionCheck.Replayed ? StatusCode.PermissionDenied : StatusCode.Unauthenticated, message));
+    }
+
+    private static string? SessionToken(ServerCallContext context)
+    {
+        var header = context.RequestHeaders.GetValue("authorization");
+        const string bearer = "Bearer ";
+        return header is not null && header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) ? header[bearer.Length..].Trim() : null;
+    }
+
+    private static string? Remote(ServerCallContext context) => context.GetHttpContext().Connection.RemoteIpAddress?.ToString();
+
+    private static SessionGrant ToGrant(SessionService.Grant grant) => new()
+    {
+        SessionToken = grant.Token,
+        SessionId = grant.Session.SessionId,
+        WorkspaceId = grant.Session.WorkspaceId,
+        TokenExpiresAt = Timestamp.FromDateTimeOffset(grant.Session.TokenExpiresAt),
+        SessionExpiresAt = Timestamp.FromDateTimeOffset(grant.Session.SessionExpiresAt),
+        RevocationSequence = grant.RevocationSequence,
+    };
+}

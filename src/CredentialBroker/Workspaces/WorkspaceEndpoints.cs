@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Xares.Broker.Api;
+using Xares.Broker.ApiKeys;
+using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Sessions;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Workspaces;
+
+internal static class WorkspaceEndpoints
+{
+    public sealed record CreateWorkspaceBody(string? UserId, string? Name, IReadOnlyList<string>? AllowedHosts);
+
+    public sealed record SessionSummary(string Id, DateTimeOffset ExpiresAt);
+
+    public sealed record WorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
+        DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions);
+
+    public sealed record CreatedWorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
+        string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
+
+    public sealed record BootstrapResponse(string WorkspaceId, string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
+
+    public sealed record WorkspaceList(IReadOnlyList<WorkspaceResponse> Items);
+
+    public static IServiceCollection AddWorkspaces(this IServiceCollection services) =>
+        services.AddSingleton<WorkspaceLifecycle>().AddSingleton<SessionService>();
+
+    public static RouteGroupBuilder MapWorkspaces(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/workspaces").WithTags("Workspaces");
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        return group;
+    }
+
+    private static async Task<Created<CreatedWorkspaceResponse>> CreateAsync(CreateWorkspaceBody body, HttpContext http, Database database, WorkspaceLifecycle lifecycle)
+    {
+        var caller = http.Caller();
+        if (string.IsNullOrWhiteSpace(body.UserId))
+        {
+            throw ValidationException.For("userId", "userId is required.");
+        }
+        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200)
+        {
+            throw ValidationException.For("name", "name is required (at most 200 characters).");
+        }
+        if (body.AllowedHosts is not null && !HostAllowList.TryParse(body.AllowedHosts, out _, out var error))
+        {
+            throw ValidationException.For("allowedHosts", error!);
+        }
+        caller.EnsureCanSee(body.UserId, "The user");
+        if (!await database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1 FROM users WHERE id = $id", ("$id", body.UserId)) is not null))
+        {
+            throw new NotFoundException("The user");
+        }
+        var created = await lifecycle.CreateAsync(body.UserId, body.Name.Trim(), body.AllowedHosts, caller.Actor, http.RemoteAddress());
+        var ws = created.Workspace;
+        return TypedResults.Created($"/api/v1/workspaces/{ws.Id}",
+            new CreatedWorkspaceResponse(ws.Id, ws.UserId, ws.Name, ws.AllowedHosts, ws.CreatedAt, created.BootstrapToken, created.BootstrapExpiresAt));
+    }
+
+    private static async Task<Ok<WorkspaceList>> ListAsync(string? userId, HttpContext http, Database database, TimeProvider time)
+    {
+        var caller = http.Caller();
+        var filter = caller.BoundUserId ?? userId;
+        if (userId is not null && !caller.CanSee(userId))
+        {
+            return TypedResults.Ok(new WorkspaceList([]));
+        }
+        var items = await database.ReadAsync(c => WorkspaceStore.List(c, filter).Select(w => ToResponse(c, w, time.GetUtcNow())).ToList());
+        return TypedResults.Ok(new WorkspaceList(items));
+    }
+
+    private static async Task<Results<Ok<WorkspaceResponse>, NotFound>> GetAsync(string id, HttpContext http, Database database, TimeProvider time)
+    {
+        var response = await database.ReadAsync(c => WorkspaceStore.Find(c, null, id) is { } w && http.Caller().CanSee(w.UserId) ? ToResponse(c, w, time.GetUtcNow()) : null);
+        return response is null ? throw new NotFoundException("The workspace") : TypedResults.Ok(response);
+    }
+
+    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, Database database, WorkspaceLifecycle lifecycle)
+    {
+        await EnsureVisibleAsync(id, http, database);
+        await lifecycle.RevokeAsync(id, http.Caller().Actor, http.RemoteAddress(), "revoked through the REST API");
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Created<BootstrapResponse>> MintBootstrapAsync(string id, HttpContext http, Database database, WorkspaceLifecycle lifecycle)
+    {
+        await EnsureVisibleAsync(id, http, database);
+        var minted = await lifecycle.MintBootstrapAsync(id, http.Caller().Actor, http.RemoteAddress())
+            ?? throw new ConflictException("The workspace is revoked; create a new one.");
+        return TypedResults.Created($"/api/v1/workspaces/{id}", new BootstrapResponse(id, minted.Token, minted.ExpiresAt));
+    }
+
+    private static async Task EnsureVisibleAsync(string id, HttpContext http, Database database)
+    {
+        var workspace = await database.ReadAsync(c => WorkspaceStore.Find(c, null, id));
+        if (workspace is null || !http.Caller().CanSee(workspace.UserId))
+        {
+            throw new NotFoundException("The workspace");
+        }
+    }
+
+    private static WorkspaceResponse ToResponse(Microsoft.Data.Sqlite.SqliteConnection c, WorkspaceRecord w, DateTimeOffset now) => new(
+        w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId, w.RevokedAt is null ? "active" : "revoked",
+        SessionStore.ActiveForWorkspace(c, w.Id, now).Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList());
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using Grpc.Core;
+using Xares.Broker.Tests.Support;
+using Xares.Protos.Broker.V1;
+
+namespace Xares.Broker.Tests.Sidecars;
+
+public sealed class SessionTests : IAsyncLifetime
+{
+    private BrokerTestHost _host = null!;
+    private string _userId = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await BrokerTestHost.StartAsync();
+        _userId = await _host.CreateUserAsync();
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task OpenSession_BootstrapTokenUsedTwice_SecondRefused()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        Assert.StartsWith("xst_", sidecar.Grant!.SessionToken, StringComparison.Ordinal);
+
+        var replay = await Assert.ThrowsAsync<RpcException>(() => sidecar.Grpc.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = sidecar.BootstrapToken }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, replay.StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenSession_HundredConcurrentRedemptions_ExactlyOneWins()
+    {
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _userId);
+        var attempts = Enumerable.Range(0, 100).Select(async _ =>
+        {
+            try
+            {
+                await sidecar.Grpc.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = sidecar.BootstrapToken });
+                return true;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                return false;
+            }
+        });
+        var results = await Task.WhenAll(attempts);
+        Assert.Equal(1, results.Count(won => won));
+    }
+
+    [Fact]
+    public async Task MintBootstrap_NewToken_InvalidatesOlderUnusedOne()
+    {
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _userId);
+        var response = await _host.Admin.PostAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}/bootstrap", null);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        var old = await Assert.ThrowsAsync<RpcException>(() => sidecar.OpenAsync());
+        Assert.Equal(StatusCode.Unauthenticated, old.StatusCode);
+    }
+
+    [Fact]
+    public async Task RefreshSession_RotatesToken_OldTokenReplayRevokesWorkspace()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        var oldAuth = sidecar.Auth;
+        var refreshed = await sidecar.RefreshAsync();
+        Assert.NotEqual(oldAuth.GetValue("authorization"), sidecar.Auth.GetValue("authorization"));
+
+        var replay = await Assert.ThrowsAsync<RpcException>(() => sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest(), oldAuth).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, replay.StatusCode);
+
+        // The new token is dead too: the workspace was revoked.
+        var after = await Assert.ThrowsAsync<RpcException>(() => sidecar.GetAsync("https", "example.com"));
+        Assert.Equal(StatusCode.PermissionDenied, after.StatusCode);
+        var workspace = await _host.Admin.GetFromJsonAsync<WorkspaceBody>($"/api/v1/workspaces/{sidecar.WorkspaceId}");
+        Assert.Equal("revoked", workspace!.Status);
+        Assert.NotEqual(default, refreshed.TokenExpiresAt);
+        Assert.Contains(await AuditActionsAsync(), a => a == "session.replay");
+    }
+
+    [Fact]
+    public async Task AnyCall_UnknownToken_UnauthenticatedAndAudited()
+    {
+        var grpc = new SidecarBroker.SidecarBrokerClient(_host.GrpcChannel);
+        var bogus = new Metadata { { "authorization", "Bearer xst_" + new string('A', 43) } };
+        var error = await Assert.ThrowsAsync<RpcException>(() => grpc.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "h" }, bogus).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Contains(await AuditActionsAsync(), a => a == "auth.failure");
+    }
+
+    [Fact]
+    public async Task Session_ExpiredToken_Refused()
+    {
+        await using var host = await BrokerTestHost.StartAsync(o => o with { SessionTokenLifetime = TimeSpan.FromMilliseconds(300) });
+        var user = await host.CreateUserAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, user)).OpenAsync();
+        await Task.Delay(600);
+        var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.GetAsync("https", "example.com"));
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bootstrap_ExpiredToken_Refused()
+    {
+        await using var host = await BrokerTestHost.StartAsync(o => o with { BootstrapTokenLifetime = TimeSpan.FromMilliseconds(200) });
+        var user = await host.CreateUserAsync();
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(host, user);
+        await Task.Delay(400);
+        var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.OpenAsync());
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task DeleteWorkspace_LiveSession_GetsNothingMore()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).StatusCode);
+        var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.GetAsync("https", "example.com"));
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+    }
+
+    private async Task<List<string>> AuditActionsAsync()
+    {
+        var audit = await _host.Admin.GetFromJsonAsync<AuditPage>("/api/v1/audit?limit=1000");
+        return audit!.Items.Select(i => i.Action).ToList();
+    }
+
+    private sealed record WorkspaceBody(string Id, string Status);
+
+    private sealed record AuditPage(List<AuditItem> Items);
+
+    private sealed record AuditItem(string Action, string Outcome);
+}
