@@ -15,9 +15,9 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
         var token = OpaqueToken.Create(OpaqueToken.ApiKeyPrefix);
         var record = new ApiKeyRecord(OpaqueToken.NewId("key_"), name, token[..8], scopes, userId, now, expiresAt, null, null);
         Sql.Execute(connection, transaction,
-            $"INSERT INTO api_keys ({Columns}, token_hash) VALUES ($id, $name, $prefix, $scopes, $user, $created, $expires, NULL, NULL, $hash)",
-            ("$id", record.Id), ("$name", name), ("$prefix", record.Prefix), ("$scopes", string.Join(' ', scopes)), ("$user", userId),
-            ("$created", now.ToDb()), ("$expires", expiresAt.ToDb()), ("$hash", OpaqueToken.Hash(token)));
+            $"INSERT INTO api_keys ({Columns}, token_hash) VALUES (@id, @name, @prefix, @scopes, @user, @created, @expires, NULL, NULL, @hash)",
+            ("@id", record.Id), ("@name", name), ("@prefix", record.Prefix), ("@scopes", string.Join(' ', scopes)), ("@user", userId),
+            ("@created", now.ToDb()), ("@expires", expiresAt.ToDb()), ("@hash", OpaqueToken.Hash(token)));
         return (record, token);
     }
 
@@ -26,18 +26,18 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     {
         var now = time.GetUtcNow();
         return await database.ReadAsync(c => Sql.Single(c, null,
-            $"SELECT {Columns} FROM api_keys WHERE token_hash = $hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $now)",
-            Read, ("$hash", OpaqueToken.Hash(token)), ("$now", now.ToDb())));
+            $"SELECT {Columns} FROM api_keys WHERE token_hash = @hash AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)",
+            Read, ("@hash", OpaqueToken.Hash(token)), ("@now", now.ToDb())));
     }
 
     public static ApiKeyRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM api_keys WHERE id = $id", Read, ("$id", id));
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM api_keys WHERE id = @id", Read, ("@id", id));
 
     public Task<List<ApiKeyRecord>> ListAsync() =>
         database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
 
     public static bool Revoke(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
-        Sql.Execute(connection, transaction, "UPDATE api_keys SET revoked_at = $now WHERE id = $id AND revoked_at IS NULL", ("$id", id), ("$now", now.ToDb())) == 1;
+        Sql.Execute(connection, transaction, "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;
 
     public static bool Any(SqliteConnection connection, SqliteTransaction? transaction = null) =>
         Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COUNT(*) FROM api_keys") ?? 0L) > 0;

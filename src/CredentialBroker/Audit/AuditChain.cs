@@ -24,10 +24,10 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
         var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
 
         Sql.Execute(connection, transaction,
-            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES ($seq, $at, $action, $outcome, $actor, $user, $ws, $cred, $lease, $remote, $detail, $kv, $mac)",
-            ("$seq", record.Sequence), ("$at", record.At.ToDb()), ("$action", record.Action), ("$outcome", record.Outcome),
-            ("$actor", record.Actor), ("$user", record.UserId), ("$ws", record.WorkspaceId), ("$cred", record.CredentialId),
-            ("$lease", record.LeaseId), ("$remote", record.RemoteAddress), ("$detail", record.Detail), ("$kv", record.KeyVersion), ("$mac", mac));
+            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
+            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
+            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
+            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
         return record;
     }
 

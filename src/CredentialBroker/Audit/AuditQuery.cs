@@ -51,13 +51,13 @@ internal sealed record AuditQuery(string? UserId, string? WorkspaceId, string? C
                 parameters.Add((name, value));
             }
         }
-        Filter("user_id = $user", "$user", UserId);
-        Filter("workspace_id = $ws", "$ws", WorkspaceId);
-        Filter("credential_id = $cred", "$cred", CredentialId);
-        Filter("action = $action", "$action", Action);
-        Filter("at >= $since", "$since", Since?.ToDb());
-        sql.Append(" ORDER BY seq DESC LIMIT $limit");
-        parameters.Add(("$limit", Limit));
+        Filter("user_id = @user", "@user", UserId);
+        Filter("workspace_id = @ws", "@ws", WorkspaceId);
+        Filter("credential_id = @cred", "@cred", CredentialId);
+        Filter("action = @action", "@action", Action);
+        Filter("at >= @since", "@since", Since?.ToDb());
+        sql.Append(" ORDER BY seq DESC LIMIT @limit");
+        parameters.Add(("@limit", Limit));
         return Sql.Query(connection, null, sql.ToString(), AuditRecord.Read, [.. parameters]);
     }
 

@@ -20,8 +20,8 @@ internal static class CredentialStore
     public static void Insert(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
             $"""
-            INSERT INTO credentials ({Columns}) VALUES ($id, $user, $kind, $provider, $name, $url, $scheme, $host, $port, $path, $username,
-                $version, $kek, $dek, $ciphertext, $hint, $expires, $created, $updated, $rejections, $flagged)
+            INSERT INTO credentials ({Columns}) VALUES (@id, @user, @kind, @provider, @name, @url, @scheme, @host, @port, @path, @username,
+                @version, @kek, @dek, @ciphertext, @hint, @expires, @created, @updated, @rejections, @flagged)
             """,
             Parameters(r));
 
@@ -29,25 +29,25 @@ internal static class CredentialStore
     public static void Update(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
             """
-            UPDATE credentials SET provider = $provider, name = $name, url = $url, scheme = $scheme, host = $host, port = $port, path = $path,
-                username = $username, secret_version = $version, kek_version = $kek, wrapped_dek = $dek, ciphertext = $ciphertext,
-                secret_hint = $hint, expires_at = $expires, updated_at = $updated, rejection_count = $rejections, flagged_at = $flagged
-            WHERE id = $id
+            UPDATE credentials SET provider = @provider, name = @name, url = @url, scheme = @scheme, host = @host, port = @port, path = @path,
+                username = @username, secret_version = @version, kek_version = @kek, wrapped_dek = @dek, ciphertext = @ciphertext,
+                secret_hint = @hint, expires_at = @expires, updated_at = @updated, rejection_count = @rejections, flagged_at = @flagged
+            WHERE id = @id
             """,
             Parameters(r));
 
     /// <summary>Crypto-shred: the row, and with it the only copy of the wrapped data key, is gone.</summary>
     public static bool Delete(SqliteConnection connection, SqliteTransaction transaction, string id) =>
-        Sql.Execute(connection, transaction, "DELETE FROM credentials WHERE id = $id", ("$id", id)) == 1;
+        Sql.Execute(connection, transaction, "DELETE FROM credentials WHERE id = @id", ("@id", id)) == 1;
 
     public static CredentialRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM credentials WHERE id = $id", Read, ("$id", id));
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM credentials WHERE id = @id", Read, ("@id", id));
 
     public static List<CredentialRecord> ListForUser(SqliteConnection connection, string userId) =>
-        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = $user ORDER BY created_at, id", Read, ("$user", userId));
+        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = @user ORDER BY created_at, id", Read, ("@user", userId));
 
     public static List<string> ListIds(SqliteConnection connection, SqliteTransaction? transaction, string userId) =>
-        Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = $user ORDER BY created_at, id", r => r.GetString(0), ("$user", userId));
+        Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = @user ORDER BY created_at, id", r => r.GetString(0), ("@user", userId));
 
     /// <summary>
     /// The user's git credentials for one scheme, host and port, oldest first (created_at, id), for
@@ -58,23 +58,23 @@ internal static class CredentialStore
         Sql.Query(connection, transaction,
                 $"""
                 SELECT {GitColumns} FROM credentials
-                WHERE user_id = $user AND kind = 'git' AND scheme = $scheme AND host = $host AND port = $port
+                WHERE user_id = @user AND kind = 'git' AND scheme = @scheme AND host = @host AND port = @port
                 ORDER BY created_at, id
                 """,
-                ReadGit, ("$user", userId), ("$scheme", scheme), ("$host", host), ("$port", port))
+                ReadGit, ("@user", userId), ("@scheme", scheme), ("@host", host), ("@port", port))
             .OfType<GitCredentialRow>()
             .Where(row => row.Destination.Scheme == scheme && row.Destination.Host == host && row.Destination.Port == port)
             .ToList();
 
     /// <summary>One git credential by id, or null (unknown, not git, or its stored URL no longer parses).</summary>
     public static GitCredentialRow? FindGit(SqliteConnection connection, SqliteTransaction? transaction, string credentialId) =>
-        Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = $id AND kind = 'git'", ReadGit, ("$id", credentialId))
+        Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = @id AND kind = 'git'", ReadGit, ("@id", credentialId))
             .FirstOrDefault();
 
     /// <summary>Each origin the user has git credentials for, once, with whether any of them is path-scoped (git's useHttpPath).</summary>
     public static List<GitOrigin> ListGitOrigins(SqliteConnection connection, string userId) =>
-        Sql.Query(connection, null, "SELECT url FROM credentials WHERE user_id = $user AND kind = 'git' ORDER BY created_at, id",
-                r => GitDestination.TryParse(r.GetString(0), out var destination, out _) ? destination : null, ("$user", userId))
+        Sql.Query(connection, null, "SELECT url FROM credentials WHERE user_id = @user AND kind = 'git' ORDER BY created_at, id",
+                r => GitDestination.TryParse(r.GetString(0), out var destination, out _) ? destination : null, ("@user", userId))
             .OfType<GitDestination>()
             .GroupBy(d => d.OriginUrl, StringComparer.Ordinal)
             .Select(g => new GitOrigin(g.Key, g.Any(d => d.HasPath)))
@@ -86,16 +86,16 @@ internal static class CredentialStore
     /// </summary>
     public static bool RecordRejection(SqliteConnection connection, SqliteTransaction transaction, string credentialId, long secretVersion, DateTimeOffset now) =>
         Sql.Execute(connection, transaction,
-            "UPDATE credentials SET rejection_count = rejection_count + 1, flagged_at = $now WHERE id = $id AND secret_version = $version",
-            ("$id", credentialId), ("$version", secretVersion), ("$now", now.ToDb())) == 1;
+            "UPDATE credentials SET rejection_count = rejection_count + 1, flagged_at = @now WHERE id = @id AND secret_version = @version",
+            ("@id", credentialId), ("@version", secretVersion), ("@now", now.ToDb())) == 1;
 
     private static (string, object?)[] Parameters(CredentialRecord r) =>
     [
-        ("$id", r.Id), ("$user", r.UserId), ("$kind", r.Kind), ("$provider", r.Provider), ("$name", r.Name), ("$url", r.Url),
-        ("$scheme", r.Git?.Scheme), ("$host", r.Git?.Host), ("$port", r.Git?.Port), ("$path", r.Git?.Path), ("$username", r.Username),
-        ("$version", r.SecretVersion), ("$kek", r.Sealed.KekVersion), ("$dek", r.Sealed.WrappedDataKey), ("$ciphertext", r.Sealed.Ciphertext),
-        ("$hint", r.SecretHint), ("$expires", r.ExpiresAt.ToDb()), ("$created", r.CreatedAt.ToDb()), ("$updated", r.UpdatedAt.ToDb()),
-        ("$rejections", r.RejectionCount), ("$flagged", r.FlaggedAt.ToDb()),
+        ("@id", r.Id), ("@user", r.UserId), ("@kind", r.Kind), ("@provider", r.Provider), ("@name", r.Name), ("@url", r.Url),
+        ("@scheme", r.Git?.Scheme), ("@host", r.Git?.Host), ("@port", r.Git?.Port), ("@path", r.Git?.Path), ("@username", r.Username),
+        ("@version", r.SecretVersion), ("@kek", r.Sealed.KekVersion), ("@dek", r.Sealed.WrappedDataKey), ("@ciphertext", r.Sealed.Ciphertext),
+        ("@hint", r.SecretHint), ("@expires", r.ExpiresAt.ToDb()), ("@created", r.CreatedAt.ToDb()), ("@updated", r.UpdatedAt.ToDb()),
+        ("@rejections", r.RejectionCount), ("@flagged", r.FlaggedAt.ToDb()),
     ];
 
     private static CredentialRecord Read(SqliteDataReader r) => new(

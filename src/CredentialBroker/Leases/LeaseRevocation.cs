@@ -10,15 +10,15 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
     /// <summary>A credential was deleted or got a new secret: its leases end and its owner's sidecars drop it.</summary>
     public void RevokeForCredential(SqliteConnection connection, SqliteTransaction transaction, string credentialId, string ownerUserId, DateTimeOffset now)
     {
-        Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = $now WHERE credential_id = $id AND revoked_at IS NULL",
-            ("$id", credentialId), ("$now", now.ToDb()));
+        Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL",
+            ("@id", credentialId), ("@now", now.ToDb()));
         revocations.Append(connection, transaction, RevocationKinds.Credential, credentialId, userId: ownerUserId);
     }
 
     public bool RevokeLease(SqliteConnection connection, SqliteTransaction transaction, string leaseId, string workspaceId, DateTimeOffset now)
     {
-        var changed = Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = $now WHERE id = $id AND revoked_at IS NULL",
-            ("$id", leaseId), ("$now", now.ToDb())) == 1;
+        var changed = Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
+            ("@id", leaseId), ("@now", now.ToDb())) == 1;
         if (changed)
         {
             revocations.Append(connection, transaction, RevocationKinds.Lease, leaseId, workspaceId: workspaceId);
@@ -28,6 +28,6 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
 
     /// <summary>Every lease of a workspace ends (workspace revoked or its session ended).</summary>
     public void RevokeForWorkspace(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now) =>
-        Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = $now WHERE workspace_id = $ws AND revoked_at IS NULL",
-            ("$ws", workspaceId), ("$now", now.ToDb()));
+        Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL",
+            ("@ws", workspaceId), ("@now", now.ToDb()));
 }

@@ -9,23 +9,23 @@ internal static class LeaseStore
 
     public static void Insert(SqliteConnection connection, SqliteTransaction transaction, LeaseRecord lease) =>
         Sql.Execute(connection, transaction,
-            $"INSERT INTO leases ({Columns}) VALUES ($id, $ws, $session, $cred, $version, $issued, $expires, NULL, NULL)",
-            ("$id", lease.Id), ("$ws", lease.WorkspaceId), ("$session", lease.SessionId), ("$cred", lease.CredentialId),
-            ("$version", lease.SecretVersion), ("$issued", lease.IssuedAt.ToDb()), ("$expires", lease.ExpiresAt.ToDb()));
+            $"INSERT INTO leases ({Columns}) VALUES (@id, @ws, @session, @cred, @version, @issued, @expires, NULL, NULL)",
+            ("@id", lease.Id), ("@ws", lease.WorkspaceId), ("@session", lease.SessionId), ("@cred", lease.CredentialId),
+            ("@version", lease.SecretVersion), ("@issued", lease.IssuedAt.ToDb()), ("@expires", lease.ExpiresAt.ToDb()));
 
     public static LeaseRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM leases WHERE id = $id", Read, ("$id", id));
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM leases WHERE id = @id", Read, ("@id", id));
 
     /// <summary>Leases of a workspace (or of every workspace of the given user ids), newest first; only live ones unless <paramref name="includeEnded"/>.</summary>
     public static List<LeaseRecord> List(SqliteConnection connection, string? workspaceId, string? userId, DateTimeOffset now, bool includeEnded, int limit) =>
         Sql.Query(connection, null,
             $"""
             SELECT {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))} FROM leases l JOIN workspaces w ON w.id = l.workspace_id
-            WHERE ($ws IS NULL OR l.workspace_id = $ws) AND ($user IS NULL OR w.user_id = $user)
-              AND ($all = 1 OR (l.revoked_at IS NULL AND l.expires_at > $now))
-            ORDER BY l.issued_at DESC LIMIT $limit
+            WHERE (@ws IS NULL OR l.workspace_id = @ws) AND (@user IS NULL OR w.user_id = @user)
+              AND (@all = 1 OR (l.revoked_at IS NULL AND l.expires_at > @now))
+            ORDER BY l.issued_at DESC LIMIT @limit
             """,
-            Read, ("$ws", workspaceId), ("$user", userId), ("$now", now.ToDb()), ("$all", includeEnded ? 1 : 0), ("$limit", limit));
+            Read, ("@ws", workspaceId), ("@user", userId), ("@now", now.ToDb()), ("@all", includeEnded ? 1 : 0), ("@limit", limit));
 
     /// <summary>
     /// Which of these leases are still live for the workspace: not revoked, not expired, and
@@ -39,9 +39,9 @@ internal static class LeaseStore
             var ok = Sql.Scalar(connection, null,
                 """
                 SELECT 1 FROM leases l JOIN credentials c ON c.id = l.credential_id AND c.secret_version = l.secret_version
-                WHERE l.id = $id AND l.workspace_id = $ws AND l.revoked_at IS NULL AND l.expires_at > $now
+                WHERE l.id = @id AND l.workspace_id = @ws AND l.revoked_at IS NULL AND l.expires_at > @now
                 """,
-                ("$id", id), ("$ws", workspaceId), ("$now", now.ToDb()));
+                ("@id", id), ("@ws", workspaceId), ("@now", now.ToDb()));
             if (ok is not null)
             {
                 valid.Add(id);
@@ -52,7 +52,7 @@ internal static class LeaseStore
 
     /// <summary>Marks a lease rejected once; false when it already was (rule g: one count per lease).</summary>
     public static bool MarkRejected(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
-        Sql.Execute(connection, transaction, "UPDATE leases SET rejected_at = $now WHERE id = $id AND rejected_at IS NULL", ("$id", id), ("$now", now.ToDb())) == 1;
+        Sql.Execute(connection, transaction, "UPDATE leases SET rejected_at = @now WHERE id = @id AND rejected_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;
 
     private static LeaseRecord Read(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.Time(5), r.Time(6), r.NullableTime(7), r.NullableTime(8));

@@ -24,8 +24,8 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
     public void Append(SqliteConnection connection, SqliteTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
     {
         Sql.Execute(connection, transaction,
-            "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES ($k, $t, $w, $u, $at)",
-            ("$k", kind), ("$t", targetId), ("$w", workspaceId), ("$u", userId), ("$at", time.GetUtcNow().ToDb()));
+            "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES (@k, @t, @w, @u, @at)",
+            ("@k", kind), ("@t", targetId), ("@w", workspaceId), ("@u", userId), ("@at", time.GetUtcNow().ToDb()));
         signal.MarkPending();
     }
 
@@ -37,9 +37,9 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
         Sql.Query(connection, null,
             """
             SELECT seq, kind, target_id, workspace_id, user_id FROM revocations
-            WHERE seq > $after AND (workspace_id = $ws OR user_id = $user)
-            ORDER BY seq LIMIT $limit
+            WHERE seq > @after AND (workspace_id = @ws OR user_id = @user)
+            ORDER BY seq LIMIT @limit
             """,
             r => new Revocation(r.GetInt64(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4)),
-            ("$after", afterSequence), ("$ws", workspaceId), ("$user", userId), ("$limit", PageSize));
+            ("@after", afterSequence), ("@ws", workspaceId), ("@user", userId), ("@limit", PageSize));
 }

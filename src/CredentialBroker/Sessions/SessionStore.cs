@@ -16,8 +16,8 @@ internal static class SessionStore
     {
         var sessionId = OpaqueToken.NewId("ses_");
         Sql.Execute(connection, transaction,
-            "INSERT INTO sessions (id, workspace_id, created_at, expires_at, revoked_at, remote_address) VALUES ($id, $ws, $now, $expires, NULL, $remote)",
-            ("$id", sessionId), ("$ws", workspaceId), ("$now", now.ToDb()), ("$expires", sessionExpiresAt.ToDb()), ("$remote", remoteAddress));
+            "INSERT INTO sessions (id, workspace_id, created_at, expires_at, revoked_at, remote_address) VALUES (@id, @ws, @now, @expires, NULL, @remote)",
+            ("@id", sessionId), ("@ws", workspaceId), ("@now", now.ToDb()), ("@expires", sessionExpiresAt.ToDb()), ("@remote", remoteAddress));
         return sessionId;
     }
 
@@ -25,11 +25,11 @@ internal static class SessionStore
     public static string IssueToken(SqliteConnection connection, SqliteTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         Sql.Execute(connection, transaction,
-            "UPDATE session_tokens SET superseded_at = $now WHERE session_id = $id AND superseded_at IS NULL", ("$id", sessionId), ("$now", now.ToDb()));
+            "UPDATE session_tokens SET superseded_at = @now WHERE session_id = @id AND superseded_at IS NULL", ("@id", sessionId), ("@now", now.ToDb()));
         var token = OpaqueToken.Create(OpaqueToken.SessionPrefix);
         Sql.Execute(connection, transaction,
-            "INSERT INTO session_tokens (token_hash, session_id, created_at, expires_at, superseded_at) VALUES ($hash, $id, $now, $expires, NULL)",
-            ("$hash", OpaqueToken.Hash(token)), ("$id", sessionId), ("$now", now.ToDb()), ("$expires", expiresAt.ToDb()));
+            "INSERT INTO session_tokens (token_hash, session_id, created_at, expires_at, superseded_at) VALUES (@hash, @id, @now, @expires, NULL)",
+            ("@hash", OpaqueToken.Hash(token)), ("@id", sessionId), ("@now", now.ToDb()), ("@expires", expiresAt.ToDb()));
         return token;
     }
 
@@ -43,7 +43,7 @@ internal static class SessionStore
             """
             SELECT t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at
             FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id
-            WHERE t.token_hash = $hash
+            WHERE t.token_hash = @hash
             """,
             r => new
             {
@@ -51,7 +51,7 @@ internal static class SessionStore
                 SessionExpires = r.Time(4), SessionRevoked = !r.IsDBNull(5), UserId = r.GetString(6),
                 AllowedHosts = r.IsDBNull(7) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(7)), WorkspaceRevoked = !r.IsDBNull(8),
             },
-            ("$hash", OpaqueToken.Hash(token!)));
+            ("@hash", OpaqueToken.Hash(token!)));
         if (row is null)
         {
             return new SessionLookup(SessionCheck.Unknown, null);
@@ -72,19 +72,19 @@ internal static class SessionStore
         Sql.Scalar(connection, null,
             """
             SELECT 1 FROM sessions s JOIN workspaces w ON w.id = s.workspace_id
-            WHERE s.id = $id AND s.revoked_at IS NULL AND s.expires_at > $now AND w.revoked_at IS NULL
+            WHERE s.id = @id AND s.revoked_at IS NULL AND s.expires_at > @now AND w.revoked_at IS NULL
             """,
-            ("$id", sessionId), ("$now", now.ToDb())) is not null;
+            ("@id", sessionId), ("@now", now.ToDb())) is not null;
 
     /// <summary>Ends sessions of a workspace (all, or all but <paramref name="exceptSessionId"/>); returns the ids ended.</summary>
     public static List<string> RevokeForWorkspace(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now,
         string? exceptSessionId = null) =>
         Sql.Query(connection, transaction,
-            "UPDATE sessions SET revoked_at = $now WHERE workspace_id = $ws AND revoked_at IS NULL AND expires_at > $now AND id IS NOT $except RETURNING id",
-            r => r.GetString(0), ("$ws", workspaceId), ("$now", now.ToDb()), ("$except", exceptSessionId));
+            "UPDATE sessions SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now AND id IS NOT @except RETURNING id",
+            r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb()), ("@except", exceptSessionId));
 
     public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(SqliteConnection connection, string workspaceId, DateTimeOffset now) =>
         Sql.Query(connection, null,
-            "SELECT id, expires_at FROM sessions WHERE workspace_id = $ws AND revoked_at IS NULL AND expires_at > $now ORDER BY created_at",
-            r => (r.GetString(0), r.Time(1)), ("$ws", workspaceId), ("$now", now.ToDb()));
+            "SELECT id, expires_at FROM sessions WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at",
+            r => (r.GetString(0), r.Time(1)), ("@ws", workspaceId), ("@now", now.ToDb()));
 }

@@ -21,8 +21,8 @@ internal sealed class Migrator(Database database)
         {
             using var transaction = connection.BeginTransaction();
             Database.Execute(connection, migration.Sql, transaction);
-            Sql.Execute(connection, transaction, "INSERT INTO schema_version (version, name, applied_at) VALUES ($v, $n, $t)",
-                ("$v", migration.Version), ("$n", migration.Name), ("$t", DateTimeOffset.UtcNow.ToDb()));
+            Sql.Execute(connection, transaction, "INSERT INTO schema_version (version, name, applied_at) VALUES (@v, @n, @t)",
+                ("@v", migration.Version), ("@n", migration.Name), ("@t", DateTimeOffset.UtcNow.ToDb()));
             transaction.Commit();
             current = migration.Version;
         }

@@ -36,7 +36,7 @@ internal sealed class UserDeletion(WriteQueue writes, LeaseRevocation leases, Re
         var workspaceIds = ActiveWorkspaces(c, t, userId);
         foreach (var workspaceId in workspaceIds)
         {
-            Sql.Execute(c, t, "UPDATE workspaces SET revoked_at = $now WHERE id = $id AND revoked_at IS NULL", ("$id", workspaceId), ("$now", now.ToDb()));
+            Sql.Execute(c, t, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", ("@id", workspaceId), ("@now", now.ToDb()));
             leases.RevokeForWorkspace(c, t, workspaceId, now);
             revocations.Append(c, t, RevocationKinds.Workspace, workspaceId, workspaceId: workspaceId);
             audit.Append(c, t, Entry(AuditActions.WorkspaceRevoke) with { WorkspaceId = workspaceId, Detail = "user deleted" });
@@ -50,6 +50,6 @@ internal sealed class UserDeletion(WriteQueue writes, LeaseRevocation leases, Re
     });
 
     private static List<string> ActiveWorkspaces(SqliteConnection connection, SqliteTransaction transaction, string userId) =>
-        Sql.Query(connection, transaction, "SELECT id FROM workspaces WHERE user_id = $user AND revoked_at IS NULL ORDER BY id",
-            r => r.GetString(0), ("$user", userId));
+        Sql.Query(connection, transaction, "SELECT id FROM workspaces WHERE user_id = @user AND revoked_at IS NULL ORDER BY id",
+            r => r.GetString(0), ("@user", userId));
 }

@@ -9,23 +9,23 @@ internal static class UserStore
     private const string Columns = "id, name, email, created_at";
 
     public static void Insert(SqliteConnection connection, SqliteTransaction transaction, UserRecord user) =>
-        Sql.Execute(connection, transaction, $"INSERT INTO users ({Columns}) VALUES ($id, $name, $email, $created)",
-            ("$id", user.Id), ("$name", user.Name), ("$email", user.Email), ("$created", user.CreatedAt.ToDb()));
+        Sql.Execute(connection, transaction, $"INSERT INTO users ({Columns}) VALUES (@id, @name, @email, @created)",
+            ("@id", user.Id), ("@name", user.Name), ("@email", user.Email), ("@created", user.CreatedAt.ToDb()));
 
     public static UserRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM users WHERE id = $id", Read, ("$id", id));
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM users WHERE id = @id", Read, ("@id", id));
 
     public static bool Exists(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Scalar(connection, transaction, "SELECT 1 FROM users WHERE id = $id", ("$id", id)) is not null;
+        Sql.Scalar(connection, transaction, "SELECT 1 FROM users WHERE id = @id", ("@id", id)) is not null;
 
     /// <summary>All users, or only <paramref name="onlyId"/> when the caller is bound to one.</summary>
     public static List<UserRecord> List(SqliteConnection connection, string? onlyId) =>
         Sql.Query(connection, null,
-            $"SELECT {Columns} FROM users WHERE $only IS NULL OR id = $only ORDER BY created_at, id", Read, ("$only", onlyId));
+            $"SELECT {Columns} FROM users WHERE @only IS NULL OR id = @only ORDER BY created_at, id", Read, ("@only", onlyId));
 
     /// <summary>Deletes the row; the schema cascades to the user's keys, workspaces, sessions and leases.</summary>
     public static bool Delete(SqliteConnection connection, SqliteTransaction transaction, string id) =>
-        Sql.Execute(connection, transaction, "DELETE FROM users WHERE id = $id", ("$id", id)) == 1;
+        Sql.Execute(connection, transaction, "DELETE FROM users WHERE id = @id", ("@id", id)) == 1;
 
     private static UserRecord Read(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.NullableString(2), r.Time(3));
 }

@@ -60,8 +60,8 @@ internal sealed class Keyring
     }
 
     private static void Insert(SqliteConnection connection, SqliteTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time) =>
-        Sql.Execute(connection, transaction, "INSERT INTO keyring (version, wrapped_key, created_at) VALUES ($v, $k, $t)",
-            ("$v", version), ("$k", AesGcmBox.Seal(masterKey.Key, key, KeyringAssociatedData(version))), ("$t", time.GetUtcNow().ToDb()));
+        Sql.Execute(connection, transaction, "INSERT INTO keyring (version, wrapped_key, created_at) VALUES (@v, @k, @t)",
+            ("@v", version), ("@k", AesGcmBox.Seal(masterKey.Key, key, KeyringAssociatedData(version))), ("@t", time.GetUtcNow().ToDb()));
 
     private static byte[] KeyringAssociatedData(int version) => Encoding.UTF8.GetBytes($"xares-keyring-v1:{version}");
 

@@ -18,17 +18,17 @@ internal static class BootstrapTokens
         var token = OpaqueToken.Create(OpaqueToken.BootstrapPrefix);
         var expiresAt = now + lifetime;
         Sql.Execute(connection, transaction,
-            "INSERT INTO bootstrap_tokens (token_hash, workspace_id, created_at, expires_at, used_at) VALUES ($hash, $ws, $now, $expires, NULL)",
-            ("$hash", OpaqueToken.Hash(token)), ("$ws", workspaceId), ("$now", now.ToDb()), ("$expires", expiresAt.ToDb()));
+            "INSERT INTO bootstrap_tokens (token_hash, workspace_id, created_at, expires_at, used_at) VALUES (@hash, @ws, @now, @expires, NULL)",
+            ("@hash", OpaqueToken.Hash(token)), ("@ws", workspaceId), ("@now", now.ToDb()), ("@expires", expiresAt.ToDb()));
         return (token, expiresAt);
     }
 
     /// <summary>Marks the token used and returns its workspace id, or null when unknown, used or expired.</summary>
     public static string? Redeem(SqliteConnection connection, SqliteTransaction transaction, string token, DateTimeOffset now) =>
         Sql.Scalar(connection, transaction,
-            "UPDATE bootstrap_tokens SET used_at = $now WHERE token_hash = $hash AND used_at IS NULL AND expires_at > $now RETURNING workspace_id",
-            ("$hash", OpaqueToken.Hash(token)), ("$now", now.ToDb())) as string;
+            "UPDATE bootstrap_tokens SET used_at = @now WHERE token_hash = @hash AND used_at IS NULL AND expires_at > @now RETURNING workspace_id",
+            ("@hash", OpaqueToken.Hash(token)), ("@now", now.ToDb())) as string;
 
     public static void InvalidateUnused(SqliteConnection connection, SqliteTransaction transaction, string workspaceId) =>
-        Sql.Execute(connection, transaction, "DELETE FROM bootstrap_tokens WHERE workspace_id = $ws AND used_at IS NULL", ("$ws", workspaceId));
+        Sql.Execute(connection, transaction, "DELETE FROM bootstrap_tokens WHERE workspace_id = @ws AND used_at IS NULL", ("@ws", workspaceId));
 }

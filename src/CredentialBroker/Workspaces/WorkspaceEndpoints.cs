@@ -53,7 +53,7 @@ internal static class WorkspaceEndpoints
             throw ValidationException.For("allowedHosts", error!);
         }
         caller.EnsureCanSee(body.UserId, "The user");
-        if (!await database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1 FROM users WHERE id = $id", ("$id", body.UserId)) is not null))
+        if (!await database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1 FROM users WHERE id = @id", ("@id", body.UserId)) is not null))
         {
             throw new NotFoundException("The user");
         }

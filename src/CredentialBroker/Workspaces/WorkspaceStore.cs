@@ -10,21 +10,21 @@ internal static class WorkspaceStore
 
     public static void Insert(SqliteConnection connection, SqliteTransaction transaction, WorkspaceRecord workspace) =>
         Sql.Execute(connection, transaction,
-            $"INSERT INTO workspaces ({Columns}) VALUES ($id, $user, $name, $hosts, $created, NULL, NULL)",
-            ("$id", workspace.Id), ("$user", workspace.UserId), ("$name", workspace.Name),
-            ("$hosts", workspace.AllowedHosts is null ? null : JsonSerializer.Serialize(workspace.AllowedHosts)), ("$created", workspace.CreatedAt.ToDb()));
+            $"INSERT INTO workspaces ({Columns}) VALUES (@id, @user, @name, @hosts, @created, NULL, NULL)",
+            ("@id", workspace.Id), ("@user", workspace.UserId), ("@name", workspace.Name),
+            ("@hosts", workspace.AllowedHosts is null ? null : JsonSerializer.Serialize(workspace.AllowedHosts)), ("@created", workspace.CreatedAt.ToDb()));
 
     public static WorkspaceRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM workspaces WHERE id = $id", Read, ("$id", id));
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM workspaces WHERE id = @id", Read, ("@id", id));
 
     public static List<WorkspaceRecord> List(SqliteConnection connection, string? userId) =>
         Sql.Query(connection, null,
-            $"SELECT {Columns} FROM workspaces WHERE ($user IS NULL OR user_id = $user) ORDER BY created_at, id", Read, ("$user", userId));
+            $"SELECT {Columns} FROM workspaces WHERE (@user IS NULL OR user_id = @user) ORDER BY created_at, id", Read, ("@user", userId));
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
-        Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = $now WHERE id = $id AND revoked_at IS NULL",
-            ("$id", id), ("$now", now.ToDb())) == 1;
+        Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
+            ("@id", id), ("@now", now.ToDb())) == 1;
 
     private static WorkspaceRecord Read(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2),
