@@ -28,8 +28,17 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
             ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
             ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
+        Sql.Execute(connection, transaction,
+            """
+            INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
+            ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor
+            """,
+            ("@seq", record.Sequence), ("@mac", mac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
         return record;
     }
+
+    private byte[] HeadAnchor(int keyVersion, long sequence, byte[] mac) =>
+        HMACSHA256.HashData(keyring.AuditKey(keyVersion), System.Text.Encoding.UTF8.GetBytes($"xares-audit-head-v1:{sequence}:").Concat(mac).ToArray());
 
     /// <summary>Walks the whole chain and reports the first record that does not verify.</summary>
     public AuditVerification Verify(SqliteConnection connection)
@@ -63,6 +72,36 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             previousMac = mac;
             expected++;
             count++;
+        }
+        return VerifyHead(connection, count, previousMac);
+    }
+
+    // The head must name the last record walked, with a valid anchor; otherwise records were cut from the end.
+    private AuditVerification VerifyHead(SqliteConnection connection, long count, byte[] lastMac)
+    {
+        var head = Sql.Single(connection, null, "SELECT seq, mac, key_version, anchor FROM audit_head WHERE id = 1",
+            r => new Tuple<long, byte[], int, byte[]>(r.GetInt64(0), (byte[])r["mac"], r.GetInt32(2), (byte[])r["anchor"]));
+        if (head is null)
+        {
+            return count == 0 ? AuditVerification.Intact(0) : AuditVerification.Broken(count, count, "the audit head record is missing");
+        }
+        var (sequence, mac, keyVersion, anchor) = head;
+        bool anchorValid;
+        try
+        {
+            anchorValid = CryptographicOperations.FixedTimeEquals(anchor, HeadAnchor(keyVersion, sequence, mac));
+        }
+        catch (KeyNotFoundException)
+        {
+            anchorValid = false;
+        }
+        if (!anchorValid)
+        {
+            return AuditVerification.Broken(count, sequence, "the audit head record was altered");
+        }
+        if (sequence != count || !CryptographicOperations.FixedTimeEquals(mac, lastMac))
+        {
+            return AuditVerification.Broken(count, count + 1, $"records after {count} were removed (the head names record {sequence})");
         }
         return AuditVerification.Intact(count);
     }

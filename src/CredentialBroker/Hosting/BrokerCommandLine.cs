@@ -29,17 +29,17 @@ internal static class BrokerCommandLine
         migrate.SetAction(parse =>
         {
             var version = new Migrator(new Database(Read(parse).DatabaseConnectionString)).Migrate();
-            Console.WriteLine($"Schema is at version {version}.");
+            parse.InvocationConfiguration.Output.WriteLine($"Schema is at version {version}.");
             return 0;
         });
 
         var verify = new Command("verify", "Verify the audit chain; exit 1 at the first broken record.");
-        verify.SetAction(parse => VerifyAudit(Read(parse)));
+        verify.SetAction(parse => VerifyAudit(Read(parse), parse.InvocationConfiguration));
         var audit = new Command("audit", "Audit log operations.") { verify };
 
         var keyName = new Option<string>("--name") { Description = "A name for the key.", DefaultValueFactory = _ => "admin" };
         var createKey = new Command("create-key", "Mint an admin API key (prints it once on stdout).") { keyName };
-        createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!));
+        createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!, parse.InvocationConfiguration));
         var admin = new Command("admin", "Local administration with direct database access.") { createKey };
 
         var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, audit, admin };
@@ -90,21 +90,21 @@ internal static class BrokerCommandLine
         return (database, Keyring.LoadOrCreate(database, masterKey, TimeProvider.System));
     }
 
-    private static int VerifyAudit(BrokerOptions options)
+    private static int VerifyAudit(BrokerOptions options, InvocationConfiguration console)
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
         var result = new AuditChain(keyring, TimeProvider.System).Verify(connection);
         if (result.Ok)
         {
-            Console.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified.");
+            console.Output.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified.");
             return 0;
         }
-        Console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");
+        console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");
         return 1;
     }
 
-    private static int CreateAdminKey(BrokerOptions options, string name)
+    private static int CreateAdminKey(BrokerOptions options, string name, InvocationConfiguration console)
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
@@ -114,8 +114,8 @@ internal static class BrokerCommandLine
         new AuditChain(keyring, TimeProvider.System).Append(connection, transaction,
             new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success) { Actor = "cli", Detail = $"admin key {record.Id} created locally" });
         transaction.Commit();
-        Console.Error.WriteLine($"Created admin key {record.Id}; it is shown once:");
-        Console.WriteLine(token);
+        console.Error.WriteLine($"Created admin key {record.Id}; it is shown once:");
+        console.Output.WriteLine(token);
         return 0;
     }
 }

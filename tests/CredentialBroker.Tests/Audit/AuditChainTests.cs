@@ -53,6 +53,28 @@ public sealed class AuditChainTests
     }
 
     [Fact]
+    public async Task Verify_TruncatedTail_IsCaught()
+    {
+        await using var db = await SeededAsync();
+
+        db.ExecuteRaw("DELETE FROM audit_log WHERE seq > 4");
+
+        AssertBrokenAt(Verify(db), 5);
+    }
+
+    [Fact]
+    public async Task Verify_TruncatedTailWithHeadMovedBack_IsCaught()
+    {
+        await using var db = await SeededAsync();
+
+        // Point the head at the new last record, as an editor without the key would try.
+        db.ExecuteRaw("DELETE FROM audit_log WHERE seq > 4");
+        db.ExecuteRaw("UPDATE audit_head SET seq = 4, mac = (SELECT mac FROM audit_log WHERE seq = 4)");
+
+        Assert.False(Verify(db).Ok);
+    }
+
+    [Fact]
     public async Task Verify_DeletedAndRenumbered_IsCaught()
     {
         await using var db = await SeededAsync();

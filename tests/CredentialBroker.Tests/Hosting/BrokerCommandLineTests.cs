@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Xares.Broker.Hosting;
+using Xares.Broker.Tests.Support;
+
+namespace Xares.Broker.Tests.Hosting;
+
+public sealed class BrokerCommandLineTests
+{
+    [Fact]
+    public async Task AdminCreateKey_LocalDatabase_MintsAWorkingAdminKey()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+
+        var (exit, output, _) = Run("admin", "create-key", "--name", "ops", "--data-dir", host.DataDirectory);
+
+        Assert.Equal(0, exit);
+        var key = output.Trim();
+        Assert.StartsWith("xar_", key, StringComparison.Ordinal);
+        using var client = host.CreateClient(key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/users")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AuditVerify_IntactThenEdited_ReportsFirstBrokenRecord()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        await host.CreateUserAsync();
+
+        var (exit, output, _) = Run("audit", "verify", "--data-dir", host.DataDirectory);
+        Assert.Equal(0, exit);
+        Assert.Contains("intact", output, StringComparison.Ordinal);
+
+        using (var connection = new SqliteConnection($"Data Source={host.DatabasePath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1";
+            command.ExecuteNonQuery();
+        }
+        var (brokenExit, _, error) = Run("audit", "verify", "--data-dir", host.DataDirectory);
+        Assert.Equal(1, brokenExit);
+        Assert.Contains("broken at record 1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Migrate_EmptyDirectory_ReportsLatestSchemaVersion()
+    {
+        var dir = Directory.CreateTempSubdirectory("xares-migrate-").FullName;
+        try
+        {
+            var (exit, output, _) = Run("migrate", "--data-dir", dir);
+            Assert.Equal(0, exit);
+            Assert.Contains($"version {Xares.Broker.Storage.Migrator.LatestVersion}", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static (int Exit, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = BrokerCommandLine.Create().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+}
