@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Security;
 using Xares.Broker.Storage;
 
@@ -9,7 +9,7 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     private const string Columns = "id, name, prefix, scopes, user_id, created_at, expires_at, revoked_at, last_used_at";
 
     /// <summary>Inserts a new key inside the caller's transaction and returns its record and the token (shown once).</summary>
-    public static (ApiKeyRecord Record, string Token) Insert(SqliteConnection connection, SqliteTransaction transaction, string name,
+    public static (ApiKeyRecord Record, string Token) Insert(DbConnection connection, DbTransaction transaction, string name,
         IReadOnlyList<string> scopes, string? userId, DateTimeOffset now, DateTimeOffset? expiresAt)
     {
         var token = OpaqueToken.Create(OpaqueToken.ApiKeyPrefix);
@@ -30,19 +30,19 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
             Read, ("@hash", OpaqueToken.Hash(token)), ("@now", now.ToDb())));
     }
 
-    public static ApiKeyRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static ApiKeyRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM api_keys WHERE id = @id", Read, ("@id", id));
 
     public Task<List<ApiKeyRecord>> ListAsync() =>
         database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
 
-    public static bool Revoke(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
+    public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;
 
-    public static bool Any(SqliteConnection connection, SqliteTransaction? transaction = null) =>
+    public static bool Any(DbConnection connection, DbTransaction? transaction = null) =>
         Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COUNT(*) FROM api_keys") ?? 0L) > 0;
 
-    private static ApiKeyRecord Read(SqliteDataReader r) => new(
+    private static ApiKeyRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3).Split(' ', StringSplitOptions.RemoveEmptyEntries), r.NullableString(4),
         r.Time(5), r.NullableTime(6), r.NullableTime(7), r.NullableTime(8));
 }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
 
@@ -13,7 +13,7 @@ namespace Xares.Broker.Audit;
 /// </summary>
 internal sealed class AuditChain(Keyring keyring, TimeProvider time)
 {
-    public AuditRecord Append(SqliteConnection connection, SqliteTransaction transaction, AuditEntry entry)
+    public AuditRecord Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
         var (lastSequence, lastMac) = Sql.Single(connection, transaction,
             "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
@@ -41,7 +41,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
         HMACSHA256.HashData(keyring.AuditKey(keyVersion), System.Text.Encoding.UTF8.GetBytes($"xares-audit-head-v1:{sequence}:").Concat(mac).ToArray());
 
     /// <summary>Walks the whole chain and reports the first record that does not verify.</summary>
-    public AuditVerification Verify(SqliteConnection connection)
+    public AuditVerification Verify(DbConnection connection)
     {
         using var command = Sql.Command(connection, $"SELECT {AuditRecord.Columns}, mac FROM audit_log ORDER BY seq", null);
         using var reader = command.ExecuteReader();
@@ -77,7 +77,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
     }
 
     // The head must name the last record walked, with a valid anchor; otherwise records were cut from the end.
-    private AuditVerification VerifyHead(SqliteConnection connection, long count, byte[] lastMac)
+    private AuditVerification VerifyHead(DbConnection connection, long count, byte[] lastMac)
     {
         var head = Sql.Single(connection, null, "SELECT seq, mac, key_version, anchor FROM audit_head WHERE id = 1",
             r => new Tuple<long, byte[], int, byte[]>(r.GetInt64(0), (byte[])r["mac"], r.GetInt32(2), (byte[])r["anchor"]));

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Credentials;
 using Xares.Broker.Storage;
 
@@ -39,7 +39,7 @@ internal sealed record AuditQuery(string? UserId, string? WorkspaceId, string? C
         return new AuditQuery(Blank(p.UserId), Blank(p.WorkspaceId), Blank(p.CredentialId), Blank(p.Action), since, limit);
     }
 
-    public List<AuditRecord> Run(SqliteConnection connection)
+    public List<AuditRecord> Run(DbConnection connection)
     {
         var sql = new StringBuilder($"SELECT {AuditRecord.Columns} FROM audit_log WHERE 1 = 1");
         var parameters = new List<(string, object?)>();

@@ -21,7 +21,7 @@ internal sealed record AuditRecord(
 {
     public const string Columns = "seq, at, action, outcome, actor, user_id, workspace_id, credential_id, lease_id, remote_address, detail, key_version";
 
-    public static AuditRecord Read(Microsoft.Data.Sqlite.SqliteDataReader r) => new(
+    public static AuditRecord Read(System.Data.Common.DbDataReader r) => new(
         r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2), r.GetString(3),
         r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
         r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9),

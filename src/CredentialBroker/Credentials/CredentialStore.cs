@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
@@ -17,7 +17,7 @@ internal static class CredentialStore
 
     private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at";
 
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
+    public static void Insert(DbConnection connection, DbTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
             $"""
             INSERT INTO credentials ({Columns}) VALUES (@id, @user, @kind, @provider, @name, @url, @scheme, @host, @port, @path, @username,
@@ -26,7 +26,7 @@ internal static class CredentialStore
             Parameters(r));
 
     /// <summary>Writes every mutable column of <paramref name="r"/>; id, owner, kind and creation time never change.</summary>
-    public static void Update(SqliteConnection connection, SqliteTransaction transaction, CredentialRecord r) =>
+    public static void Update(DbConnection connection, DbTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
             """
             UPDATE credentials SET provider = @provider, name = @name, url = @url, scheme = @scheme, host = @host, port = @port, path = @path,
@@ -37,16 +37,16 @@ internal static class CredentialStore
             Parameters(r));
 
     /// <summary>Crypto-shred: the row, and with it the only copy of the wrapped data key, is gone.</summary>
-    public static bool Delete(SqliteConnection connection, SqliteTransaction transaction, string id) =>
+    public static bool Delete(DbConnection connection, DbTransaction transaction, string id) =>
         Sql.Execute(connection, transaction, "DELETE FROM credentials WHERE id = @id", ("@id", id)) == 1;
 
-    public static CredentialRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static CredentialRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM credentials WHERE id = @id", Read, ("@id", id));
 
-    public static List<CredentialRecord> ListForUser(SqliteConnection connection, string userId) =>
+    public static List<CredentialRecord> ListForUser(DbConnection connection, string userId) =>
         Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = @user ORDER BY created_at, id", Read, ("@user", userId));
 
-    public static List<string> ListIds(SqliteConnection connection, SqliteTransaction? transaction, string userId) =>
+    public static List<string> ListIds(DbConnection connection, DbTransaction? transaction, string userId) =>
         Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = @user ORDER BY created_at, id", r => r.GetString(0), ("@user", userId));
 
     /// <summary>
@@ -54,7 +54,7 @@ internal static class CredentialStore
     /// <see cref="GitCredentialMatcher"/>. Expiry is left to the caller. Rows whose stored URL no
     /// longer parses, or no longer names this origin, were edited in the database and are left out.
     /// </summary>
-    public static List<GitCredentialRow> FindGitCandidates(SqliteConnection connection, SqliteTransaction? transaction, string userId, string scheme, string host, int port) =>
+    public static List<GitCredentialRow> FindGitCandidates(DbConnection connection, DbTransaction? transaction, string userId, string scheme, string host, int port) =>
         Sql.Query(connection, transaction,
                 $"""
                 SELECT {GitColumns} FROM credentials
@@ -67,12 +67,12 @@ internal static class CredentialStore
             .ToList();
 
     /// <summary>One git credential by id, or null (unknown, not git, or its stored URL no longer parses).</summary>
-    public static GitCredentialRow? FindGit(SqliteConnection connection, SqliteTransaction? transaction, string credentialId) =>
+    public static GitCredentialRow? FindGit(DbConnection connection, DbTransaction? transaction, string credentialId) =>
         Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = @id AND kind = 'git'", ReadGit, ("@id", credentialId))
             .FirstOrDefault();
 
     /// <summary>Each origin the user has git credentials for, once, with whether any of them is path-scoped (git's useHttpPath).</summary>
-    public static List<GitOrigin> ListGitOrigins(SqliteConnection connection, string userId) =>
+    public static List<GitOrigin> ListGitOrigins(DbConnection connection, string userId) =>
         Sql.Query(connection, null, "SELECT url FROM credentials WHERE user_id = @user AND kind = 'git' ORDER BY created_at, id",
                 r => GitDestination.TryParse(r.GetString(0), out var destination, out _) ? destination : null, ("@user", userId))
             .OfType<GitDestination>()
@@ -84,7 +84,7 @@ internal static class CredentialStore
     /// Counts a rejection (rule g) and flags the credential for a re-test, but only while
     /// <paramref name="secretVersion"/> is still its current version. True when it was counted.
     /// </summary>
-    public static bool RecordRejection(SqliteConnection connection, SqliteTransaction transaction, string credentialId, long secretVersion, DateTimeOffset now) =>
+    public static bool RecordRejection(DbConnection connection, DbTransaction transaction, string credentialId, long secretVersion, DateTimeOffset now) =>
         Sql.Execute(connection, transaction,
             "UPDATE credentials SET rejection_count = rejection_count + 1, flagged_at = @now WHERE id = @id AND secret_version = @version",
             ("@id", credentialId), ("@version", secretVersion), ("@now", now.ToDb())) == 1;
@@ -98,13 +98,13 @@ internal static class CredentialStore
         ("@rejections", r.RejectionCount), ("@flagged", r.FlaggedAt.ToDb()),
     ];
 
-    private static CredentialRecord Read(SqliteDataReader r) => new(
+    private static CredentialRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5),
         r.IsDBNull(6) ? null : new GitEndpoint(r.GetString(6), r.GetString(7), r.GetInt32(8), r.GetString(9)),
         r.NullableString(10), r.GetInt64(11), new SealedSecret(r.GetInt32(12), (byte[])r[13], (byte[])r[14]),
         r.GetString(15), r.NullableTime(16), r.Time(17), r.Time(18), r.GetInt64(19), r.NullableTime(20));
 
-    private static GitCredentialRow? ReadGit(SqliteDataReader r) =>
+    private static GitCredentialRow? ReadGit(DbDataReader r) =>
         GitDestination.TryParse(r.GetString(3), out var destination, out _)
             ? new GitCredentialRow(r.GetString(0), r.GetString(1), r.GetString(2), destination, r.GetString(4), r.GetInt64(5),
                 r.NullableTime(9), new SealedSecret(r.GetInt32(6), (byte[])r[7], (byte[])r[8]))

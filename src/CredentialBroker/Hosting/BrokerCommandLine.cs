@@ -108,7 +108,7 @@ internal static class BrokerCommandLine
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var transaction = connection.BeginTransaction();
         var now = DateTimeOffset.UtcNow;
         var (record, token) = ApiKeyStore.Insert(connection, transaction, name, [ApiKeyScopes.Admin], null, now, null);
         new AuditChain(keyring, TimeProvider.System).Append(connection, transaction,

@@ -1,5 +1,5 @@
 using System.Text;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
@@ -31,7 +31,7 @@ internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring k
             return new GitLeaseOutcome(SessionCheck.Valid, Issue(c, t, lookup.Session!, request, now, remoteAddress));
         });
 
-    private IssuedGitLease? Issue(SqliteConnection c, SqliteTransaction t, SessionContext session, GitLeaseRequest request, DateTimeOffset now, string? remoteAddress)
+    private IssuedGitLease? Issue(DbConnection c, DbTransaction t, SessionContext session, GitLeaseRequest request, DateTimeOffset now, string? remoteAddress)
     {
         // Malformed or ambiguous requests match nothing (rules b and c).
         if (!GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target))

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 
@@ -8,14 +8,14 @@ namespace Xares.Broker.Leases;
 internal sealed class LeaseRevocation(RevocationLog revocations)
 {
     /// <summary>A credential was deleted or got a new secret: its leases end and its owner's sidecars drop it.</summary>
-    public void RevokeForCredential(SqliteConnection connection, SqliteTransaction transaction, string credentialId, string ownerUserId, DateTimeOffset now)
+    public void RevokeForCredential(DbConnection connection, DbTransaction transaction, string credentialId, string ownerUserId, DateTimeOffset now)
     {
         Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL",
             ("@id", credentialId), ("@now", now.ToDb()));
         revocations.Append(connection, transaction, RevocationKinds.Credential, credentialId, userId: ownerUserId);
     }
 
-    public bool RevokeLease(SqliteConnection connection, SqliteTransaction transaction, string leaseId, string workspaceId, DateTimeOffset now)
+    public bool RevokeLease(DbConnection connection, DbTransaction transaction, string leaseId, string workspaceId, DateTimeOffset now)
     {
         var changed = Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
             ("@id", leaseId), ("@now", now.ToDb())) == 1;
@@ -27,7 +27,7 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
     }
 
     /// <summary>Every lease of a workspace ends (workspace revoked or its session ended).</summary>
-    public void RevokeForWorkspace(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now) =>
+    public void RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL",
             ("@ws", workspaceId), ("@now", now.ToDb()));
 }

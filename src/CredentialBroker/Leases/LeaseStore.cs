@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Leases;
@@ -7,17 +7,17 @@ internal static class LeaseStore
 {
     private const string Columns = "id, workspace_id, session_id, credential_id, secret_version, issued_at, expires_at, revoked_at, rejected_at";
 
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, LeaseRecord lease) =>
+    public static void Insert(DbConnection connection, DbTransaction transaction, LeaseRecord lease) =>
         Sql.Execute(connection, transaction,
             $"INSERT INTO leases ({Columns}) VALUES (@id, @ws, @session, @cred, @version, @issued, @expires, NULL, NULL)",
             ("@id", lease.Id), ("@ws", lease.WorkspaceId), ("@session", lease.SessionId), ("@cred", lease.CredentialId),
             ("@version", lease.SecretVersion), ("@issued", lease.IssuedAt.ToDb()), ("@expires", lease.ExpiresAt.ToDb()));
 
-    public static LeaseRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static LeaseRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM leases WHERE id = @id", Read, ("@id", id));
 
     /// <summary>Leases of a workspace (or of every workspace of the given user ids), newest first; only live ones unless <paramref name="includeEnded"/>.</summary>
-    public static List<LeaseRecord> List(SqliteConnection connection, string? workspaceId, string? userId, DateTimeOffset now, bool includeEnded, int limit) =>
+    public static List<LeaseRecord> List(DbConnection connection, string? workspaceId, string? userId, DateTimeOffset now, bool includeEnded, int limit) =>
         Sql.Query(connection, null,
             $"""
             SELECT {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))} FROM leases l JOIN workspaces w ON w.id = l.workspace_id
@@ -31,7 +31,7 @@ internal static class LeaseStore
     /// Which of these leases are still live for the workspace: not revoked, not expired, and
     /// their credential still at the secret version they were issued for.
     /// </summary>
-    public static List<string> StillValid(SqliteConnection connection, string workspaceId, IReadOnlyCollection<string> leaseIds, DateTimeOffset now)
+    public static List<string> StillValid(DbConnection connection, string workspaceId, IReadOnlyCollection<string> leaseIds, DateTimeOffset now)
     {
         var valid = new List<string>();
         foreach (var id in leaseIds.Distinct(StringComparer.Ordinal).Take(1000))
@@ -51,9 +51,9 @@ internal static class LeaseStore
     }
 
     /// <summary>Marks a lease rejected once; false when it already was (rule g: one count per lease).</summary>
-    public static bool MarkRejected(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
+    public static bool MarkRejected(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE leases SET rejected_at = @now WHERE id = @id AND rejected_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;
 
-    private static LeaseRecord Read(SqliteDataReader r) => new(
+    private static LeaseRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.Time(5), r.Time(6), r.NullableTime(7), r.NullableTime(8));
 }

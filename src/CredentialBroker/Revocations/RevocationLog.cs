@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Revocations;
@@ -21,7 +21,7 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
 {
     public const int PageSize = 500;
 
-    public void Append(SqliteConnection connection, SqliteTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
+    public void Append(DbConnection connection, DbTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
     {
         Sql.Execute(connection, transaction,
             "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES (@k, @t, @w, @u, @at)",
@@ -29,11 +29,11 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
         signal.MarkPending();
     }
 
-    public static long LatestSequence(SqliteConnection connection, SqliteTransaction? transaction = null) =>
+    public static long LatestSequence(DbConnection connection, DbTransaction? transaction = null) =>
         Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM revocations") ?? 0L);
 
     /// <summary>Revocations after <paramref name="afterSequence"/> that concern this workspace or its owner.</summary>
-    public static List<Revocation> ReadAfter(SqliteConnection connection, long afterSequence, string workspaceId, string userId) =>
+    public static List<Revocation> ReadAfter(DbConnection connection, long afterSequence, string workspaceId, string userId) =>
         Sql.Query(connection, null,
             """
             SELECT seq, kind, target_id, workspace_id, user_id FROM revocations

@@ -78,7 +78,7 @@ internal sealed class SessionService(Database database, WriteQueue writes, Audit
     }
 
     /// <summary>Authenticates inside a write unit, revoking the workspace on replay (rule d).</summary>
-    public SessionLookup CheckWithin(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction t, string? token, DateTimeOffset now,
+    public SessionLookup CheckWithin(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, string? token, DateTimeOffset now,
         string? remoteAddress)
     {
         var lookup = SessionStore.Authenticate(c, t, token, now);

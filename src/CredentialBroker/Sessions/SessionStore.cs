@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Security;
 using Xares.Broker.Storage;
 
@@ -11,7 +11,7 @@ namespace Xares.Broker.Sessions;
 /// </summary>
 internal static class SessionStore
 {
-    public static string Open(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now,
+    public static string Open(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now,
         DateTimeOffset sessionExpiresAt, string? remoteAddress)
     {
         var sessionId = OpaqueToken.NewId("ses_");
@@ -22,7 +22,7 @@ internal static class SessionStore
     }
 
     /// <summary>Issues a new token for the session and supersedes every earlier one.</summary>
-    public static string IssueToken(SqliteConnection connection, SqliteTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt)
+    public static string IssueToken(DbConnection connection, DbTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt)
     {
         Sql.Execute(connection, transaction,
             "UPDATE session_tokens SET superseded_at = @now WHERE session_id = @id AND superseded_at IS NULL", ("@id", sessionId), ("@now", now.ToDb()));
@@ -33,7 +33,7 @@ internal static class SessionStore
         return token;
     }
 
-    public static SessionLookup Authenticate(SqliteConnection connection, SqliteTransaction? transaction, string? token, DateTimeOffset now)
+    public static SessionLookup Authenticate(DbConnection connection, DbTransaction? transaction, string? token, DateTimeOffset now)
     {
         if (!OpaqueToken.HasShape(token, OpaqueToken.SessionPrefix))
         {
@@ -68,7 +68,7 @@ internal static class SessionStore
     }
 
     /// <summary>Whether the session can still be used (by any of its tokens): not revoked, not past its end, workspace not revoked.</summary>
-    public static bool IsLive(SqliteConnection connection, string sessionId, DateTimeOffset now) =>
+    public static bool IsLive(DbConnection connection, string sessionId, DateTimeOffset now) =>
         Sql.Scalar(connection, null,
             """
             SELECT 1 FROM sessions s JOIN workspaces w ON w.id = s.workspace_id
@@ -77,13 +77,13 @@ internal static class SessionStore
             ("@id", sessionId), ("@now", now.ToDb())) is not null;
 
     /// <summary>Ends sessions of a workspace (all, or all but <paramref name="exceptSessionId"/>); returns the ids ended.</summary>
-    public static List<string> RevokeForWorkspace(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now,
+    public static List<string> RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now,
         string? exceptSessionId = null) =>
         Sql.Query(connection, transaction,
             "UPDATE sessions SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now AND id IS NOT @except RETURNING id",
             r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb()), ("@except", exceptSessionId));
 
-    public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(SqliteConnection connection, string workspaceId, DateTimeOffset now) =>
+    public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(DbConnection connection, string workspaceId, DateTimeOffset now) =>
         Sql.Query(connection, null,
             "SELECT id, expires_at FROM sessions WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at",
             r => (r.GetString(0), r.Time(1)), ("@ws", workspaceId), ("@now", now.ToDb()));

@@ -1,8 +1,12 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Xares.Broker.Storage;
 
-/// <summary>Opens connections to the broker database (SQLite, WAL) with the pragmas every connection needs.</summary>
+/// <summary>
+/// Opens connections to the broker database with the settings every connection needs. Stores take
+/// ADO.NET base types (DbConnection, DbTransaction) and write portable SQL with @name parameters.
+/// </summary>
 internal sealed class Database
 {
     private readonly string _connectionString;
@@ -21,7 +25,7 @@ internal sealed class Database
 
     public string DataSource { get; }
 
-    public SqliteConnection Open()
+    public DbConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -31,13 +35,17 @@ internal sealed class Database
         return connection;
     }
 
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read)
+    public async Task<T> ReadAsync<T>(Func<DbConnection, T> read)
     {
         await using var connection = Open();
         return read(connection);
     }
 
-    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    /// <summary>True when the failure dooms the whole transaction (I/O error, disk full), not just one unit of work.</summary>
+    public static bool IsTransactionFatal(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 10 or 13 };
+
+    public static void Execute(DbConnection connection, string sql, DbTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Xares.Broker.Storage;
 

@@ -1,37 +1,40 @@
 using System.Data;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Xares.Broker.Storage;
 
 /// <summary>Small helpers for explicit, parameterised SQL.</summary>
 internal static class Sql
 {
-    public static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction, params (string Name, object? Value)[] parameters)
+    public static DbCommand Command(DbConnection connection, string sql, DbTransaction? transaction, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
         }
         return command;
     }
 
-    public static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, transaction, parameters);
         return command.ExecuteNonQuery();
     }
 
-    public static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, transaction, parameters);
         var value = command.ExecuteScalar();
         return value is DBNull ? null : value;
     }
 
-    public static List<T> Query<T>(SqliteConnection connection, SqliteTransaction? transaction, string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] parameters)
+    public static List<T> Query<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, sql, transaction, parameters);
         using var reader = command.ExecuteReader();
@@ -43,7 +46,7 @@ internal static class Sql
         return rows;
     }
 
-    public static T? Single<T>(SqliteConnection connection, SqliteTransaction? transaction, string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] parameters)
+    public static T? Single<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
         where T : class
     {
         using var command = Command(connection, sql, transaction, parameters);
@@ -51,16 +54,16 @@ internal static class Sql
         return reader.Read() ? map(reader) : null;
     }
 
-    public static string? NullableString(this SqliteDataReader reader, int ordinal) =>
+    public static string? NullableString(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    public static long? NullableInt64(this SqliteDataReader reader, int ordinal) =>
+    public static long? NullableInt64(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 
-    public static DateTimeOffset? NullableTime(this SqliteDataReader reader, int ordinal) =>
+    public static DateTimeOffset? NullableTime(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
-    public static DateTimeOffset Time(this SqliteDataReader reader, int ordinal) =>
+    public static DateTimeOffset Time(this DbDataReader reader, int ordinal) =>
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
     public static long ToDb(this DateTimeOffset time) => time.ToUnixTimeMilliseconds();

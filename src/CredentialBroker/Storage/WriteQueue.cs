@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Xares.Broker.Storage;
 
@@ -28,20 +28,20 @@ internal sealed class WriteQueue : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.</summary>
-    public Task<T> ExecuteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    public Task<T> ExecuteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
         var item = new WorkItem<T>(work);
         ObjectDisposedException.ThrowIf(!_channel.Writer.TryWrite(item), this);
         return item.Completion.Task;
     }
 
-    public Task ExecuteAsync(Action<SqliteConnection, SqliteTransaction> work) =>
+    public Task ExecuteAsync(Action<DbConnection, DbTransaction> work) =>
         ExecuteAsync<bool>((c, t) => { work(c, t); return true; });
 
     private async Task RunAsync()
     {
         var batch = new List<IWorkItem>(MaxBatch);
-        SqliteConnection? connection = null;
+        DbConnection? connection = null;
         try
         {
             while (await _channel.Reader.WaitToReadAsync())
@@ -77,9 +77,9 @@ internal sealed class WriteQueue : IAsyncDisposable
         }
     }
 
-    private static void RunBatch(SqliteConnection connection, List<IWorkItem> batch)
+    private static void RunBatch(DbConnection connection, List<IWorkItem> batch)
     {
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var transaction = connection.BeginTransaction();
         foreach (var item in batch)
         {
             Database.Execute(connection, "SAVEPOINT unit", transaction);
@@ -88,10 +88,9 @@ internal sealed class WriteQueue : IAsyncDisposable
                 item.Run(connection, transaction);
                 Database.Execute(connection, "RELEASE unit", transaction);
             }
-            catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 })
+            catch (Exception ex) when (!Database.IsTransactionFatal(ex))
             {
-                // Disk I/O (10) and full (13) errors doom the whole batch; anything else is the unit's own.
-                Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
+                    Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
                 item.Fail(ex);
             }
         }
@@ -110,19 +109,19 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private interface IWorkItem
     {
-        void Run(SqliteConnection connection, SqliteTransaction transaction);
+        void Run(DbConnection connection, DbTransaction transaction);
         void Complete();
         void Fail(Exception exception);
     }
 
-    private sealed class WorkItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : IWorkItem
+    private sealed class WorkItem<T>(Func<DbConnection, DbTransaction, T> work) : IWorkItem
     {
         private T? _result;
         private Exception? _error;
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Run(SqliteConnection connection, SqliteTransaction transaction) => _result = work(connection, transaction);
+        public void Run(DbConnection connection, DbTransaction transaction) => _result = work(connection, transaction);
 
         public void Fail(Exception exception) => _error ??= exception;
 

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Api;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
@@ -49,7 +49,7 @@ internal sealed class UserDeletion(WriteQueue writes, LeaseRevocation leases, Re
         });
     });
 
-    private static List<string> ActiveWorkspaces(SqliteConnection connection, SqliteTransaction transaction, string userId) =>
+    private static List<string> ActiveWorkspaces(DbConnection connection, DbTransaction transaction, string userId) =>
         Sql.Query(connection, transaction, "SELECT id FROM workspaces WHERE user_id = @user AND revoked_at IS NULL ORDER BY id",
             r => r.GetString(0), ("@user", userId));
 }

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Users;
@@ -8,24 +8,24 @@ internal static class UserStore
 {
     private const string Columns = "id, name, email, created_at";
 
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, UserRecord user) =>
+    public static void Insert(DbConnection connection, DbTransaction transaction, UserRecord user) =>
         Sql.Execute(connection, transaction, $"INSERT INTO users ({Columns}) VALUES (@id, @name, @email, @created)",
             ("@id", user.Id), ("@name", user.Name), ("@email", user.Email), ("@created", user.CreatedAt.ToDb()));
 
-    public static UserRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static UserRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM users WHERE id = @id", Read, ("@id", id));
 
-    public static bool Exists(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static bool Exists(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Scalar(connection, transaction, "SELECT 1 FROM users WHERE id = @id", ("@id", id)) is not null;
 
     /// <summary>All users, or only <paramref name="onlyId"/> when the caller is bound to one.</summary>
-    public static List<UserRecord> List(SqliteConnection connection, string? onlyId) =>
+    public static List<UserRecord> List(DbConnection connection, string? onlyId) =>
         Sql.Query(connection, null,
             $"SELECT {Columns} FROM users WHERE @only IS NULL OR id = @only ORDER BY created_at, id", Read, ("@only", onlyId));
 
     /// <summary>Deletes the row; the schema cascades to the user's keys, workspaces, sessions and leases.</summary>
-    public static bool Delete(SqliteConnection connection, SqliteTransaction transaction, string id) =>
+    public static bool Delete(DbConnection connection, DbTransaction transaction, string id) =>
         Sql.Execute(connection, transaction, "DELETE FROM users WHERE id = @id", ("@id", id)) == 1;
 
-    private static UserRecord Read(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.NullableString(2), r.Time(3));
+    private static UserRecord Read(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.NullableString(2), r.Time(3));
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Vault;
@@ -31,7 +31,7 @@ internal sealed class Keyring
     public static Keyring LoadOrCreate(Database database, MasterKey masterKey, TimeProvider time)
     {
         using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var transaction = connection.BeginTransaction();
         var rows = Sql.Query(connection, transaction, "SELECT version, wrapped_key FROM keyring ORDER BY version",
             r => (Version: r.GetInt32(0), Wrapped: (byte[])r["wrapped_key"]));
         if (rows.Count == 0)
@@ -59,7 +59,7 @@ internal sealed class Keyring
         return new Keyring(keys);
     }
 
-    private static void Insert(SqliteConnection connection, SqliteTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time) =>
+    private static void Insert(DbConnection connection, DbTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time) =>
         Sql.Execute(connection, transaction, "INSERT INTO keyring (version, wrapped_key, created_at) VALUES (@v, @k, @t)",
             ("@v", version), ("@k", AesGcmBox.Seal(masterKey.Key, key, KeyringAssociatedData(version))), ("@t", time.GetUtcNow().ToDb()));
 

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Security;
 using Xares.Broker.Storage;
 
@@ -11,7 +11,7 @@ namespace Xares.Broker.Workspaces;
 /// </summary>
 internal static class BootstrapTokens
 {
-    public static (string Token, DateTimeOffset ExpiresAt) Mint(SqliteConnection connection, SqliteTransaction transaction, string workspaceId,
+    public static (string Token, DateTimeOffset ExpiresAt) Mint(DbConnection connection, DbTransaction transaction, string workspaceId,
         DateTimeOffset now, TimeSpan lifetime)
     {
         InvalidateUnused(connection, transaction, workspaceId);
@@ -24,11 +24,11 @@ internal static class BootstrapTokens
     }
 
     /// <summary>Marks the token used and returns its workspace id, or null when unknown, used or expired.</summary>
-    public static string? Redeem(SqliteConnection connection, SqliteTransaction transaction, string token, DateTimeOffset now) =>
+    public static string? Redeem(DbConnection connection, DbTransaction transaction, string token, DateTimeOffset now) =>
         Sql.Scalar(connection, transaction,
             "UPDATE bootstrap_tokens SET used_at = @now WHERE token_hash = @hash AND used_at IS NULL AND expires_at > @now RETURNING workspace_id",
             ("@hash", OpaqueToken.Hash(token)), ("@now", now.ToDb())) as string;
 
-    public static void InvalidateUnused(SqliteConnection connection, SqliteTransaction transaction, string workspaceId) =>
+    public static void InvalidateUnused(DbConnection connection, DbTransaction transaction, string workspaceId) =>
         Sql.Execute(connection, transaction, "DELETE FROM bootstrap_tokens WHERE workspace_id = @ws AND used_at IS NULL", ("@ws", workspaceId));
 }

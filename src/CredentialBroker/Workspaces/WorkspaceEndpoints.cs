@@ -105,7 +105,7 @@ internal static class WorkspaceEndpoints
         }
     }
 
-    private static WorkspaceResponse ToResponse(Microsoft.Data.Sqlite.SqliteConnection c, WorkspaceRecord w, DateTimeOffset now) => new(
+    private static WorkspaceResponse ToResponse(System.Data.Common.DbConnection c, WorkspaceRecord w, DateTimeOffset now) => new(
         w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId, w.RevokedAt is null ? "active" : "revoked",
         SessionStore.ActiveForWorkspace(c, w.Id, now).Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList());
 }

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Audit;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
@@ -63,7 +63,7 @@ internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, Re
         });
 
     /// <summary>Revokes the workspace, its sessions, leases and unused bootstrap tokens, and tells its sidecars.</summary>
-    public bool RevokeWithin(SqliteConnection connection, SqliteTransaction transaction, string workspaceId, DateTimeOffset now)
+    public bool RevokeWithin(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now)
     {
         if (!WorkspaceStore.Revoke(connection, transaction, workspaceId, now))
         {

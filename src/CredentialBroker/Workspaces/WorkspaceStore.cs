@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Workspaces;
@@ -8,25 +8,25 @@ internal static class WorkspaceStore
 {
     private const string Columns = "id, user_id, name, allowed_hosts, created_at, revoked_at, container_id";
 
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, WorkspaceRecord workspace) =>
+    public static void Insert(DbConnection connection, DbTransaction transaction, WorkspaceRecord workspace) =>
         Sql.Execute(connection, transaction,
             $"INSERT INTO workspaces ({Columns}) VALUES (@id, @user, @name, @hosts, @created, NULL, NULL)",
             ("@id", workspace.Id), ("@user", workspace.UserId), ("@name", workspace.Name),
             ("@hosts", workspace.AllowedHosts is null ? null : JsonSerializer.Serialize(workspace.AllowedHosts)), ("@created", workspace.CreatedAt.ToDb()));
 
-    public static WorkspaceRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string id) =>
+    public static WorkspaceRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM workspaces WHERE id = @id", Read, ("@id", id));
 
-    public static List<WorkspaceRecord> List(SqliteConnection connection, string? userId) =>
+    public static List<WorkspaceRecord> List(DbConnection connection, string? userId) =>
         Sql.Query(connection, null,
             $"SELECT {Columns} FROM workspaces WHERE (@user IS NULL OR user_id = @user) ORDER BY created_at, id", Read, ("@user", userId));
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
-    public static bool Revoke(SqliteConnection connection, SqliteTransaction transaction, string id, DateTimeOffset now) =>
+    public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
             ("@id", id), ("@now", now.ToDb())) == 1;
 
-    private static WorkspaceRecord Read(SqliteDataReader r) => new(
+    private static WorkspaceRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2),
         r.IsDBNull(3) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(3)),
         r.Time(4), r.NullableTime(5), r.NullableString(6));

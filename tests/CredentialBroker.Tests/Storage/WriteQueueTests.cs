@@ -11,7 +11,7 @@ public sealed class WriteQueueTests
         await using var db = TestDatabase.Create();
         using var release = new ManualResetEventSlim();
         var blocker = HoldWriterAsync(db, release);
-        var transactions = new List<SqliteTransaction>();
+        var transactions = new List<System.Data.Common.DbTransaction>();
 
         var first = db.Writes.ExecuteAsync((c, t) => { transactions.Add(t); InsertUser(c, t, "usr_first"); });
         var failing = db.Writes.ExecuteAsync((c, t) =>
@@ -83,7 +83,7 @@ public sealed class WriteQueueTests
         return task;
     }
 
-    private static void InsertUser(SqliteConnection connection, SqliteTransaction transaction, string id) =>
+    private static void InsertUser(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string id) =>
         Sql.Execute(connection, transaction, "INSERT INTO users (id, name, created_at) VALUES ($id, 'n', 0)", ("$id", id));
 
     private static List<string> Users(TestDatabase db)
