@@ -35,3 +35,11 @@ internal sealed class ConflictException(string message) : DomainException(messag
 
     public override int StatusCode => StatusCodes.Status409Conflict;
 }
+
+/// <summary>The caller is known but may not do this (e.g. grant a scope it lacks).</summary>
+internal sealed class ForbiddenException(string message) : DomainException(message)
+{
+    public override string ProblemType => "forbidden";
+
+    public override int StatusCode => StatusCodes.Status403Forbidden;
+}

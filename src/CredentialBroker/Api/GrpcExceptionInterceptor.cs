@@ -41,6 +41,7 @@ internal sealed partial class GrpcExceptionInterceptor(ILogger<GrpcExceptionInte
             NotFoundException e => new Status(StatusCode.NotFound, e.Message),
             ValidationException e => new Status(StatusCode.InvalidArgument, e.Message),
             ConflictException e => new Status(StatusCode.FailedPrecondition, e.Message),
+            ForbiddenException e => new Status(StatusCode.PermissionDenied, e.Message),
             StorageUnavailableException => new Status(StatusCode.Unavailable, "The broker's database is unavailable."),
             _ => new Status(StatusCode.Internal, "An internal error occurred."),
         };

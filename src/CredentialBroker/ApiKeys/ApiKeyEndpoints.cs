@@ -129,11 +129,3 @@ internal sealed record CreatedApiKey(string Id, string Name, string Prefix, IRea
 }
 
 internal sealed record ApiKeyList(IReadOnlyList<ApiKeyRecord> Items);
-
-/// <summary>The caller is known but may not do this (403), e.g. mint a key broader than itself.</summary>
-internal sealed class ForbiddenException(string message) : DomainException(message)
-{
-    public override string ProblemType => "forbidden";
-
-    public override int StatusCode => StatusCodes.Status403Forbidden;
-}
