@@ -33,6 +33,8 @@ internal static class AuditActions
     public const string ApiKeyCreate = "apikey.create";
     public const string ApiKeyRevoke = "apikey.revoke";
     public const string AuthFailure = "auth.failure";
+    public const string KeysRotate = "keys.rotate";
+    public const string KeysRekey = "keys.rekey";
 }
 
 internal static class AuditOutcomes

@@ -33,6 +33,10 @@ internal static class BrokerCommandLine
             return 0;
         });
 
+        var backupTo = new Option<string>("--to") { Description = "The backup file to create (never overwritten).", Required = true };
+        var backup = new Command("backup", "Write a consistent online backup of the SQLite database (PostgreSQL: use pg_dump).") { backupTo };
+        backup.SetAction(parse => Backup(Read(parse), parse.GetValue(backupTo)!, parse.InvocationConfiguration));
+
         var verify = new Command("verify", "Verify the audit chain; exit 1 at the first broken record.");
         verify.SetAction(parse => VerifyAudit(Read(parse), parse.InvocationConfiguration));
         var audit = new Command("audit", "Audit log operations.") { verify };
@@ -42,7 +46,15 @@ internal static class BrokerCommandLine
         createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!, parse.InvocationConfiguration));
         var admin = new Command("admin", "Local administration with direct database access.") { createKey };
 
-        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, audit, admin };
+        var rotate = new Command("rotate", "Add a key-encryption key version and re-wrap every data key under it (online, resumable).");
+        rotate.SetAction(parse => RotateKeys(Read(parse), parse.InvocationConfiguration));
+        var rekey = new Command("rekey", "Re-wrap the keyring under a new master key from XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE.");
+        rekey.SetAction(parse => RekeyKeys(Read(parse), parse.InvocationConfiguration));
+        var status = new Command("status", "Show keyring versions and how many credentials each protects.");
+        status.SetAction(parse => KeyStatus(Read(parse), parse.InvocationConfiguration));
+        var keys = new Command("keys", "Key management.") { rotate, rekey, status };
+
+        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys };
         foreach (var option in serve.Options)
         {
             root.Options.Add(option);
@@ -88,6 +100,55 @@ internal static class BrokerCommandLine
         new Migrator(database).Migrate();
         var masterKey = MasterKey.Load(options.MasterKeyBase64, options.MasterKeyFile, options.DataDirectory);
         return (database, Keyring.LoadOrCreate(database, masterKey, TimeProvider.System));
+    }
+
+    private static KeyRotation OpenRotation(BrokerOptions options)
+    {
+        var (database, keyring) = OpenVault(options);
+        return new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System));
+    }
+
+    private static int RotateKeys(BrokerOptions options, InvocationConfiguration console)
+    {
+        var result = OpenRotation(options).Rotate(console.Output, "cli");
+        console.Output.WriteLine($"Rotation complete: version {result.Version} current, {result.Rewrapped} data keys re-wrapped.");
+        if (result.Unreadable > 0)
+        {
+            console.Error.WriteLine($"xares: {result.Unreadable} credentials failed their integrity check and were left as they are.");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static int RekeyKeys(BrokerOptions options, InvocationConfiguration console)
+    {
+        var newKey = Environment.GetEnvironmentVariable("XARES_NEW_MASTER_KEY");
+        var newKeyFile = Environment.GetEnvironmentVariable("XARES_NEW_MASTER_KEY_FILE");
+        if (string.IsNullOrEmpty(newKey) && string.IsNullOrEmpty(newKeyFile))
+        {
+            console.Error.WriteLine("xares: set XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE to the new master key (never on the command line).");
+            return 2;
+        }
+        OpenRotation(options).Rekey(MasterKey.Load(newKey, newKeyFile, options.DataDirectory), "cli");
+        console.Output.WriteLine("Keyring re-wrapped under the new master key. Restart every broker with it.");
+        return 0;
+    }
+
+    private static int KeyStatus(BrokerOptions options, InvocationConfiguration console)
+    {
+        foreach (var (version, credentials) in OpenRotation(options).Status())
+        {
+            console.Output.WriteLine($"version {version}: {credentials} credentials");
+        }
+        return 0;
+    }
+
+    private static int Backup(BrokerOptions options, string file, InvocationConfiguration console)
+    {
+        using var database = new Database(options.DatabaseConnectionString);
+        DatabaseBackup.ToFile(database, file);
+        console.Output.WriteLine($"Backup written to {Path.GetFullPath(file)}. Keep the master key apart from it: the backup alone opens no secret.");
+        return 0;
     }
 
     private static int VerifyAudit(BrokerOptions options, InvocationConfiguration console)

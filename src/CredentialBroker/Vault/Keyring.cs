@@ -1,28 +1,58 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
-using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Vault;
 
 /// <summary>
 /// The versioned key-encryption keys (stored wrapped under the master key in the keyring table)
-/// and the envelope operations built on them: each secret version gets a fresh data key, sealed
-/// with the secret's <see cref="SecretContext"/> as associated data and wrapped by the current
-/// key-encryption key. Older versions stay readable.
+/// and the envelope operations built on them: each secret version gets a fresh data key, which
+/// encrypts the secret with its <see cref="SecretContext"/> as associated data and is wrapped by
+/// the current key-encryption key. Older versions stay readable; a version added by
+/// `keys rotate` in another process is picked up on first sight and within seconds for new writes.
 /// </summary>
 internal sealed class Keyring
 {
     private const int KeySize = 32;
-    private readonly Dictionary<int, byte[]> _keys;
+    private static readonly TimeSpan CurrentVersionRecheck = TimeSpan.FromSeconds(5);
 
-    private Keyring(Dictionary<int, byte[]> keys)
+    private readonly Database _database;
+    private readonly MasterKey _masterKey;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<int, byte[]> _auditKeys = new();
+    private readonly Lock _reloadLock = new();
+    private volatile FrozenDictionary<int, byte[]> _keys;
+    private long _checkedAtTicks;
+
+    private Keyring(Database database, MasterKey masterKey, TimeProvider time, FrozenDictionary<int, byte[]> keys)
     {
+        _database = database;
+        _masterKey = masterKey;
+        _time = time;
         _keys = keys;
-        CurrentVersion = keys.Keys.Max();
+        _checkedAtTicks = time.GetTimestamp();
     }
 
-    public int CurrentVersion { get; }
+    /// <summary>The version new secrets and audit records use (rechecked against the database every few seconds).</summary>
+    public int CurrentVersion
+    {
+        get
+        {
+            if (_time.GetElapsedTime(Interlocked.Read(ref _checkedAtTicks)) > CurrentVersionRecheck)
+            {
+                Interlocked.Exchange(ref _checkedAtTicks, _time.GetTimestamp());
+                var latest = _database.ReadAsync(c => Convert.ToInt32(Sql.Scalar(c, null, "SELECT MAX(version) FROM keyring") ?? 0)).GetAwaiter().GetResult();
+                if (!_keys.ContainsKey(latest))
+                {
+                    Reload();
+                }
+            }
+            return _keys.Keys.Max();
+        }
+    }
 
     public IReadOnlyCollection<int> Versions => _keys.Keys;
 
@@ -30,19 +60,23 @@ internal sealed class Keyring
     /// <exception cref="InvalidOperationException">The master key does not open the stored keyring.</exception>
     public static Keyring LoadOrCreate(Database database, MasterKey masterKey, TimeProvider time)
     {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
-        var rows = Sql.Query(connection, transaction, "SELECT version, wrapped_key FROM keyring ORDER BY version",
-            r => (Version: r.GetInt32(0), Wrapped: (byte[])r["wrapped_key"]));
-        if (rows.Count == 0)
+        using (var connection = database.Open())
+        using (var transaction = connection.BeginTransaction())
         {
-            var key = RandomNumberGenerator.GetBytes(KeySize);
-            Insert(connection, transaction, masterKey, 1, key, time);
+            Database.LockForWrite(connection, transaction); // replicas starting together create one keyring
+            if (Sql.Scalar(connection, transaction, "SELECT COUNT(*) FROM keyring") is 0L or 0)
+            {
+                Insert(connection, transaction, masterKey, 1, RandomNumberGenerator.GetBytes(KeySize), time);
+            }
             transaction.Commit();
-            return new Keyring(new Dictionary<int, byte[]> { [1] = key });
         }
-        transaction.Commit();
+        return new Keyring(database, masterKey, time, Load(database, masterKey));
+    }
 
+    private static FrozenDictionary<int, byte[]> Load(Database database, MasterKey masterKey)
+    {
+        var rows = database.ReadAsync(c => Sql.Query(c, null, "SELECT version, wrapped_key FROM keyring ORDER BY version",
+            r => (Version: Convert.ToInt32(r.GetValue(0)), Wrapped: (byte[])r["wrapped_key"]))).GetAwaiter().GetResult();
         var keys = new Dictionary<int, byte[]>();
         foreach (var (version, wrapped) in rows)
         {
@@ -56,7 +90,51 @@ internal sealed class Keyring
                     $"The master key ({masterKey.Source}) does not open keyring version {version}; this database was created with another master key.");
             }
         }
-        return new Keyring(keys);
+        return keys.ToFrozenDictionary();
+    }
+
+    private void Reload()
+    {
+        lock (_reloadLock)
+        {
+            _keys = Load(_database, _masterKey);
+        }
+    }
+
+    private byte[]? KeyFor(int version)
+    {
+        if (_keys.TryGetValue(version, out var key))
+        {
+            return key;
+        }
+        Reload();
+        return _keys.GetValueOrDefault(version);
+    }
+
+    /// <summary>Adds a key-encryption key version (committed before any re-wrap) and makes it current.</summary>
+    public int AddVersion()
+    {
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        Database.LockForWrite(connection, transaction);
+        var next = Convert.ToInt32(Sql.Scalar(connection, transaction, "SELECT MAX(version) FROM keyring") ?? 0) + 1;
+        Insert(connection, transaction, _masterKey, next, RandomNumberGenerator.GetBytes(KeySize), _time);
+        transaction.Commit();
+        Reload();
+        return next;
+    }
+
+    /// <summary>Re-wraps every keyring version under <paramref name="newMasterKey"/> in one transaction.</summary>
+    public void Rekey(MasterKey newMasterKey)
+    {
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        foreach (var (version, key) in _keys)
+        {
+            Sql.Execute(connection, transaction, "UPDATE keyring SET wrapped_key = @k WHERE version = @v",
+                ("@k", AesGcmBox.Seal(newMasterKey.Key, key, KeyringAssociatedData(version))), ("@v", version));
+        }
+        transaction.Commit();
     }
 
     private static void Insert(DbConnection connection, DbTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time) =>
@@ -67,14 +145,11 @@ internal sealed class Keyring
 
     public SealedSecret Seal(ReadOnlySpan<byte> secret, SecretContext context)
     {
-        var version = CurrentVersion;
-        var associatedData = context.Encode(version);
         var dataKey = RandomNumberGenerator.GetBytes(KeySize);
         try
         {
-            var ciphertext = AesGcmBox.Seal(dataKey, secret, associatedData);
-            var wrapped = AesGcmBox.Seal(_keys[version], dataKey, associatedData);
-            return new SealedSecret(version, wrapped, ciphertext);
+            var ciphertext = AesGcmBox.Seal(dataKey, secret, context.Encode());
+            return Wrap(dataKey, context, ciphertext);
         }
         finally
         {
@@ -85,15 +160,10 @@ internal sealed class Keyring
     /// <exception cref="SecretIntegrityException">The sealed secret does not belong to this context, or was altered.</exception>
     public byte[] Open(SealedSecret sealedSecret, SecretContext context)
     {
-        if (!_keys.TryGetValue(sealedSecret.KekVersion, out var kek))
-        {
-            throw new SecretIntegrityException();
-        }
-        var associatedData = context.Encode(sealedSecret.KekVersion);
-        var dataKey = AesGcmBox.Open(kek, sealedSecret.WrappedDataKey, associatedData);
+        var dataKey = Unwrap(sealedSecret, context);
         try
         {
-            return AesGcmBox.Open(dataKey, sealedSecret.Ciphertext, associatedData);
+            return AesGcmBox.Open(dataKey, sealedSecret.Ciphertext, context.Encode());
         }
         finally
         {
@@ -101,9 +171,36 @@ internal sealed class Keyring
         }
     }
 
+    /// <summary>The same secret with its data key wrapped by the current version; the ciphertext is unchanged.</summary>
+    /// <exception cref="SecretIntegrityException">The sealed secret does not belong to this context, or was altered.</exception>
+    public SealedSecret Rewrap(SealedSecret sealedSecret, SecretContext context)
+    {
+        var dataKey = Unwrap(sealedSecret, context);
+        try
+        {
+            return Wrap(dataKey, context, sealedSecret.Ciphertext);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(dataKey);
+        }
+    }
+
+    private SealedSecret Wrap(byte[] dataKey, SecretContext context, byte[] ciphertext)
+    {
+        var version = CurrentVersion;
+        return new SealedSecret(version, AesGcmBox.Seal(_keys[version], dataKey, context.EncodeForWrap(version)), ciphertext);
+    }
+
+    private byte[] Unwrap(SealedSecret sealedSecret, SecretContext context)
+    {
+        var kek = KeyFor(sealedSecret.KekVersion) ?? throw new SecretIntegrityException();
+        return AesGcmBox.Open(kek, sealedSecret.WrappedDataKey, context.EncodeForWrap(sealedSecret.KekVersion));
+    }
+
     /// <summary>The audit chain's HMAC key for a keyring version, derived so it is never stored.</summary>
     public byte[] AuditKey(int version) =>
-        _keys.TryGetValue(version, out var kek)
+        _auditKeys.GetOrAdd(version, v => KeyFor(v) is { } kek
             ? HKDF.DeriveKey(HashAlgorithmName.SHA256, kek, KeySize, info: Encoding.UTF8.GetBytes("xares-audit-chain-v1"))
-            : throw new KeyNotFoundException($"Keyring version {version} is not loaded.");
+            : throw new KeyNotFoundException($"Keyring version {v} is not in the keyring."));
 }

@@ -10,7 +10,16 @@ namespace Xares.Broker.Vault;
 /// </summary>
 internal sealed record SecretContext(string CredentialId, string UserId, long SecretVersion, string Kind, string Provider, string Destination, string Username)
 {
-    public byte[] Encode(int kekVersion)
+    /// <summary>Associated data of the secret's ciphertext.</summary>
+    public byte[] Encode() => Encode(null);
+
+    /// <summary>
+    /// Associated data of the wrapped data key: the context plus the key-encryption key version, so
+    /// re-wrapping under a new version (key rotation) leaves the ciphertext untouched.
+    /// </summary>
+    public byte[] EncodeForWrap(int kekVersion) => Encode(kekVersion);
+
+    private byte[] Encode(int? kekVersion)
     {
         using var buffer = new MemoryStream();
         Write(buffer, "xares-secret-v1");
@@ -21,7 +30,10 @@ internal sealed record SecretContext(string CredentialId, string UserId, long Se
         Write(buffer, Provider);
         Write(buffer, Destination);
         Write(buffer, Username);
-        Write(buffer, kekVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (kekVersion is { } version)
+        {
+            Write(buffer, "kek:" + version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         return buffer.ToArray();
     }
 

@@ -81,7 +81,8 @@ public sealed class LeaseTests : IAsyncLifetime
         Assert.Contains(lease.LeaseId, audit, StringComparison.Ordinal);
         var leases = await _host.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}");
         Assert.Contains(lease.LeaseId, leases, StringComparison.Ordinal);
-        Assert.DoesNotContain("secret-eeeeeeeeeeee", audit + leases, StringComparison.Ordinal);
+        var metrics = await _host.Admin.GetStringAsync("/metrics");
+        Assert.DoesNotContain("secret-eeeeeeeeeeee", audit + leases + metrics, StringComparison.Ordinal);
     }
 
     [Fact]
