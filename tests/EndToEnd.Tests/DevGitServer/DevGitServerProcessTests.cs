@@ -8,7 +8,7 @@ public sealed class DevGitServerProcessTests : IDisposable
 {
     private static readonly string ServerDll = Path.Combine(AppContext.BaseDirectory, "xares-dev-git-server.dll");
 
-    private readonly TestDirectory directory = TestDirectory.Create();
+    private readonly ScratchDirectory directory = ScratchDirectory.Create();
     private readonly List<Process> started = [];
 
     [Fact]

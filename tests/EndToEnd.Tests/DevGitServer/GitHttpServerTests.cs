@@ -12,7 +12,7 @@ public sealed class GitHttpServerTests : IAsyncLifetime
 {
     private const string TokenVariable = "XARES_TEST_TOKEN";
 
-    private readonly TestDirectory directory = TestDirectory.Create();
+    private readonly ScratchDirectory directory = ScratchDirectory.Create();
     private readonly string aliceToken = TestSecrets.NewToken();
     private readonly string scopedToken = TestSecrets.NewToken();
     private GitHttpServer server = null!;

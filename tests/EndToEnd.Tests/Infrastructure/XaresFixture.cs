@@ -10,7 +10,7 @@ public sealed class XaresFixture : IAsyncLifetime
 {
     private int counter;
 
-    internal TestDirectory Directory { get; } = TestDirectory.Create();
+    internal ScratchDirectory Directory { get; } = ScratchDirectory.Create();
 
     internal BrokerProcess Broker { get; private set; } = null!;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>Runs a child process to completion with an exact environment, logging what it printed.</summary>
 internal static class ProcessRunner
@@ -48,7 +48,7 @@ internal static class ProcessRunner
             info.Environment[name] = value;
         }
 
-        var command = string.Join(' ', [fileName, .. info.ArgumentList]);
+        var command = string.Join(' ', [fileName, .. info.ArgumentList.Select(ShellQuote)]);
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -87,4 +87,10 @@ internal static class ProcessRunner
 
         return result;
     }
+
+    /// <summary>An argument as a shell would need it typed, so logged commands read unambiguously.</summary>
+    private static string ShellQuote(string argument) =>
+        argument.Length > 0 && !argument.Any(c => char.IsWhiteSpace(c) || "'\"\\$`!*?;&|<>()#~".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -1,4 +1,4 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>git's credential protocol, spoken directly to the published helper.</summary>
 internal static class CredentialRequest

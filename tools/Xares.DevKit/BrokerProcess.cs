@@ -1,4 +1,4 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
 /// The published broker (<c>dotnet artifacts/broker/xares-broker.dll serve …</c>) with its own
@@ -9,10 +9,10 @@ internal sealed class BrokerProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    private readonly TestDirectory directory;
+    private readonly ScratchDirectory directory;
     private BackgroundProcess? process;
 
-    private BrokerProcess(TestDirectory directory)
+    private BrokerProcess(ScratchDirectory directory)
     {
         this.directory = directory;
         DataDirectory = directory.Sub("broker-data");
@@ -34,7 +34,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     public bool IsRunning => process is { HasExited: false };
 
-    public static async Task<BrokerProcess> StartAsync(TestDirectory directory)
+    public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory)
     {
         var broker = new BrokerProcess(directory);
         await broker.LaunchAsync();

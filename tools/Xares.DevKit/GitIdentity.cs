@@ -1,4 +1,4 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>An account on a dev git server and the broker credential stored for it.</summary>
 internal sealed record GitIdentity(string Username, string Token, string CredentialId)

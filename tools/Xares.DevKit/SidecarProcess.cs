@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
 /// The published native sidecar (<c>xares-sidecar serve</c>) for one workspace. The bootstrap
@@ -29,9 +29,12 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The sidecar's pid, e.g. for reading its memory use from /proc.</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>Starts a sidecar in <c>&lt;directory&gt;/&lt;name&gt;</c>; waits until it reports connected unless told not to.</summary>
     public static async Task<SidecarProcess> StartAsync(
-        TestDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true)
+        ScratchDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true)
     {
         var root = directory.Sub(name);
         // The sidecar keeps its socket in a private directory (design rule f).

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>Searches files for a secret's bytes: the "no secret on any disk, in any log" invariant, checked for real.</summary>
 internal static class SecretScanner

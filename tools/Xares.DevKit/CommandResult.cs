@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>What a finished child process did; ToString is written for logs and assertion messages.</summary>
 internal sealed partial record CommandResult(string Command, int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed, bool TimedOut)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 internal static class Poll
 {

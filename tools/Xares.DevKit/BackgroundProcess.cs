@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
 /// A long-running child whose stdout and stderr go straight to a log file (through the shell's
@@ -17,6 +17,9 @@ internal sealed class BackgroundProcess : IAsyncDisposable
     }
 
     public string LogFile { get; }
+
+    /// <summary>The program's pid (the shell wrapper execs it, so it keeps the shell's pid).</summary>
+    public int Id => process.Id;
 
     public bool HasExited => process.HasExited;
 

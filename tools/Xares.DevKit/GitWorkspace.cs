@@ -1,4 +1,4 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
 /// A workspace user's shell as git sees it: an isolated HOME and global git config, no system
@@ -26,7 +26,7 @@ internal sealed class GitWorkspace
     /// <summary>The exact environment of every command; tests may add variables (never secrets in arguments).</summary>
     public Dictionary<string, string> Environment { get; }
 
-    public static GitWorkspace Create(TestDirectory directory, string? sidecarSocket, string name = "workspace")
+    public static GitWorkspace Create(ScratchDirectory directory, string? sidecarSocket, string name = "workspace")
     {
         var home = directory.Sub(Path.Combine(name, "home"));
         var environment = ProcessRunner.BaseEnvironment(home);

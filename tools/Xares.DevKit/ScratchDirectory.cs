@@ -1,28 +1,33 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
-/// A private (0700) temporary folder for one fixture or test: homes, work trees, data dirs and
-/// every process log live here, so <see cref="SecretScanner"/> can search all of it. Short paths
-/// keep Unix socket paths under the 108-byte limit. Set XARES_E2E_KEEP=1 to keep it for inspection.
+/// A private (0700) temporary folder for one fixture, test, demo or benchmark run: homes, work
+/// trees, data dirs and every process log live here, so <see cref="SecretScanner"/> can search all
+/// of it. Short paths keep Unix socket paths under the 108-byte limit. Deleted on dispose unless
+/// <see cref="Keep"/> is set (XARES_E2E_KEEP=1 sets it, to keep a test's folder for inspection).
 /// </summary>
-internal sealed class TestDirectory : IDisposable
+internal sealed class ScratchDirectory : IDisposable
 {
     private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    private TestDirectory(string path) => Path = path;
+    private ScratchDirectory(string path) => Path = path;
 
     public string Path { get; }
 
     /// <summary>Where process logs go; scanned with everything else.</summary>
     public string Logs => Sub("logs");
 
-    public static TestDirectory Create()
+    /// <summary>Leave the folder in place on dispose.</summary>
+    public bool Keep { get; set; } = Environment.GetEnvironmentVariable("XARES_E2E_KEEP") == "1";
+
+    /// <summary>Creates <c>/tmp/&lt;prefix&gt;&lt;10 hex digits&gt;</c> with mode 0700.</summary>
+    public static ScratchDirectory Create(string prefix = "xe-")
     {
         // /tmp rather than a possibly long TMPDIR: socket paths must stay short.
         var parent = Directory.Exists("/tmp") ? "/tmp" : System.IO.Path.GetTempPath();
-        var path = System.IO.Path.Combine(parent, "xe-" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10]);
+        var path = System.IO.Path.Combine(parent, prefix + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..10]);
         Directory.CreateDirectory(path, PrivateDirectory);
-        return new TestDirectory(path);
+        return new ScratchDirectory(path);
     }
 
     /// <summary>A private subfolder (created if missing).</summary>
@@ -35,7 +40,7 @@ internal sealed class TestDirectory : IDisposable
 
     public void Dispose()
     {
-        if (Environment.GetEnvironmentVariable("XARES_E2E_KEEP") == "1")
+        if (Keep)
         {
             return;
         }

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>The platform backend's side of the broker: the REST contract of design.md §6.</summary>
 internal sealed class AdminClient : IDisposable
@@ -85,7 +85,12 @@ internal sealed class AdminClient : IDisposable
             : throw new InvalidOperationException($"Expected a JSON list, got: {body.GetRawText()}");
     }
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null)
+    /// <summary>Any REST call; the body of a success (default for an empty one), or an <see cref="HttpRequestException"/>.</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null) =>
+        (await ExchangeAsync(method, path, body)).Body;
+
+    /// <summary>Any REST call, keeping the status code of a success (for narrating it).</summary>
+    public async Task<RestReply> ExchangeAsync(HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
@@ -96,7 +101,7 @@ internal sealed class AdminClient : IDisposable
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         EnsureSuccess(response, method, path, text);
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        return new RestReply(response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
     private static void EnsureSuccess(HttpResponseMessage response, HttpMethod method, string path, string body)
@@ -109,6 +114,9 @@ internal sealed class AdminClient : IDisposable
 
     public void Dispose() => http.Dispose();
 }
+
+/// <summary>A successful REST answer: its status and JSON body (default when the body is empty).</summary>
+internal sealed record RestReply(System.Net.HttpStatusCode Status, JsonElement Body);
 
 /// <summary>A registered workspace and the single-use token its sidecar redeems.</summary>
 internal sealed record WorkspaceGrant(string Id, string BootstrapToken)

@@ -1,7 +1,7 @@
-namespace Xares.EndToEnd.Tests.Infrastructure;
+namespace Xares.DevKit;
 
 /// <summary>
-/// The published programs under test: <c>artifacts/</c> at the repository root (found by walking
+/// The published programs that tests, the demo and benchmarks run: <c>artifacts/</c> at the repository root (found by walking
 /// up to Xares.sln), or the folder named by <c>XARES_ARTIFACTS</c>.
 /// </summary>
 internal static class Artifacts
@@ -24,7 +24,7 @@ internal static class Artifacts
         {
             throw new FileNotFoundException(
                 $"Published artifact '{path}' is missing. Run 'bash scripts/publish.sh' from the repository root " +
-                "(or set XARES_ARTIFACTS to a folder holding broker/ and native/) before the end-to-end tests.", path);
+                "(or set XARES_ARTIFACTS to a folder holding broker/ and native/) first.", path);
         }
 
         return path;

@@ -1,0 +1,55 @@
+# Shared by the bench/*.sh scripts (sourced, not run).
+
+# hyperfine from Debian's archive, installed once.
+ensure_hyperfine() {
+    if ! command -v hyperfine >/dev/null 2>&1; then
+        echo "xares: installing hyperfine" >&2
+        local sudo=()
+        [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update >&2
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends hyperfine >&2
+    fi
+}
+
+# The published broker, sidecar and helper: artifacts/ (published when missing), or the folder
+# named by XARES_ARTIFACTS (broker/ and native/ inside, as scripts/publish.sh lays them out).
+# To measure the current tree, run scripts/publish.sh first (the README's benchmark section does).
+ARTIFACTS=${XARES_ARTIFACTS:-artifacts}
+ensure_artifacts() {
+    if [ ! -s "$ARTIFACTS/broker/xares-broker.dll" ] || [ ! -x "$ARTIFACTS/native/xares-sidecar" ] || [ ! -x "$ARTIFACTS/native/git-credential-xares" ]; then
+        if [ -n "${XARES_ARTIFACTS:-}" ]; then
+            echo "xares: XARES_ARTIFACTS=$XARES_ARTIFACTS does not hold broker/ and native/ artifacts" >&2
+            return 1
+        fi
+        bash scripts/publish.sh >&2
+    fi
+}
+
+# A loopback TCP port nothing listens on right now (bash's /dev/tcp: no extra tools needed).
+free_port() {
+    local port
+    for _ in $(seq 200); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "xares: no free loopback port found" >&2
+    return 1
+}
+
+# http_status URL_PATH PORT: the status code of a GET on 127.0.0.1:PORT, or nothing.
+http_status() {
+    local line
+    exec 3<>"/dev/tcp/127.0.0.1/$2" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+    IFS=' ' read -r _ line _ <&3 || true
+    exec 3<&- 3>&-
+    echo "$line"
+}
+
+# The 1-minute load average right now: figures taken on a busy machine say so in their row.
+load_average() {
+    cut -d ' ' -f 1 /proc/loadavg
+}
