@@ -10,7 +10,15 @@ using Xares.Protos.Broker.V1;
 // not involved), so each one is a full issue: session check, match, decrypt, lease row and audit
 // record committed. Prints throughput and latency percentiles.
 //
-// usage: LeaseLoad REST_URL GRPC_URL ADMIN_KEY_FILE [sessions=64] [seconds=10]
+// GRPC_URL may list several broker replicas (comma-separated): sessions are spread over them
+// round-robin, as sidecars would be spread over replicas behind a load balancer.
+//
+// usage: LeaseLoad REST_URL GRPC_URL[,GRPC_URL…] ADMIN_KEY_FILE [sessions=64] [seconds=10]
+//        LeaseLoad propagation REST_URL_B GRPC_URL_A ADMIN_KEY_FILE [revocations=200]
+if (args.Length > 0 && args[0] == "propagation")
+{
+    return await RevocationPropagation.RunAsync(args[1..]);
+}
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: LeaseLoad REST_URL GRPC_URL ADMIN_KEY_FILE [sessions] [seconds]");
@@ -28,28 +36,30 @@ var user = await PostAsync<Created>("/api/v1/users", new { name = "bench" });
 await PostAsync<Created>($"/api/v1/users/{user.Id}/credentials",
     new { kind = "git", provider = "generic", url = "https://git.bench.test", username = "bench", secret = "bench-secret-not-real-0123456789" });
 
-using var channel = GrpcChannel.ForAddress(grpcUrl, new GrpcChannelOptions
-{
-    HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
-});
-var client = new SidecarBroker.SidecarBrokerClient(channel);
-var auth = new List<Metadata>();
+var clients = grpcUrl.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    .Select(url => new SidecarBroker.SidecarBrokerClient(GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
+    })))
+    .ToArray();
+var auth = new List<(SidecarBroker.SidecarBrokerClient Client, Metadata Metadata)>();
 for (var i = 0; i < sessions; i++)
 {
+    var client = clients[i % clients.Length];
     var workspace = await PostAsync<CreatedWorkspace>("/api/v1/workspaces", new { userId = user.Id, name = $"bench-{i}" });
     var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace.BootstrapToken });
-    auth.Add(new Metadata { { "authorization", $"Bearer {grant.SessionToken}" } });
+    auth.Add((client, new Metadata { { "authorization", $"Bearer {grant.SessionToken}" } }));
 }
 
 var request = new GitCredentialRequest { Protocol = "https", Host = "git.bench.test", Path = "org/repo.git" };
-async Task<List<double>> Worker(Metadata metadata, TimeSpan duration)
+async Task<List<double>> Worker((SidecarBroker.SidecarBrokerClient Client, Metadata Metadata) session, TimeSpan duration)
 {
     var latencies = new List<double>();
     var clock = Stopwatch.StartNew();
     while (clock.Elapsed < duration)
     {
         var start = Stopwatch.GetTimestamp();
-        var reply = await client.GetGitCredentialAsync(request, metadata);
+        var reply = await session.Client.GetGitCredentialAsync(request, session.Metadata);
         latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         if (reply.ResultCase != GitCredentialReply.ResultOneofCase.Lease)
         {
@@ -66,7 +76,7 @@ var results = await Task.WhenAll(auth.Select(a => Worker(a, TimeSpan.FromSeconds
 var elapsed = total.Elapsed.TotalSeconds;
 var all = results.SelectMany(r => r).Order().ToArray();
 double Percentile(double p) => all[Math.Min(all.Length - 1, (int)Math.Ceiling(p / 100 * all.Length) - 1)];
-Console.WriteLine($"sessions={sessions} seconds={elapsed:F1} leases={all.Length} rate={all.Length / elapsed:F0}/s p50={Percentile(50):F2}ms p99={Percentile(99):F2}ms max={all[^1]:F2}ms");
+Console.WriteLine($"replicas={clients.Length} sessions={sessions} seconds={elapsed:F1} leases={all.Length} rate={all.Length / elapsed:F0}/s p50={Percentile(50):F2}ms p99={Percentile(99):F2}ms max={all[^1]:F2}ms");
 return 0;
 
 async Task<T> PostAsync<T>(string path, object body)

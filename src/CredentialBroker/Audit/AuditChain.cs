@@ -15,27 +15,39 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
 {
     public AuditRecord Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
-        var (lastSequence, lastMac) = Sql.Single(connection, transaction,
-            "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
-            r => new Tuple<long, byte[]>(r.GetInt64(0), (byte[])r["mac"])) is { } last ? (last.Item1, last.Item2) : (0L, Array.Empty<byte>());
+        // One appender at a time across broker replicas (PostgreSQL): the chain stays one chain.
+        Database.LockForWrite(connection, transaction);
+        // Inside a PostgreSQL write batch the chain's end is what this thread appended last.
+        var batch = Storage.Postgres.PostgresLocks.CurrentBatch;
+        var (lastSequence, lastMac) = batch is not null && t_last is { } remembered && remembered.Batch == batch
+            ? (remembered.Sequence, remembered.Mac)
+            : Sql.Single(connection, transaction,
+                "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
+                r => new Tuple<long, byte[]>(r.GetInt64(0), (byte[])r["mac"])) is { } last ? (last.Item1, last.Item2) : (0L, Array.Empty<byte>());
 
         var record = new AuditRecord(lastSequence + 1, time.GetUtcNow(), entry.Action, entry.Outcome, entry.Actor, entry.UserId,
             entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
         var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
 
+        // The record and the head in one command: one round trip.
         Sql.Execute(connection, transaction,
-            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
-            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
-            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
-            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
-        Sql.Execute(connection, transaction,
-            """
+            $"""
+            INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac);
             INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor
             """,
-            ("@seq", record.Sequence), ("@mac", mac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
+            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
+            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
+            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac),
+            ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
+        t_last = batch is null ? null : new ChainEnd(batch.Value, record.Sequence, mac);
         return record;
     }
+
+    [ThreadStatic]
+    private static ChainEnd? t_last;
+
+    private sealed record ChainEnd(long Batch, long Sequence, byte[] Mac);
 
     private byte[] HeadAnchor(int keyVersion, long sequence, byte[] mac) =>
         HMACSHA256.HashData(keyring.AuditKey(keyVersion), System.Text.Encoding.UTF8.GetBytes($"xares-audit-head-v1:{sequence}:").Concat(mac).ToArray());
@@ -43,7 +55,19 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
     /// <summary>Walks the whole chain and reports the first record that does not verify.</summary>
     public AuditVerification Verify(DbConnection connection)
     {
-        using var command = Sql.Command(connection, $"SELECT {AuditRecord.Columns}, mac FROM audit_log ORDER BY seq", null);
+        // One snapshot for the walk and the head, so appends committing meanwhile (other writers,
+        // other replicas) are either wholly in it or wholly out of it.
+        using var snapshot = connection is Microsoft.Data.Sqlite.SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: true)
+            : connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var (broken, count, lastMac) = WalkChain(connection, snapshot);
+        // The head is read after the walk's reader is closed: PostgreSQL runs one command at a time per connection.
+        return broken ?? VerifyHead(connection, snapshot, count, lastMac);
+    }
+
+    private (AuditVerification? Broken, long Count, byte[] LastMac) WalkChain(DbConnection connection, DbTransaction snapshot)
+    {
+        using var command = Sql.Command(connection, $"SELECT {AuditRecord.Columns}, mac FROM audit_log ORDER BY seq", snapshot);
         using var reader = command.ExecuteReader();
         var previousMac = Array.Empty<byte>();
         long expected = 1;
@@ -54,7 +78,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             var mac = (byte[])reader["mac"];
             if (record.Sequence != expected)
             {
-                return AuditVerification.Broken(count, expected, $"record {expected} is missing or out of order (found {record.Sequence})");
+                return (AuditVerification.Broken(count, expected, $"record {expected} is missing or out of order (found {record.Sequence})"), count, previousMac);
             }
             byte[] key;
             try
@@ -63,23 +87,23 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             }
             catch (KeyNotFoundException)
             {
-                return AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} names unknown key version {record.KeyVersion}");
+                return (AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} names unknown key version {record.KeyVersion}"), count, previousMac);
             }
             if (!CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, record.ChainInput(previousMac))))
             {
-                return AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} was altered, or a record before it was removed or reordered");
+                return (AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} was altered, or a record before it was removed or reordered"), count, previousMac);
             }
             previousMac = mac;
             expected++;
             count++;
         }
-        return VerifyHead(connection, count, previousMac);
+        return (null, count, previousMac);
     }
 
     // The head must name the last record walked, with a valid anchor; otherwise records were cut from the end.
-    private AuditVerification VerifyHead(DbConnection connection, long count, byte[] lastMac)
+    private AuditVerification VerifyHead(DbConnection connection, DbTransaction snapshot, long count, byte[] lastMac)
     {
-        var head = Sql.Single(connection, null, "SELECT seq, mac, key_version, anchor FROM audit_head WHERE id = 1",
+        var head = Sql.Single(connection, snapshot, "SELECT seq, mac, key_version, anchor FROM audit_head WHERE id = 1",
             r => new Tuple<long, byte[], int, byte[]>(r.GetInt64(0), (byte[])r["mac"], r.GetInt32(2), (byte[])r["anchor"]));
         if (head is null)
         {

@@ -23,10 +23,14 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
 
     public void Append(DbConnection connection, DbTransaction transaction, string kind, string targetId, string? workspaceId = null, string? userId = null)
     {
+        // Sequence numbers must become visible in order, or a reader could skip one (PostgreSQL).
+        Database.LockForWrite(connection, transaction);
         Sql.Execute(connection, transaction,
             "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES (@k, @t, @w, @u, @at)",
             ("@k", kind), ("@t", targetId), ("@w", workspaceId), ("@u", userId), ("@at", time.GetUtcNow().ToDb()));
         signal.MarkPending();
+        // Other replicas' watchers: PostgreSQL delivers the notification at commit, and only then.
+        RevocationListener.NotifyAtCommit(connection, transaction);
     }
 
     public static long LatestSequence(DbConnection connection, DbTransaction? transaction = null) =>

@@ -16,6 +16,13 @@ internal sealed class RevocationSignal
 
     public void MarkPending() => Volatile.Write(ref _pending, 1);
 
+    /// <summary>Wakes every watcher now (e.g. another replica committed a revocation).</summary>
+    public void Pulse()
+    {
+        Interlocked.Exchange(ref _pending, 0);
+        Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
     public void PulseIfPending()
     {
         if (Interlocked.Exchange(ref _pending, 0) == 1)

@@ -80,7 +80,7 @@ internal static class SessionStore
     public static List<string> RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now,
         string? exceptSessionId = null) =>
         Sql.Query(connection, transaction,
-            "UPDATE sessions SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now AND id IS NOT @except RETURNING id",
+            "UPDATE sessions SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now AND id <> COALESCE(@except, '') RETURNING id",
             r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb()), ("@except", exceptSessionId));
 
     public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(DbConnection connection, string workspaceId, DateTimeOffset now) =>

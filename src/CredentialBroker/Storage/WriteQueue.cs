@@ -1,15 +1,17 @@
 using System.Threading.Channels;
 using System.Data.Common;
+using Xares.Broker.Storage.Postgres;
 
 namespace Xares.Broker.Storage;
 
 /// <summary>
-/// The single writer of the database, with group commit. SQLite allows one writer at a time,
+/// The single writer of the database, with group commit. SQLite allows one writer at a time
+/// (and on PostgreSQL the replicas' writers take turns under one advisory lock),
 /// and every state change here must commit together with its audit record (fail closed), so
 /// instead of many connections fighting for the write lock and paying one fsync each, callers
-/// queue units of work; the writer runs a batch of them in one transaction, each inside its own
-/// savepoint (a failing unit rolls back alone), commits once, and only then completes the
-/// callers' tasks. Nothing a unit returns is visible to its caller before the commit is durable.
+/// queue units of work; the writer runs a batch of them in one transaction (a failing unit rolls
+/// back alone: in a savepoint on SQLite, by a rerun of the batch without it on PostgreSQL),
+/// commits once, and only then completes the callers' tasks. Nothing a unit returns is visible to its caller before the commit is durable.
 /// </summary>
 internal sealed class WriteQueue : IAsyncDisposable
 {
@@ -79,7 +81,42 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private static void RunBatch(DbConnection connection, List<IWorkItem> batch)
     {
-        using var transaction = connection.BeginTransaction();
+        // SQLite: each unit in a savepoint, so a failing one rolls back alone. PostgreSQL: a
+        // savepoint costs two round trips per unit, so units run bare and a failing one (rare:
+        // a constraint or a domain check) rolls the whole batch back; the others run again
+        // without it. Nothing is visible to anyone before the commit either way.
+        var savepoints = connection is not Npgsql.NpgsqlConnection;
+        var pending = batch;
+        while (pending.Count > 0)
+        {
+            using var transaction = connection.BeginTransaction();
+            try
+            {
+                // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
+                PostgresLocks.LockForBatch(connection, transaction);
+                var failed = savepoints ? RunInSavepoints(connection, transaction, pending) : RunUntilFailure(connection, transaction, pending);
+                if (failed is not null)
+                {
+                    transaction.Rollback();
+                    pending = pending.Where(item => item != failed).ToList();
+                    continue;
+                }
+                transaction.Commit();
+            }
+            finally
+            {
+                PostgresLocks.EndBatch();
+            }
+            break;
+        }
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+    }
+
+    private static IWorkItem? RunInSavepoints(DbConnection connection, DbTransaction transaction, List<IWorkItem> batch)
+    {
         foreach (var item in batch)
         {
             Database.Execute(connection, "SAVEPOINT unit", transaction);
@@ -90,15 +127,29 @@ internal sealed class WriteQueue : IAsyncDisposable
             }
             catch (Exception ex) when (!Database.IsTransactionFatal(ex))
             {
-                    Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
+                Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
                 item.Fail(ex);
             }
         }
-        transaction.Commit();
+        return null;
+    }
+
+    /// <summary>Runs units until one fails; returns it (marked failed), or null when all ran.</summary>
+    private static IWorkItem? RunUntilFailure(DbConnection connection, DbTransaction transaction, List<IWorkItem> batch)
+    {
         foreach (var item in batch)
         {
-            item.Complete();
+            try
+            {
+                item.Run(connection, transaction);
+            }
+            catch (Exception ex) when (!Database.IsTransactionFatal(ex))
+            {
+                item.Fail(ex);
+                return item;
+            }
         }
+        return null;
     }
 
     public async ValueTask DisposeAsync()

@@ -21,7 +21,7 @@ internal static class UserStore
     /// <summary>All users, or only <paramref name="onlyId"/> when the caller is bound to one.</summary>
     public static List<UserRecord> List(DbConnection connection, string? onlyId) =>
         Sql.Query(connection, null,
-            $"SELECT {Columns} FROM users WHERE @only IS NULL OR id = @only ORDER BY created_at, id", Read, ("@only", onlyId));
+            $"SELECT {Columns} FROM users WHERE CAST(@only AS TEXT) IS NULL OR id = @only ORDER BY created_at, id", Read, ("@only", onlyId));
 
     /// <summary>Deletes the row; the schema cascades to the user's keys, workspaces, sessions and leases.</summary>
     public static bool Delete(DbConnection connection, DbTransaction transaction, string id) =>

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Core;
+using Xares.Broker.Audit;
+using Xares.Broker.Hosting;
+using Xares.Broker.Revocations;
+using Xares.Broker.Storage;
+using Xares.Broker.Tests.Support;
+using Xares.Broker.Users;
+using Xares.Broker.Workspaces;
+using Xares.Protos.Broker.V1;
+
+namespace Xares.Broker.Tests.Storage;
+
+/// <summary>
+/// The storage contract: one suite, run against SQLite (<see cref="SqliteStorageContractTests"/>)
+/// and PostgreSQL (<see cref="PostgresStorageContractTests"/>). "Replicas" are several broker
+/// hosts or write queues on one database, as several broker processes would be.
+/// </summary>
+public abstract class StorageContractTests(StorageBackend backend)
+{
+    [Fact]
+    public async Task Migrate_RunTwice_ReachesLatestVersionOnce()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        using var database = new Database(db.ConnectionString);
+
+        Assert.Equal(Migrator.LatestVersion, new Migrator(database).Migrate());
+        Assert.Equal(Migrator.LatestVersion, new Migrator(database).Migrate());
+
+        using var connection = database.Open();
+        Assert.Equal((long)Migrator.LatestVersion, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+    }
+
+    [Fact]
+    public async Task WriteQueue_FailingUnitInBatch_RollsBackAloneWhileOthersCommit()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replica = db.AddReplica();
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+
+        var first = replica.Writes.ExecuteAsync((c, t) => InsertUser(c, t, "usr_first"));
+        var failing = replica.Writes.ExecuteAsync((c, t) => { InsertUser(c, t, "usr_failing"); throw new InvalidOperationException("unit failed"); });
+        var duplicate = replica.Writes.ExecuteAsync((c, t) => InsertUser(c, t, "usr_first"));
+        var last = replica.Writes.ExecuteAsync((c, t) => InsertUser(c, t, "usr_last"));
+        release.Set();
+        await blocker;
+
+        await first;
+        await last;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
+        using var connection = replica.Database.Open();
+        Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
+    }
+
+    [Fact]
+    public async Task AuditChain_TwoReplicasAppendingAtOnce_StaysOneVerifiableChain()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replicas = new[] { db.AddReplica(), db.AddReplica() };
+
+        var appends = Enumerable.Range(0, 400).Select(i => replicas[i % 2].Writes.ExecuteAsync((c, t) =>
+            replicas[i % 2].Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success) { Detail = $"append {i}" })));
+        var records = await Task.WhenAll(appends);
+
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), records.Select(r => r.Sequence).Order());
+        var verification = replicas[1].Verify();
+        Assert.True(verification.Ok, verification.Problem);
+        Assert.Equal(400, verification.VerifiedRecords);
+    }
+
+    [Fact]
+    public async Task BootstrapRedeem_100ConcurrentThroughTwoReplicas_ExactlyOneWins()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replicas = new[] { db.AddReplica(), db.AddReplica() };
+        var now = DateTimeOffset.UtcNow;
+        var token = await replicas[0].Writes.ExecuteAsync((c, t) =>
+        {
+            InsertUser(c, t, "usr_a");
+            WorkspaceStore.Insert(c, t, new WorkspaceRecord("ws_a", "usr_a", "ws", null, now, null, null));
+            return BootstrapTokens.Mint(c, t, "ws_a", now, TimeSpan.FromMinutes(5)).Token;
+        });
+
+        var redemptions = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            replicas[i % 2].Writes.ExecuteAsync((c, t) => BootstrapTokens.Redeem(c, t, token, DateTimeOffset.UtcNow))));
+
+        Assert.Single(redemptions, r => r == "ws_a");
+        Assert.Equal(99, redemptions.Count(r => r is null));
+    }
+
+    [Fact]
+    public async Task RevocationLog_TwoReplicasAppendingWhileReading_ReaderNeverSkipsOne()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replicas = new[] { db.AddReplica(), db.AddReplica() };
+        using var done = new CancellationTokenSource();
+        var seen = new List<long>();
+        var reader = Task.Run(async () =>
+        {
+            long last = 0;
+            while (true)
+            {
+                var finished = done.IsCancellationRequested;
+                var rows = await replicas[0].Database.ReadAsync(c => RevocationLog.ReadAfter(c, last, "ws_r", "usr_r"));
+                foreach (var row in rows)
+                {
+                    seen.Add(row.Sequence);
+                    last = row.Sequence;
+                }
+                if (finished && rows.Count == 0)
+                {
+                    return;
+                }
+            }
+        });
+
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => replicas[i % 2].Writes.ExecuteAsync((c, t) =>
+            replicas[i % 2].Revocations.Append(c, t, RevocationKinds.Lease, $"lease_{i}", workspaceId: "ws_r"))));
+        await done.CancelAsync();
+        await reader;
+
+        Assert.Equal(300, seen.Count);
+        Assert.Equal(seen.Order(), seen);
+        using var connection = replicas[0].Database.Open();
+        Assert.Equal(seen.Last(), RevocationLog.LatestSequence(connection));
+    }
+
+    [Fact]
+    public async Task Broker_TwoReplicas_ServeOneStateAndSurviveRestart()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        BrokerOptions Options(BrokerOptions o) => o with { DataDirectory = db.Directory, Database = db.ConnectionString };
+        var a = await BrokerTestHost.StartAsync(Options);
+        await using var b = await BrokerTestHost.StartAsync(Options);
+
+        var user = await a.CreateUserAsync("carol");
+        var credential = await b.CreateGitCredentialAsync(user, "https://git.example.com/team", "carol", "tok_contract_000000000001", "github");
+        await a.Admin.PostAsJsonAsync($"/api/v1/users/{user}/credentials", new { kind = "ai", provider = "openai", secret = "sk-contract000000000001" });
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(b, user)).OpenAsync();
+        var onA = new SidecarBroker.SidecarBrokerClient(a.GrpcChannel);
+
+        var lease = await sidecar.GetAsync("https", "git.example.com", "team/repo");
+        Assert.Equal("tok_contract_000000000001", lease.Lease.Secret);
+        var leaseViaA = await onA.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com", Path = "team/x" }, sidecar.Auth);
+        Assert.True(leaseViaA.ResultCase == GitCredentialReply.ResultOneofCase.Lease);
+        var leases = JsonDocument.Parse(await a.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}")).RootElement;
+        Assert.Equal(2, leases.GetProperty("items").GetArrayLength());
+
+        // Session rotation across replicas: the old token is now a replay, the new one works on either.
+        var old = sidecar.Auth;
+        await sidecar.RefreshAsync();
+        Assert.True((await onA.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com", Path = "team/z" }, sidecar.Auth)).ResultCase == GitCredentialReply.ResultOneofCase.Lease);
+
+        // A restart of a replica loses nothing: state is in the database.
+        await a.DisposeAsync();
+        await using var restarted = await BrokerTestHost.StartAsync(Options);
+        var afterRestart = new SidecarBroker.SidecarBrokerClient(restarted.GrpcChannel);
+        Assert.True((await afterRestart.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com", Path = "team/y" }, sidecar.Auth)).ResultCase == GitCredentialReply.ResultOneofCase.Lease);
+        leases = JsonDocument.Parse(await restarted.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}")).RootElement;
+        Assert.Equal(4, leases.GetProperty("items").GetArrayLength());
+
+        (await b.Admin.DeleteAsync($"/api/v1/credentials/{credential}")).EnsureSuccessStatusCode();
+        Assert.False((await afterRestart.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com", Path = "team/z" }, sidecar.Auth)).ResultCase == GitCredentialReply.ResultOneofCase.Lease);
+        var replay = await Assert.ThrowsAsync<RpcException>(async () => await afterRestart.RefreshSessionAsync(new RefreshSessionRequest(), old));
+        Assert.Equal(StatusCode.PermissionDenied, replay.StatusCode);
+
+        var audit = JsonDocument.Parse(await restarted.Admin.GetStringAsync("/api/v1/audit?limit=500")).RootElement;
+        Assert.True(audit.GetProperty("items").GetArrayLength() >= 8);
+        var verify = JsonDocument.Parse(await b.Admin.GetStringAsync("/api/v1/audit/verify")).RootElement;
+        Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
+    }
+
+    [Fact]
+    public async Task SessionRefresh_SameTokenThroughTwoReplicasAtOnce_OneWinner()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        BrokerOptions Options(BrokerOptions o) => o with { DataDirectory = db.Directory, Database = db.ConnectionString };
+        await using var a = await BrokerTestHost.StartAsync(Options);
+        await using var b = await BrokerTestHost.StartAsync(Options);
+        var user = await a.CreateUserAsync("dave");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(a, user)).OpenAsync();
+        var clients = new[] { new SidecarBroker.SidecarBrokerClient(a.GrpcChannel), new SidecarBroker.SidecarBrokerClient(b.GrpcChannel) };
+
+        var outcomes = new ConcurrentBag<bool>();
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            try
+            {
+                await clients[i % 2].RefreshSessionAsync(new RefreshSessionRequest(), sidecar.Auth);
+                outcomes.Add(true);
+            }
+            catch (RpcException)
+            {
+                outcomes.Add(false);
+            }
+        }));
+
+        Assert.Single(outcomes, won => won);
+    }
+
+    private static void InsertUser(DbConnection connection, DbTransaction transaction, string id) =>
+        UserStore.Insert(connection, transaction, new UserRecord(id, "n", null, DateTimeOffset.UtcNow));
+}
+
+public sealed class SqliteStorageContractTests() : StorageContractTests(new SqliteBackend());
+
+public sealed class PostgresStorageContractTests() : StorageContractTests(new PostgresBackend())
+{
+    [Fact]
+    public async Task Migrate_FourReplicasStartingAtOnce_MigrateExactlyOnce()
+    {
+        await using var db = await ContractDatabase.CreateAsync(new PostgresBackend(), migrate: false);
+
+        var versions = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            using var database = new Database(db.ConnectionString);
+            return new Migrator(database).Migrate();
+        })));
+
+        Assert.All(versions, v => Assert.Equal(Migrator.LatestVersion, v));
+        using var check = new Database(db.ConnectionString);
+        using var connection = check.Open();
+        Assert.Equal((long)Migrator.LatestVersion, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+    }
+
+    [Fact]
+    public void Migrations_EverySqliteMigration_HasAPostgresTwin()
+    {
+        Assert.Equal(Migrator.Names(DatabaseKind.Sqlite), Migrator.Names(DatabaseKind.Postgres));
+    }
+}
