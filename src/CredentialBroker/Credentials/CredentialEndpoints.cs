@@ -26,32 +26,35 @@ internal static class CredentialEndpoints
         return group;
     }
 
-    private static async Task<Created<CredentialResponse>> CreateAsync(string userId, HttpContext http, CredentialWriter writer, BrokerOptions options)
+    private static async Task<Created<CredentialResponse>> CreateAsync(string userId, HttpContext http, CredentialWriter writer, BrokerOptions options,
+        TimeProvider time)
     {
         var body = await JsonRequestBody.ReadAsync<CreateCredentialRequest>(http.Request, options.MaxRequestBytes);
         var record = await writer.CreateAsync(http.Caller(), userId, body, http.RemoteAddress());
-        return TypedResults.Created($"/api/v1/credentials/{record.Id}", CredentialResponse.From(record));
+        return TypedResults.Created($"/api/v1/credentials/{record.Id}", CredentialResponse.From(record, time.GetUtcNow()));
     }
 
-    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database)
+    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database, TimeProvider time)
     {
         http.Caller().EnsureCanSee(userId, "User");
         var records = await database.ReadAsync(c => UserStore.Exists(c, null, userId) ? CredentialStore.ListForUser(c, userId) : null);
+        var now = time.GetUtcNow();
         return records is null
             ? throw new NotFoundException("User")
-            : TypedResults.Ok(new CredentialList(records.Select(CredentialResponse.From).ToList()));
+            : TypedResults.Ok(new CredentialList(records.Select(r => CredentialResponse.From(r, now)).ToList()));
     }
 
-    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database)
+    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, TimeProvider time)
     {
         var record = await database.ReadAsync(c => CredentialStore.Find(c, null, id));
-        return TypedResults.Ok(CredentialResponse.From(CredentialWriter.Visible(http.Caller(), record)));
+        return TypedResults.Ok(CredentialResponse.From(CredentialWriter.Visible(http.Caller(), record), time.GetUtcNow()));
     }
 
-    private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, BrokerOptions options)
+    private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, BrokerOptions options, TimeProvider time)
     {
         var body = await JsonRequestBody.ReadAsync<UpdateCredentialRequest>(http.Request, options.MaxRequestBytes);
-        return TypedResults.Ok(CredentialResponse.From(await writer.UpdateAsync(http.Caller(), id, body, http.RemoteAddress())));
+        var record = await writer.UpdateAsync(http.Caller(), id, body, http.RemoteAddress());
+        return TypedResults.Ok(CredentialResponse.From(record, time.GetUtcNow()));
     }
 
     private static async Task<NoContent> DeleteAsync(string id, HttpContext http, CredentialWriter writer)

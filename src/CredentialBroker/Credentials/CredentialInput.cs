@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Xares.Broker.Credentials.Matching;
 
 namespace Xares.Broker.Credentials;
@@ -137,6 +138,27 @@ internal static class CredentialInput
             return null;
         }
         return uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + uri.AbsolutePath.TrimEnd('/');
+    }
+
+    /// <summary>
+    /// monthlyLimit: absent → unchanged; a whole number from 1 to <see cref="MonthlyQuota.MaxLimit"/>
+    /// → set; JSON null → no limit (on PATCH: remove it). Anything else (0, negative, fractional,
+    /// a string) is refused rather than guessed at.
+    /// </summary>
+    public static MonthlyLimitChange MonthlyLimit(FieldErrors errors, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Undefined:
+                return MonthlyLimitChange.Unchanged;
+            case JsonValueKind.Null:
+                return new MonthlyLimitChange(true, null);
+            case JsonValueKind.Number when value.TryGetInt64(out var limit) && limit is >= 1 and <= MonthlyQuota.MaxLimit:
+                return new MonthlyLimitChange(true, limit);
+            default:
+                errors.Add("monthlyLimit", $"monthlyLimit must be a whole number from 1 to {MonthlyQuota.MaxLimit}, or null for no limit.");
+                return MonthlyLimitChange.Unchanged;
+        }
     }
 
     /// <summary>The matching columns stored next to a git credential's canonical URL.</summary>

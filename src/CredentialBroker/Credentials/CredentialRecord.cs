@@ -24,6 +24,12 @@ internal sealed record CredentialRecord(
     long RejectionCount,
     DateTimeOffset? FlaggedAt)
 {
+    /// <summary>Counted by the broker (leases) and the sidecar's proxy (requests, tokens); never written by REST.</summary>
+    public CredentialUsage Usage { get; init; } = CredentialUsage.None;
+
+    /// <summary>Uses per calendar month (UTC) after which leases are refused; null = no limit.</summary>
+    public long? MonthlyLimit { get; init; }
+
     /// <summary>What the ciphertext is bound to (rule a): id, owner, version, kind, provider, destination, username.</summary>
     public SecretContext Context => ContextFor(Id, UserId, SecretVersion, Kind, Provider, Url, Username);
 

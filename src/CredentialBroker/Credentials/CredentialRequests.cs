@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Xares.Broker.Credentials;
@@ -16,13 +17,19 @@ internal sealed record CreateCredentialRequest(
     string? Secret,
     string? Name,
     DateTimeOffset? ExpiresAt,
-    string? BaseUrl)
+    string? BaseUrl,
+    JsonElement MonthlyLimit = default)
 {
     // A record would print every member, the secret included.
     public override string ToString() => nameof(CreateCredentialRequest);
 }
 
-/// <summary>PATCH /api/v1/credentials/{id}: absent (or null) members stay as they are.</summary>
+/// <summary>
+/// PATCH /api/v1/credentials/{id}: absent (or null) members stay as they are — except
+/// <see cref="MonthlyLimit"/>, which has to be removable: absent leaves it, a positive integer
+/// sets it, and an explicit JSON null removes the limit. It is a JsonElement so that absent
+/// (ValueKind Undefined) and null (ValueKind Null) stay distinguishable.
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record UpdateCredentialRequest(
     string? Name,
@@ -31,7 +38,8 @@ internal sealed record UpdateCredentialRequest(
     string? Url,
     string? Username,
     string? Provider,
-    string? BaseUrl)
+    string? BaseUrl,
+    JsonElement MonthlyLimit = default)
 {
     public override string ToString() => nameof(UpdateCredentialRequest);
 }
@@ -53,14 +61,27 @@ internal sealed record CredentialResponse(
     DateTimeOffset UpdatedAt,
     bool Flagged,
     long RejectionCount,
-    DateTimeOffset? LastRejectedAt)
+    DateTimeOffset? LastRejectedAt,
+    CredentialUsageResponse Usage,
+    long? MonthlyLimit,
+    bool LimitReached)
 {
-    public static CredentialResponse From(CredentialRecord r) => new(
-        r.Id, r.UserId, r.Kind, r.Provider, r.Name,
-        r.Kind == CredentialKinds.Git ? r.Url : null,
-        r.Kind == CredentialKinds.Ai ? r.Url : null,
-        r.Username, r.SecretHint, r.SecretVersion, r.ExpiresAt, r.CreatedAt, r.UpdatedAt,
-        r.FlaggedAt is not null, r.RejectionCount, r.FlaggedAt);
+    /// <param name="now">Decides which month "this month" is: a past month's count shows as 0.</param>
+    public static CredentialResponse From(CredentialRecord r, DateTimeOffset now)
+    {
+        var quota = MonthlyQuota.Of(r, now);
+        return new(
+            r.Id, r.UserId, r.Kind, r.Provider, r.Name,
+            r.Kind == CredentialKinds.Git ? r.Url : null,
+            r.Kind == CredentialKinds.Ai ? r.Url : null,
+            r.Username, r.SecretHint, r.SecretVersion, r.ExpiresAt, r.CreatedAt, r.UpdatedAt,
+            r.FlaggedAt is not null, r.RejectionCount, r.FlaggedAt,
+            new CredentialUsageResponse(r.Usage.TotalUses, quota.UsesThisMonth, r.Usage.LastUsedAt, r.Usage.InputTokens, r.Usage.OutputTokens),
+            r.MonthlyLimit, quota.IsReached);
+    }
 }
+
+/// <summary>Uses are issued git leases, inject-mode AI leases and proxied AI requests; tokens as providers reported them.</summary>
+internal sealed record CredentialUsageResponse(long TotalUses, long UsesThisMonth, DateTimeOffset? LastUsedAt, long InputTokens, long OutputTokens);
 
 internal sealed record CredentialList(IReadOnlyList<CredentialResponse> Items);

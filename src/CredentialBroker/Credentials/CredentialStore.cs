@@ -13,15 +13,21 @@ internal static class CredentialStore
 {
     private const string Columns =
         "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
-        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at";
+        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, " +
+        "total_uses, uses_this_month, usage_month, last_used_at, input_tokens, output_tokens, monthly_limit";
+
+    // Usage counters are written only by CredentialUsageStore; inserts take their defaults.
+    private const string InsertColumns =
+        "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
+        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, monthly_limit";
 
     private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
             $"""
-            INSERT INTO credentials ({Columns}) VALUES (@id, @user, @kind, @provider, @name, @url, @scheme, @host, @port, @path, @username,
-                @version, @kek, @dek, @ciphertext, @hint, @expires, @created, @updated, @rejections, @flagged)
+            INSERT INTO credentials ({InsertColumns}) VALUES (@id, @user, @kind, @provider, @name, @url, @scheme, @host, @port, @path, @username,
+                @version, @kek, @dek, @ciphertext, @hint, @expires, @created, @updated, @rejections, @flagged, @limit)
             """,
             Parameters(r));
 
@@ -31,7 +37,8 @@ internal static class CredentialStore
             """
             UPDATE credentials SET provider = @provider, name = @name, url = @url, scheme = @scheme, host = @host, port = @port, path = @path,
                 username = @username, secret_version = @version, kek_version = @kek, wrapped_dek = @dek, ciphertext = @ciphertext,
-                secret_hint = @hint, expires_at = @expires, updated_at = @updated, rejection_count = @rejections, flagged_at = @flagged
+                secret_hint = @hint, expires_at = @expires, updated_at = @updated, rejection_count = @rejections, flagged_at = @flagged,
+                monthly_limit = @limit
             WHERE id = @id
             """,
             Parameters(r));
@@ -48,6 +55,15 @@ internal static class CredentialStore
 
     public static List<string> ListIds(DbConnection connection, DbTransaction? transaction, string userId) =>
         Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = @user ORDER BY created_at, id", r => r.GetString(0), ("@user", userId));
+
+    /// <summary>The user's AI credentials (of one provider, when given), oldest first (created_at, id). Expiry is left to the caller.</summary>
+    public static List<CredentialRecord> ListAi(DbConnection connection, DbTransaction? transaction, string userId, string? provider = null) =>
+        provider is null
+            ? Sql.Query(connection, transaction, $"SELECT {Columns} FROM credentials WHERE user_id = @user AND kind = 'ai' ORDER BY created_at, id",
+                Read, ("@user", userId))
+            : Sql.Query(connection, transaction,
+                $"SELECT {Columns} FROM credentials WHERE user_id = @user AND kind = 'ai' AND provider = @provider ORDER BY created_at, id",
+                Read, ("@user", userId), ("@provider", provider));
 
     /// <summary>
     /// The user's git credentials for one scheme, host and port, oldest first (created_at, id), for
@@ -95,14 +111,18 @@ internal static class CredentialStore
         ("@scheme", r.Git?.Scheme), ("@host", r.Git?.Host), ("@port", r.Git?.Port), ("@path", r.Git?.Path), ("@username", r.Username),
         ("@version", r.SecretVersion), ("@kek", r.Sealed.KekVersion), ("@dek", r.Sealed.WrappedDataKey), ("@ciphertext", r.Sealed.Ciphertext),
         ("@hint", r.SecretHint), ("@expires", r.ExpiresAt.ToDb()), ("@created", r.CreatedAt.ToDb()), ("@updated", r.UpdatedAt.ToDb()),
-        ("@rejections", r.RejectionCount), ("@flagged", r.FlaggedAt.ToDb()),
+        ("@rejections", r.RejectionCount), ("@flagged", r.FlaggedAt.ToDb()), ("@limit", r.MonthlyLimit),
     ];
 
     private static CredentialRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.NullableString(4), r.NullableString(5),
         r.IsDBNull(6) ? null : new GitEndpoint(r.GetString(6), r.GetString(7), r.GetInt32(8), r.GetString(9)),
         r.NullableString(10), r.GetInt64(11), new SealedSecret(r.GetInt32(12), (byte[])r[13], (byte[])r[14]),
-        r.GetString(15), r.NullableTime(16), r.Time(17), r.Time(18), r.GetInt64(19), r.NullableTime(20));
+        r.GetString(15), r.NullableTime(16), r.Time(17), r.Time(18), r.GetInt64(19), r.NullableTime(20))
+    {
+        Usage = new CredentialUsage(r.GetInt64(21), r.GetInt64(22), r.NullableString(23), r.NullableTime(24), r.GetInt64(25), r.GetInt64(26)),
+        MonthlyLimit = r.NullableInt64(27),
+    };
 
     private static GitCredentialRow? ReadGit(DbDataReader r) =>
         GitDestination.TryParse(r.GetString(3), out var destination, out _)

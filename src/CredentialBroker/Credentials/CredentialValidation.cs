@@ -3,10 +3,16 @@ using Xares.Broker.Credentials.Matching;
 namespace Xares.Broker.Credentials;
 
 /// <summary>A create request that passed validation, in canonical form.</summary>
-internal sealed record ValidCredential(string Kind, string Provider, string? Name, string? Url, GitEndpoint? Git, string? Username);
+internal sealed record ValidCredential(string Kind, string Provider, string? Name, string? Url, GitEndpoint? Git, string? Username, long? MonthlyLimit);
 
 /// <summary>The parts of a PATCH that can be checked without the stored row.</summary>
-internal sealed record CredentialPatch(string? Name, GitDestination? Destination, string? BaseUrl, string? Username);
+internal sealed record CredentialPatch(string? Name, GitDestination? Destination, string? BaseUrl, string? Username, MonthlyLimitChange MonthlyLimit);
+
+/// <summary>A requested change of monthlyLimit: <see cref="Specified"/> false leaves it; a null <see cref="Value"/> removes it.</summary>
+internal sealed record MonthlyLimitChange(bool Specified, long? Value)
+{
+    public static MonthlyLimitChange Unchanged { get; } = new(false, null);
+}
 
 /// <summary>Turns REST bodies into canonical values, or one 400 naming every bad field.</summary>
 internal static class CredentialValidation
@@ -24,6 +30,7 @@ internal static class CredentialValidation
         CredentialInput.Secret(errors, body.Secret, required: true);
         var name = errors.Label("name", body.Name, required: false);
         errors.Future("expiresAt", body.ExpiresAt, now);
+        var monthlyLimit = CredentialInput.MonthlyLimit(errors, body.MonthlyLimit);
 
         string? url = null;
         GitEndpoint? git = null;
@@ -43,7 +50,7 @@ internal static class CredentialValidation
             RefuseIfSet(errors, "username", body.Username, GitOnlyUsername);
         }
         errors.ThrowIfAny();
-        return new ValidCredential(kind, body.Provider!, name, url, git, username);
+        return new ValidCredential(kind, body.Provider!, name, url, git, username, monthlyLimit.Value);
     }
 
     public static CredentialPatch ForUpdate(UpdateCredentialRequest body, DateTimeOffset now)
@@ -55,8 +62,9 @@ internal static class CredentialValidation
         var username = CredentialInput.Username(errors, body.Username, required: false);
         var destination = CredentialInput.GitUrl(errors, body.Url, required: false);
         var baseUrl = CredentialInput.BaseUrl(errors, body.BaseUrl);
+        var monthlyLimit = CredentialInput.MonthlyLimit(errors, body.MonthlyLimit);
         errors.ThrowIfAny();
-        return new CredentialPatch(name, destination, baseUrl, username);
+        return new CredentialPatch(name, destination, baseUrl, username, monthlyLimit);
     }
 
     /// <summary>
@@ -84,11 +92,16 @@ internal static class CredentialValidation
             updated = updated with { Url = patch.BaseUrl ?? current.Url };
         }
         errors.ThrowIfAny();
-        updated = updated with { Provider = body.Provider ?? current.Provider, Name = patch.Name ?? current.Name, ExpiresAt = body.ExpiresAt ?? current.ExpiresAt };
+        updated = updated with
+        {
+            Provider = body.Provider ?? current.Provider, Name = patch.Name ?? current.Name, ExpiresAt = body.ExpiresAt ?? current.ExpiresAt,
+            MonthlyLimit = patch.MonthlyLimit.Specified ? patch.MonthlyLimit.Value : current.MonthlyLimit,
+        };
 
         var changed = new List<string>();
         AddIf(changed, "name", updated.Name != current.Name);
         AddIf(changed, "expiresAt", updated.ExpiresAt != current.ExpiresAt);
+        AddIf(changed, "monthlyLimit", updated.MonthlyLimit != current.MonthlyLimit);
         var destinationFields = new List<string>();
         AddIf(destinationFields, current.Kind == CredentialKinds.Git ? "url" : "baseUrl", updated.Url != current.Url);
         AddIf(destinationFields, "provider", updated.Provider != current.Provider);

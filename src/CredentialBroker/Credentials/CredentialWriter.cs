@@ -25,7 +25,7 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
         var id = OpaqueToken.NewId("cred_");
         var context = CredentialRecord.ContextFor(id, userId, 1, input.Kind, input.Provider, input.Url, input.Username);
         var record = new CredentialRecord(id, userId, input.Kind, input.Provider, input.Name, input.Url, input.Git, input.Username, 1,
-            Seal(body.Secret!, context), SecretHint.For(body.Secret!), body.ExpiresAt, now, now, 0, null);
+            Seal(body.Secret!, context), SecretHint.For(body.Secret!), body.ExpiresAt, now, now, 0, null) { MonthlyLimit = input.MonthlyLimit };
         return writes.ExecuteAsync((c, t) =>
         {
             if (!UserStore.Exists(c, t, userId))
@@ -66,6 +66,7 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
             {
                 Detail = $"changed {string.Join(", ", changed)}; secret version {updated.SecretVersion}",
             });
+            LimitLoweredBelowUse(c, t, caller, remoteAddress, current, updated, now);
             return updated;
         });
     }
@@ -80,6 +81,23 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
             Detail = $"{current.Kind} {current.Provider} {current.Url ?? "(default base URL)"}",
         });
     });
+
+    // A limit lowered to (or below) this month's uses takes effect now: live leases end, as when usage reaches it.
+    private void LimitLoweredBelowUse(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, Caller caller, string? remoteAddress,
+        CredentialRecord current, CredentialRecord updated, DateTimeOffset now)
+    {
+        var before = MonthlyQuota.Of(current, now);
+        var after = MonthlyQuota.Of(updated, now);
+        if (!after.IsReached || before.IsReached)
+        {
+            return;
+        }
+        leases.RevokeForCredential(c, t, updated.Id, updated.UserId, now);
+        audit.Append(c, t, Entry(caller, remoteAddress, UsageAuditActions.LimitReached, updated) with
+        {
+            Detail = $"monthly limit lowered to {after.MonthlyLimit} with {after.UsesThisMonth} uses this month; leases revoked",
+        });
+    }
 
     public static CredentialRecord Visible(Caller caller, CredentialRecord? record) =>
         record is not null && caller.CanSee(record.UserId) ? record : throw new NotFoundException("Credential");

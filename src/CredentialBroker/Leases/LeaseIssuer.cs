@@ -17,7 +17,8 @@ namespace Xares.Broker.Leases;
 /// a lease is issued only for a credential version that is current at commit, and the secret
 /// is returned only after the audit record is durable (invariant 3).
 /// </summary>
-internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, BrokerOptions options, TimeProvider time)
+internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage, BrokerOptions options,
+    TimeProvider time)
 {
     public Task<GitLeaseOutcome> IssueGitAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress) =>
         writes.ExecuteAsync((c, t) =>
@@ -56,6 +57,13 @@ internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring k
         {
             return null;
         }
+        var leaseId = OpaqueToken.NewId("lease_");
+        var use = new CredentialUse(credential.Id, session.UserId, session.WorkspaceId, leaseId, remoteAddress);
+        if (CredentialUsageStore.Find(c, t, credential.Id, now) is { IsReached: true } quota)
+        {
+            usage.AuditRefusal(c, t, use, quota, $"{target.Scheme}://{target.Host}:{target.Port}");
+            return null;
+        }
 
         string secret;
         try
@@ -78,7 +86,9 @@ internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring k
         {
             expiresAt = credentialExpiry;
         }
-        var lease = new LeaseRecord(OpaqueToken.NewId("lease_"), session.WorkspaceId, session.SessionId, credential.Id, credential.SecretVersion, now, expiresAt, null, null);
+        // Each issued git lease is one use; reaching the limit ends earlier leases before this one is written.
+        usage.Record(c, t, use, 1, 0, 0, now);
+        var lease = new LeaseRecord(leaseId, session.WorkspaceId, session.SessionId, credential.Id, credential.SecretVersion, now, expiresAt, null, null);
         LeaseStore.Insert(c, t, lease);
         audit.Append(c, t, Entry(AuditOutcomes.Success) with
         {

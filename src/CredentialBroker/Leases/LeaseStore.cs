@@ -21,7 +21,7 @@ internal static class LeaseStore
         Sql.Query(connection, null,
             $"""
             SELECT {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))} FROM leases l JOIN workspaces w ON w.id = l.workspace_id
-            WHERE (@ws IS NULL OR l.workspace_id = @ws) AND (@user IS NULL OR w.user_id = @user)
+            WHERE (CAST(@ws AS TEXT) IS NULL OR l.workspace_id = @ws) AND (CAST(@user AS TEXT) IS NULL OR w.user_id = @user)
               AND (@all = 1 OR (l.revoked_at IS NULL AND l.expires_at > @now))
             ORDER BY l.issued_at DESC LIMIT @limit
             """,

@@ -15,6 +15,8 @@ namespace Xares.Broker.Sidecars;
 internal sealed partial class SidecarBrokerGrpcService(
     SessionService sessions,
     LeaseIssuer leaseIssuer,
+    AiLeaseIssuer aiLeaseIssuer,
+    AiUsageReporter aiUsage,
     RejectionReporter rejections,
     RevocationWatcher revocationWatcher,
     Database database,
@@ -104,6 +106,72 @@ internal sealed partial class SidecarBrokerGrpcService(
             }
         }
         return reply;
+    }
+
+    public override async Task<ListAiCredentialsReply> ListAiCredentials(ListAiCredentialsRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        var allowList = HostAllowList.TryParse(session.AllowedHosts, out var parsed, out _) ? parsed : null;
+        var now = time.GetUtcNow();
+        var credentials = await database.ReadAsync(c => CredentialStore.ListAi(c, null, session.UserId));
+        var reply = new ListAiCredentialsReply();
+        foreach (var credential in credentials.Where(r => r.ExpiresAt is null || r.ExpiresAt > now))
+        {
+            // Only what GetAiCredential could issue: unexpired, and to a host the workspace may reach.
+            if (allowList is not null && AiProviderEndpoints.Destination(credential.Provider, credential.Url) is { } hostPort && allowList.Allows(hostPort.Host, hostPort.Port))
+            {
+                reply.Credentials.Add(new AiCredentialInfo
+                {
+                    CredentialId = credential.Id, Provider = credential.Provider, Name = credential.Name ?? "", BaseUrl = credential.Url ?? "",
+                    LimitReached = MonthlyQuota.Of(credential, now).IsReached,
+                });
+            }
+        }
+        return reply;
+    }
+
+    public override async Task<AiCredentialReply> GetAiCredential(AiCredentialRequest request, ServerCallContext context)
+    {
+        var outcome = await aiLeaseIssuer.IssueAsync(SessionToken(context),
+            new AiLeaseRequest(request.Provider, request.CredentialId, request.Mode), Remote(context));
+        if (outcome.Session != SessionCheck.Valid)
+        {
+            throw await Denied(outcome.Session, context);
+        }
+        if (outcome.LimitReached is { } refusal)
+        {
+            return new AiCredentialReply
+            {
+                LimitReached = new LimitReached
+                {
+                    CredentialId = refusal.CredentialId, MonthlyLimit = refusal.Quota.MonthlyLimit ?? 0, UsesThisMonth = refusal.Quota.UsesThisMonth,
+                },
+            };
+        }
+        if (outcome.Lease is not { } issued)
+        {
+            return new AiCredentialReply { NoMatch = new NoMatch() };
+        }
+        return new AiCredentialReply
+        {
+            Lease = new AiLease
+            {
+                LeaseId = issued.Lease.Id,
+                CredentialId = issued.Lease.CredentialId,
+                Provider = issued.Provider,
+                Secret = issued.Secret,
+                BaseUrl = issued.BaseUrl ?? "",
+                ExpiresAt = Timestamp.FromDateTimeOffset(issued.Lease.ExpiresAt),
+                SecretVersion = issued.Lease.SecretVersion,
+            },
+        };
+    }
+
+    public override async Task<ReportAiUsageReply> ReportAiUsage(ReportAiUsageRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        var reached = await aiUsage.ReportAsync(session, request.LeaseId, request.Requests, request.InputTokens, request.OutputTokens, Remote(context));
+        return new ReportAiUsageReply { LimitReached = reached };
     }
 
     private async Task<SessionContext> Authenticate(ServerCallContext context)

@@ -27,7 +27,8 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
         root.Subcommands.Add(StatusCommand.Create(this));
         root.Subcommands.Add(InstallCommand.Create(this));
         root.Subcommands.Add(BootstrapCommand.Create(this));
-        // `run` and `env` (AI tool environments) join here in a later issue.
+        root.Subcommands.Add(RunCommand.Create(this));
+        root.Subcommands.Add(EnvCommand.Create(this));
         return root;
     }
 

@@ -1,6 +1,6 @@
 namespace Xares.Sidecar.Leases;
 
-/// <summary>A lease held in memory only. ToString never shows the secret.</summary>
+/// <summary>A lease held in memory only (git, or an AI key with its <see cref="BaseUrl"/>). ToString never shows the secret.</summary>
 internal sealed record CachedLease(
     string LeaseId,
     string CredentialId,
@@ -8,7 +8,8 @@ internal sealed record CachedLease(
     string Secret,
     DateTimeOffset ExpiresAt,
     long SecretVersion,
-    DateTimeOffset ReceivedAt)
+    DateTimeOffset ReceivedAt,
+    string BaseUrl = "")
 {
     private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(30);
 

@@ -1,6 +1,6 @@
 namespace Xares.Sidecar.Leases;
 
-/// <summary>What a git request asks for; equal keys may share a cached lease.</summary>
+/// <summary>What a git (or AI key) request asks for; equal keys may share a cached lease.</summary>
 internal readonly record struct LeaseKey(string Protocol, string Host, string Path, string Username)
 {
     public static LeaseKey Create(string protocol, string host, string path, string username)
@@ -15,4 +15,8 @@ internal readonly record struct LeaseKey(string Protocol, string Host, string Pa
         }
         return new LeaseKey(scheme, authority, path.Trim('/'), username);
     }
+
+    /// <summary>An AI key: provider, the credential asked for (empty: the owner's default) and the mode it is audited under.</summary>
+    public static LeaseKey ForAi(string provider, string credentialId, string mode) =>
+        new("ai", provider.Trim().ToLowerInvariant(), credentialId, mode);
 }

@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Ai;
 using Xares.Sidecar.Broker;
 using Xares.Sidecar.Git;
 using Xares.Sidecar.Leases;
@@ -13,6 +14,7 @@ internal sealed class LocalRequestHandler(
     Uri brokerUrl,
     BrokerSession session,
     GitCredentialService git,
+    AiCredentialService ai,
     LeaseCache cache,
     BrokerLink link,
     PeerPolicy policy,
@@ -29,6 +31,9 @@ internal sealed class LocalRequestHandler(
                 SidecarRequest.RequestOneofCase.GitGet => await git.GetAsync(request.GitGet, cancellationToken),
                 SidecarRequest.RequestOneofCase.GitErase => await git.EraseAsync(request.GitErase, cancellationToken),
                 SidecarRequest.RequestOneofCase.GitTargets => await git.TargetsAsync(cancellationToken),
+                SidecarRequest.RequestOneofCase.AiCredentials => await ai.ListAsync(cancellationToken),
+                SidecarRequest.RequestOneofCase.AiKey => await ai.KeyAsync(request.AiKey, cancellationToken),
+                SidecarRequest.RequestOneofCase.AiUsage => await ai.UsageAsync(request.AiUsage, cancellationToken),
                 SidecarRequest.RequestOneofCase.Status => new SidecarResponse { Status = Status() },
                 SidecarRequest.RequestOneofCase.Bootstrap => await BootstrapAsync(request.Bootstrap, peer, cancellationToken),
                 _ => Errors.BadRequest("unknown request"),

@@ -33,4 +33,13 @@ internal static partial class Libc
     // statx has one layout on every architecture, unlike struct stat.
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc")]
+    public static partial int getpgrp();
+
+    [LibraryImport("libc")]
+    public static partial int tcgetpgrp(int fd);
 }

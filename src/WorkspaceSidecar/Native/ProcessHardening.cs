@@ -20,4 +20,17 @@ internal static class ProcessHardening
             throw new InvalidOperationException($"setrlimit(RLIMIT_CORE, 0) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
+
+    /// <summary>
+    /// For `run`: only PR_SET_DUMPABLE=0, so the same-uid child cannot ptrace this process or read
+    /// its memory. RLIMIT_CORE is left alone because the child would inherit it; execve makes the
+    /// child dumpable again on its own.
+    /// </summary>
+    public static void ForbidMemoryAccess()
+    {
+        if (Libc.prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        {
+            throw new InvalidOperationException($"prctl(PR_SET_DUMPABLE, 0) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
 }

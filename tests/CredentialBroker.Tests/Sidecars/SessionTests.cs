@@ -81,6 +81,18 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SidecarCalls_ValidSession_RecordNoAuthenticationFailures()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        await sidecar.GetAsync("https", "example.com");
+        await sidecar.RefreshAsync();
+        await sidecar.GetAsync("https", "example.com");
+
+        var audit = await _host.Admin.GetStringAsync("/api/v1/audit?action=auth.failure");
+        Assert.True(!audit.Contains("auth.failure", StringComparison.Ordinal), audit);
+    }
+
+    [Fact]
     public async Task AnyCall_UnknownToken_UnauthenticatedAndAudited()
     {
         var grpc = new SidecarBroker.SidecarBrokerClient(_host.GrpcChannel);

@@ -47,6 +47,24 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
         return Task.FromResult(reply);
     }
 
+    public override Task<ListAiCredentialsReply> ListAiCredentials(ListAiCredentialsRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(state.ListAi());
+    }
+
+    public override Task<AiCredentialReply> GetAiCredential(AiCredentialRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(state.IssueAi(request));
+    }
+
+    public override Task<ReportAiUsageReply> ReportAiUsage(ReportAiUsageRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(new ReportAiUsageReply { LimitReached = state.RecordUsage(request) });
+    }
+
     public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
     {
         Authenticate(context);

@@ -4,7 +4,7 @@ using Xares.Protos.Broker.V1;
 namespace Xares.Sidecar.Tests.Fakes;
 
 /// <summary>What the fake broker knows and counts; survives a stop/restart of its server.</summary>
-internal sealed class FakeBrokerState
+internal sealed partial class FakeBrokerState
 {
     private readonly Lock _lock = new();
     private readonly HashSet<string> _bootstrapTokens = [];

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the official OpenAI and Anthropic npm SDKs that the AI end-to-end tests run under
+# `xares-sidecar run` (tests/EndToEnd.Tests/node). Idempotent: does nothing when node_modules
+# already matches package-lock.json. Exits non-zero when node/npm are missing or the install fails.
+set -euo pipefail
+cd "$(dirname "$0")/../tests/EndToEnd.Tests/node"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "xares: node and npm are needed for the AI SDK end-to-end tests" >&2
+    exit 1
+fi
+# npm writes this marker on every install; newer than the lock means nothing to do.
+if [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt package-lock.json ]]; then
+    exit 0
+fi
+if [[ -f package-lock.json ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+else
+    npm install --no-audit --no-fund --loglevel=error
+fi

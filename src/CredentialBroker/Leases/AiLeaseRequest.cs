@@ -1,0 +1,25 @@
+using Xares.Broker.Credentials;
+
+namespace Xares.Broker.Leases;
+
+/// <summary>
+/// How the sidecar will use an AI key. <see cref="Inject"/>: the real key goes into a process
+/// environment (`run --mode inject`, `env`), counted as one use and audited as such.
+/// <see cref="Proxy"/>: the sidecar's proxy holds the key and reports each request it forwards.
+/// </summary>
+internal static class AiLeaseModes
+{
+    public const string Inject = "inject";
+    public const string Proxy = "proxy";
+}
+
+/// <summary>A sidecar's request: a provider, optionally one named credential of the owner, and the mode.</summary>
+internal sealed record AiLeaseRequest(string? Provider, string? CredentialId, string Mode);
+
+/// <summary>An issued AI lease with the secret it carries. <see cref="BaseUrl"/> null = the provider's public API.</summary>
+internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string? BaseUrl, string Secret);
+
+/// <summary>What GetAiCredential answers: a lease, the limit that refused it, or neither (no match).</summary>
+internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null);
+
+internal sealed record LimitRefusal(string CredentialId, MonthlyQuota Quota);

@@ -1,0 +1,187 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Xares.Protos.Broker.V1;
+using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Broker;
+using Xares.Sidecar.Git;
+using Xares.Sidecar.Leases;
+using Xares.Sidecar.Sessions;
+
+namespace Xares.Sidecar.Ai;
+
+/// <summary>
+/// Answers `xares-sidecar run|env` (and the proxy inside `run`): which AI credentials the owner
+/// has, the current key of one (from the lease cache, or the broker on a miss), and usage reports.
+/// </summary>
+internal sealed class AiCredentialService(BrokerSession session, LeaseCache cache, BrokerLink link, TimeProvider time, ILogger<AiCredentialService> logger)
+{
+    public const string InjectMode = "inject";
+    public const string ProxyMode = "proxy";
+    // The proxy asks per request and the tool waits on it: fail fast when the broker is away.
+    private static readonly TimeSpan BrokerDeadline = TimeSpan.FromSeconds(3);
+
+    public async Task<SidecarResponse> ListAsync(CancellationToken cancellationToken)
+    {
+        if (session.Current is null)
+        {
+            return Errors.NotBootstrapped();
+        }
+        return await CallBrokerAsync("ListAiCredentials", async token =>
+        {
+            var reply = await session.CallAsync(
+                (client, options) => client.ListAiCredentialsAsync(new ListAiCredentialsRequest(), options), BrokerDeadline, token);
+            var response = new AiCredentialsResponse();
+            response.Credentials.AddRange(reply.Credentials.Select(c => new AiCredential
+            {
+                CredentialId = c.CredentialId,
+                Provider = c.Provider,
+                Name = c.Name,
+                BaseUrl = c.BaseUrl,
+                LimitReached = c.LimitReached,
+            }));
+            return new SidecarResponse { AiCredentials = response };
+        }, cancellationToken);
+    }
+
+    public async Task<SidecarResponse> KeyAsync(AiKeyRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Provider.Length == 0 || request.Mode is not (InjectMode or ProxyMode))
+        {
+            return Errors.BadRequest($"an AI key request names a provider and a mode ({InjectMode} or {ProxyMode})");
+        }
+        if (session.Current is null)
+        {
+            return Errors.NotBootstrapped();
+        }
+        var key = LeaseKey.ForAi(request.Provider, request.CredentialId, request.Mode);
+        if (cache.Find(key) is { } cached)
+        {
+            SidecarLog.LeaseServedFromCache(logger, cached.LeaseId);
+            return Found(key.Host, cached);
+        }
+        if (link.State == LinkState.Disconnected)
+        {
+            link.RequestReconnect();
+            return Errors.BrokerUnavailable(link.LastError);
+        }
+        return await CallBrokerAsync("GetAiCredential", async token =>
+        {
+            // A second try only when a revocation overtook the lease we were being issued.
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                var revision = cache.Revision;
+                var reply = await session.CallAsync(
+                    (client, options) => client.GetAiCredentialAsync(
+                        new AiCredentialRequest { Provider = key.Host, CredentialId = request.CredentialId, Mode = request.Mode }, options),
+                    BrokerDeadline,
+                    token);
+                switch (reply.ResultCase)
+                {
+                    case AiCredentialReply.ResultOneofCase.Lease:
+                        var lease = FromBroker(reply.Lease);
+                        var admission = cache.Admit(key, lease, revision);
+                        SidecarLog.LeaseIssued(logger, lease.LeaseId, lease.CredentialId, lease.ExpiresAt, admission.ToString());
+                        if (admission != Admission.Refused)
+                        {
+                            return Found(reply.Lease.Provider.Length > 0 ? reply.Lease.Provider : key.Host, lease);
+                        }
+                        break;
+                    case AiCredentialReply.ResultOneofCase.LimitReached:
+                        SidecarLog.AiLimitReached(logger, reply.LimitReached.CredentialId, reply.LimitReached.MonthlyLimit);
+                        return new SidecarResponse
+                        {
+                            AiKey = new AiKeyResponse { Found = false, LimitReached = true, Provider = key.Host, CredentialId = reply.LimitReached.CredentialId },
+                        };
+                    default:
+                        SidecarLog.NoMatch(logger, "ai", key.Host);
+                        return new SidecarResponse { AiKey = new AiKeyResponse { Found = false, Provider = key.Host } };
+                }
+            }
+            return Errors.Internal("the key was revoked while it was being issued; try again");
+        }, cancellationToken);
+    }
+
+    /// <summary>Forwards what the proxy counted; a reached limit also drops the lease here at once.</summary>
+    public async Task<SidecarResponse> UsageAsync(AiUsageRequest request, CancellationToken cancellationToken)
+    {
+        if (request.LeaseId.Length == 0 || request.Requests < 0 || request.InputTokens < 0 || request.OutputTokens < 0)
+        {
+            return Errors.BadRequest("a usage report names a lease and counts that are not negative");
+        }
+        return await CallBrokerAsync("ReportAiUsage", async token =>
+        {
+            var reply = await session.CallAsync(
+                (client, options) => client.ReportAiUsageAsync(new ReportAiUsageRequest
+                {
+                    LeaseId = request.LeaseId,
+                    Requests = request.Requests,
+                    InputTokens = request.InputTokens,
+                    OutputTokens = request.OutputTokens,
+                }, options),
+                BrokerDeadline,
+                token);
+            if (reply.LimitReached)
+            {
+                cache.RemoveLease(request.LeaseId);
+            }
+            return new SidecarResponse { AiUsage = new AiUsageResponse { LimitReached = reply.LimitReached } };
+        }, cancellationToken);
+    }
+
+    private async Task<SidecarResponse> CallBrokerAsync(string method, Func<CancellationToken, Task<SidecarResponse>> call, CancellationToken cancellationToken)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(BrokerDeadline);
+        try
+        {
+            return await call(budget.Token);
+        }
+        catch (NoSessionException)
+        {
+            return Errors.NotBootstrapped();
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Unauthenticated && (RpcFailures.IsTransient(ex) || budget.IsCancellationRequested))
+        {
+            var description = RpcFailures.Describe(ex);
+            link.RecordError(description);
+            SidecarLog.BrokerCallFailed(logger, method, description);
+            return Errors.BrokerUnavailable(description);
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Errors.BrokerUnavailable("the broker did not answer in time");
+        }
+        catch (RpcException ex)
+        {
+            var description = RpcFailures.Describe(ex);
+            SidecarLog.BrokerCallFailed(logger, method, description);
+            return ex.StatusCode == StatusCode.Unauthenticated
+                ? Errors.NotBootstrapped()
+                : Errors.Internal($"the broker refused the request: {description}");
+        }
+    }
+
+    private static SidecarResponse Found(string provider, CachedLease lease) => new()
+    {
+        AiKey = new AiKeyResponse
+        {
+            Found = true,
+            CredentialId = lease.CredentialId,
+            Provider = provider,
+            Secret = lease.Secret,
+            BaseUrl = lease.BaseUrl,
+            ExpiresAtUnix = lease.ExpiresAt.ToUnixTimeSeconds(),
+            LeaseId = lease.LeaseId,
+        },
+    };
+
+    private CachedLease FromBroker(AiLease lease) => new(
+        lease.LeaseId,
+        lease.CredentialId,
+        Username: "",
+        lease.Secret,
+        lease.ExpiresAt?.ToDateTimeOffset() ?? time.GetUtcNow(),
+        lease.SecretVersion,
+        time.GetUtcNow(),
+        lease.BaseUrl);
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Xares.Sidecar.Ai;
+using Xares.Sidecar.Native;
+using Xares.Sidecar.Run;
+using Xares.Sidecar.Run.Proxy;
+using Xares.Sidecar.Tools;
+
+namespace Xares.Sidecar.Cli;
+
+/// <summary>
+/// `xares-sidecar run [--tool NAME] [--mode proxy|inject] -- CMD ARGS…`: runs an AI tool with its
+/// provider keys. Proxy mode (default) gives it loopback proxies and placeholder keys, so the
+/// real key never enters its process; inject mode puts the real key in its environment.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(SidecarCli cli)
+    {
+        var socket = cli.SocketOption();
+        var tool = ToolOption();
+        var mode = new Option<string>("--mode")
+        {
+            Description = "proxy (default): the tool gets a loopback proxy and a placeholder key; inject: the real key in its environment",
+            DefaultValueFactory = _ => AiCredentialService.ProxyMode,
+        };
+        mode.AcceptOnlyFromAmong(AiCredentialService.ProxyMode, AiCredentialService.InjectMode);
+        var command = new Argument<string[]>("command") { Description = "The tool and its arguments, after --", Arity = ArgumentArity.OneOrMore };
+        var run = new Command("run", "Run an AI tool with its provider keys: xares-sidecar run [--tool NAME] -- CMD ARGS…") { tool, mode, socket, command };
+        run.SetAction(cli.Guard(async (parse, cancellationToken) =>
+        {
+            var sidecar = new SidecarAiClient(parse.GetRequiredValue(socket));
+            var catalogue = ToolCatalogue.Load(cli.Environment);
+            var plans = ToolPlan.Create(catalogue, parse.GetValue(tool), await sidecar.ListAsync(cancellationToken));
+            var argv = parse.GetRequiredValue(command);
+            return parse.GetRequiredValue(mode) == AiCredentialService.InjectMode
+                ? await InjectAsync(cli, sidecar, plans, argv, cancellationToken)
+                : await ProxyAsync(cli, sidecar, plans, argv, cancellationToken);
+        }));
+        return run;
+    }
+
+    internal static Option<string?> ToolOption() => new("--tool")
+    {
+        Description = "The tool whose variables to set (aider, claude, gemini, codex, opencode, continue, or one from XARES_TOOLS_FILE); default: every provider's standard variables",
+    };
+
+    private static async Task<int> InjectAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string[] argv, CancellationToken cancellationToken)
+    {
+        if (cli.HardenProcess)
+        {
+            ProcessHardening.ForbidMemoryAccess();
+        }
+        var environment = await RunEnvironment.InjectAsync(plans, sidecar, cancellationToken);
+        return await ChildProcess.RunAsync(argv, environment.Variables, environment.Secrets);
+    }
+
+    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string[] argv, CancellationToken cancellationToken)
+    {
+        if (plans.FirstOrDefault(p => p.Variables.BaseUrlVariables.Count == 0) is { } blind)
+        {
+            throw new SidecarException($"the tool reads no base-URL variable for {blind.Provider.Id}, so it cannot use the proxy; use --mode inject");
+        }
+        // The key now lives in this process (per request): keep the same-uid tool out of its memory.
+        if (cli.HardenProcess)
+        {
+            ProcessHardening.ForbidMemoryAccess();
+        }
+        // Fail before the tool starts when a key is not available (no credential, limit, broker down).
+        foreach (var plan in plans)
+        {
+            await sidecar.RequireKeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, cancellationToken);
+        }
+        var routes = plans.Select(plan => (Plan: plan, Route: new ProxyRoute(
+            plan.Provider,
+            plan.Credential.CredentialId,
+            token => sidecar.KeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, token)))).ToList();
+        using var upstream = ProxyForwarder.CreateUpstreamClient();
+        var usage = new UsageReporter(sidecar.ReportUsageAsync);
+        await using var proxy = await AiProxy.StartAsync([.. routes.Select(r => r.Route)], new ProxyForwarder(upstream, usage), usage);
+        var environment = RunEnvironment.ForProxy(routes);
+        return await ChildProcess.RunAsync(argv, environment.Variables, []);
+    }
+}

@@ -1,0 +1,98 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Xares.Sidecar.Native;
+
+namespace Xares.Sidecar.Run;
+
+/// <summary>
+/// Runs the tool: CMD exec'd with an exact environment (never a secret in its arguments), stdin
+/// inherited, stdout/stderr inherited or (when secrets must be masked and they are pipes) copied
+/// through a <see cref="SecretMasker"/>, signals forwarded, and its exit code returned (128+n when
+/// a signal n killed it).
+/// </summary>
+internal static class ChildProcess
+{
+    private const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
+
+    public static async Task<int> RunAsync(
+        IReadOnlyList<string> command,
+        IReadOnlyDictionary<string, string> environment,
+        IReadOnlyCollection<string> secretsToMask)
+    {
+        var maskOut = secretsToMask.Count > 0 && Console.IsOutputRedirected;
+        var maskErr = secretsToMask.Count > 0 && Console.IsErrorRedirected;
+        var info = new ProcessStartInfo(command[0])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = maskOut,
+            RedirectStandardError = maskErr,
+        };
+        foreach (var argument in command.Skip(1))
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        Process child;
+        try
+        {
+            child = Process.Start(info) ?? throw new SidecarException($"cannot start {command[0]}");
+        }
+        catch (Win32Exception ex)
+        {
+            throw new SidecarException($"cannot start {command[0]}: {ex.Message}", ex);
+        }
+        using (child)
+        {
+            var registrations = ForwardSignals(child.Id);
+            try
+            {
+                var copies = new List<Task>();
+                if (maskOut)
+                {
+                    copies.Add(new SecretMasker(secretsToMask).CopyAsync(child.StandardOutput.BaseStream, Console.OpenStandardOutput(), CancellationToken.None));
+                }
+                if (maskErr)
+                {
+                    copies.Add(new SecretMasker(secretsToMask).CopyAsync(child.StandardError.BaseStream, Console.OpenStandardError(), CancellationToken.None));
+                }
+                await child.WaitForExitAsync(CancellationToken.None);
+                await Task.WhenAll(copies);
+                return child.ExitCode;
+            }
+            finally
+            {
+                foreach (var registration in registrations)
+                {
+                    registration.Dispose();
+                }
+            }
+        }
+    }
+
+    private static List<PosixSignalRegistration> ForwardSignals(int pid)
+    {
+        // Keys typed at a terminal (^C, ^\) already reach the child: the tty signals the whole
+        // foreground process group. Sending them again would make a tool see two.
+        var terminalDelivers = Libc.tcgetpgrp(0) is var group && group > 0 && group == Libc.getpgrp();
+        var registrations = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 })
+        {
+            var forward = !(terminalDelivers && signal is SIGINT or SIGQUIT);
+            registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
+            {
+                // Never die before the child: its exit code is ours.
+                context.Cancel = true;
+                if (forward)
+                {
+                    _ = Libc.kill(pid, signal);
+                }
+            }));
+        }
+        return registrations;
+    }
+}

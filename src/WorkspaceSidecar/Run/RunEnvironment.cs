@@ -1,0 +1,52 @@
+using Xares.Sidecar.Run.Proxy;
+
+namespace Xares.Sidecar.Run;
+
+/// <summary>The variables a run sets for its tool, and the secrets among them (for masking).</summary>
+internal sealed class RunEnvironment
+{
+    public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
+    public List<string> Secrets { get; } = [];
+
+    /// <summary>Inject mode (and `env`): the real key, and the base URL when the credential names a non-default one.</summary>
+    public static async Task<RunEnvironment> InjectAsync(IReadOnlyList<ProviderPlan> plans, SidecarAiClient sidecar, CancellationToken cancellationToken)
+    {
+        var environment = new RunEnvironment();
+        foreach (var plan in plans)
+        {
+            var key = await sidecar.RequireKeyAsync(plan.Provider.Id, plan.Credential.CredentialId, Ai.AiCredentialService.InjectMode, cancellationToken);
+            environment.Secrets.Add(key.Secret);
+            foreach (var name in plan.Variables.KeyVariables)
+            {
+                environment.Variables.TryAdd(name, key.Secret);
+            }
+            if (!plan.Provider.IsDefault(key.BaseUrl))
+            {
+                foreach (var name in plan.Variables.BaseUrlVariables)
+                {
+                    environment.Variables.TryAdd(name, key.BaseUrl);
+                }
+            }
+        }
+        return environment;
+    }
+
+    /// <summary>Proxy mode: the placeholder and the proxy's base URL; no real key.</summary>
+    public static RunEnvironment ForProxy(IReadOnlyList<(ProviderPlan Plan, ProxyRoute Route)> routes)
+    {
+        var environment = new RunEnvironment();
+        foreach (var (plan, route) in routes)
+        {
+            foreach (var name in plan.Variables.KeyVariables)
+            {
+                environment.Variables.TryAdd(name, route.Placeholder);
+            }
+            foreach (var name in plan.Variables.BaseUrlVariables)
+            {
+                environment.Variables.TryAdd(name, route.LocalBaseUrl);
+            }
+        }
+        return environment;
+    }
+}

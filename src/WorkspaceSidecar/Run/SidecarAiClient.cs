@@ -1,0 +1,48 @@
+using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Local;
+
+namespace Xares.Sidecar.Run;
+
+/// <summary>`run` and `env` talking to the sidecar: every call bounded, every failure a <see cref="SidecarException"/>.</summary>
+internal sealed class SidecarAiClient(string socketPath)
+{
+    // The sidecar answers within its own broker deadline (3 s); this only bounds a stuck socket.
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(6);
+
+    public async Task<IReadOnlyList<AiCredential>> ListAsync(CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new SidecarRequest { AiCredentials = new AiCredentialsRequest() }, cancellationToken);
+        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiCredentials).AiCredentials.Credentials;
+    }
+
+    /// <summary>The current key; a limit reached or a vanished credential come back in the response, not as an exception.</summary>
+    public async Task<AiKeyResponse> KeyAsync(string provider, string credentialId, string mode, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(
+            new SidecarRequest { AiKey = new AiKeyRequest { Provider = provider, CredentialId = credentialId, Mode = mode } },
+            cancellationToken);
+        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiKey).AiKey;
+    }
+
+    /// <summary>A key that must exist now (inject mode, and the proxy's check before the tool starts).</summary>
+    public async Task<AiKeyResponse> RequireKeyAsync(string provider, string credentialId, string mode, CancellationToken cancellationToken)
+    {
+        var key = await KeyAsync(provider, credentialId, mode, cancellationToken);
+        if (key.Found)
+        {
+            return key;
+        }
+        throw new SidecarException(key.LimitReached
+            ? $"the {provider} credential {key.CredentialId} has reached its monthly limit"
+            : $"no {provider} credential is available to this workspace");
+    }
+
+    public async Task<bool> ReportUsageAsync(AiUsageRequest usage, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new SidecarRequest { AiUsage = usage }, cancellationToken);
+        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiUsage).AiUsage.LimitReached;
+    }
+
+    private Task<SidecarResponse> SendAsync(SidecarRequest request, CancellationToken cancellationToken) =>
+        LocalSocketClient.SendAsync(socketPath, request, verifyPeer: null, cancellationToken, CallTimeout);
+}

@@ -1,0 +1,89 @@
+using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Cli;
+using Xares.Sidecar.Run;
+using Xares.Sidecar.Tools;
+
+namespace Xares.Sidecar.Tests.Run;
+
+public sealed class ToolPlanTests
+{
+    private static readonly AiCredential OpenAi = new() { CredentialId = "c1", Provider = "openai" };
+    private static readonly AiCredential Anthropic = new() { CredentialId = "c2", Provider = "anthropic" };
+    private static readonly AiCredential Google = new() { CredentialId = "c3", Provider = "google" };
+
+    [Fact]
+    public void Create_NoTool_EveryProviderUnderStandardVariables()
+    {
+        var plans = ToolPlan.Create(ToolCatalogue.BuiltIn, null, [Google, OpenAi, Anthropic]);
+
+        Assert.Equal(["openai", "anthropic", "google"], plans.Select(p => p.Provider.Id));
+        Assert.Equal(["GEMINI_API_KEY", "GOOGLE_API_KEY"], plans[2].Variables.KeyVariables);
+        Assert.Contains("OPENAI_BASE_URL", plans[0].Variables.BaseUrlVariables);
+    }
+
+    [Fact]
+    public void Create_ClaudeTool_OnlyAnthropic()
+    {
+        var plans = ToolPlan.Create(ToolCatalogue.BuiltIn, "claude", [OpenAi, Anthropic]);
+
+        var plan = Assert.Single(plans);
+        Assert.Equal("anthropic", plan.Provider.Id);
+        Assert.Equal(["ANTHROPIC_BASE_URL"], plan.Variables.BaseUrlVariables);
+    }
+
+    [Fact]
+    public void Create_UnknownTool_ClearError()
+    {
+        var error = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, "vim", [OpenAi]));
+
+        Assert.StartsWith("unknown tool vim; known tools: aider, claude, codex, continue, gemini, opencode", error.Message);
+    }
+
+    [Fact]
+    public void Create_NoCredentialForToolsProvider_ClearError()
+    {
+        var error = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, "claude", [OpenAi]));
+
+        Assert.Equal("no AI credential for tool claude: it uses anthropic, and the workspace owner has only openai", error.Message);
+    }
+
+    [Fact]
+    public void Create_NoCredentialsAtAll_ClearError()
+    {
+        Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, null, []));
+    }
+
+    [Fact]
+    public void Parse_ToolsFile_AddsToolAndFallsBackToStandardVariables()
+    {
+        var catalogue = ToolCatalogue.Parse("""
+            // comments are allowed
+            { "tools": [ { "name": "mytool", "providers": { "openrouter": { "keyVariables": ["OPENAI_API_KEY"], "baseUrlVariables": ["OPENAI_BASE_URL"] }, "groq": {} } } ] }
+            """, "tools.json");
+
+        var tool = catalogue.FindTool("mytool")!;
+        Assert.Equal(["OPENAI_API_KEY"], tool.Providers["openrouter"].KeyVariables);
+        Assert.Equal(["GROQ_API_KEY"], tool.Providers["groq"].KeyVariables);
+        Assert.NotNull(catalogue.FindTool("aider"));
+    }
+
+    [Theory]
+    [InlineData("""{ "tools": [ { "name": "x", "providers": { "mistral": {} } } ] }""", "unknown provider mistral")]
+    [InlineData("""{ "tools": [ { "name": "x", "providers": { "openai": { "keyVariables": ["A=B"] } } } ] }""", "is not an environment variable name")]
+    [InlineData("""{ "tools": [ """, "not a valid tools file")]
+    public void Parse_BadToolsFile_ClearError(string json, string expected)
+    {
+        var error = Assert.Throws<SidecarException>(() => ToolCatalogue.Parse(json, "tools.json"));
+
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void EnvFormat_QuotesForEachShell()
+    {
+        var variables = new Dictionary<string, string> { ["K"] = "a'b\\c" };
+
+        Assert.Equal("export K='a'\\''b\\c';\n", EnvCommand.Format(variables, "bash"));
+        Assert.Equal("set -gx K 'a\\'b\\\\c';\n", EnvCommand.Format(variables, "fish"));
+    }
+}
