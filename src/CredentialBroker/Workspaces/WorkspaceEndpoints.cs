@@ -14,7 +14,7 @@ internal static class WorkspaceEndpoints
     public sealed record SessionSummary(string Id, DateTimeOffset ExpiresAt);
 
     public sealed record WorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
-        DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions);
+        DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions, string? ContainerState);
 
     public sealed record CreatedWorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
         string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
@@ -106,6 +106,8 @@ internal static class WorkspaceEndpoints
     }
 
     private static WorkspaceResponse ToResponse(System.Data.Common.DbConnection c, WorkspaceRecord w, DateTimeOffset now) => new(
-        w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId, w.RevokedAt is null ? "active" : "revoked",
-        SessionStore.ActiveForWorkspace(c, w.Id, now).Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList());
+        w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId,
+        // "failing": the Docker watcher could not bootstrap the workspace's container.
+        w.RevokedAt is not null ? "revoked" : w.ContainerState == "failing" ? "failing" : "active",
+        SessionStore.ActiveForWorkspace(c, w.Id, now).Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState);
 }

@@ -7,4 +7,8 @@ internal sealed record WorkspaceRecord(
     IReadOnlyList<string>? AllowedHosts,
     DateTimeOffset CreatedAt,
     DateTimeOffset? RevokedAt,
-    string? ContainerId);
+    string? ContainerId)
+{
+    /// <summary>Set by the Docker watcher: starting | running | failing | stopped; null without Docker.</summary>
+    public string? ContainerState { get; init; }
+}

@@ -7,6 +7,7 @@ namespace Xares.Broker.Workspaces;
 internal static class WorkspaceStore
 {
     private const string Columns = "id, user_id, name, allowed_hosts, created_at, revoked_at, container_id";
+    private const string SelectColumns = Columns + ", container_state";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, WorkspaceRecord workspace) =>
         Sql.Execute(connection, transaction,
@@ -15,19 +16,39 @@ internal static class WorkspaceStore
             ("@hosts", workspace.AllowedHosts is null ? null : JsonSerializer.Serialize(workspace.AllowedHosts)), ("@created", workspace.CreatedAt.ToDb()));
 
     public static WorkspaceRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
-        Sql.Single(connection, transaction, $"SELECT {Columns} FROM workspaces WHERE id = @id", Read, ("@id", id));
+        Sql.Single(connection, transaction, $"SELECT {SelectColumns} FROM workspaces WHERE id = @id", Read, ("@id", id));
 
     public static List<WorkspaceRecord> List(DbConnection connection, string? userId) =>
         Sql.Query(connection, null,
-            $"SELECT {Columns} FROM workspaces WHERE (@user IS NULL OR user_id = @user) ORDER BY created_at, id", Read, ("@user", userId));
+            $"SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user) ORDER BY created_at, id", Read, ("@user", userId));
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
             ("@id", id), ("@now", now.ToDb())) == 1;
 
+    /// <summary>The unrevoked workspace a container is bound to, if any.</summary>
+    public static WorkspaceRecord? FindByContainer(DbConnection connection, DbTransaction? transaction, string containerId) =>
+        Sql.Single(connection, transaction, $"SELECT {SelectColumns} FROM workspaces WHERE container_id = @c AND revoked_at IS NULL", Read, ("@c", containerId));
+
+    /// <summary>Unrevoked workspaces bound to a container (what the Docker watcher reconciles).</summary>
+    public static List<WorkspaceRecord> ListBound(DbConnection connection) =>
+        Sql.Query(connection, null, $"SELECT {SelectColumns} FROM workspaces WHERE container_id IS NOT NULL AND revoked_at IS NULL", Read);
+
+    /// <summary>Binds the first container that names the workspace; false when another one is bound already.</summary>
+    public static bool BindContainer(DbConnection connection, DbTransaction transaction, string id, string containerId) =>
+        Sql.Execute(connection, transaction,
+            "UPDATE workspaces SET container_id = @c WHERE id = @id AND revoked_at IS NULL AND (container_id IS NULL OR container_id = @c)",
+            ("@id", id), ("@c", containerId)) == 1;
+
+    public static void SetContainerState(DbConnection connection, DbTransaction transaction, string id, string state) =>
+        Sql.Execute(connection, transaction, "UPDATE workspaces SET container_state = @s WHERE id = @id", ("@id", id), ("@s", state));
+
     private static WorkspaceRecord Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2),
         r.IsDBNull(3) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(3)),
-        r.Time(4), r.NullableTime(5), r.NullableString(6));
+        r.Time(4), r.NullableTime(5), r.NullableString(6))
+    {
+        ContainerState = r.NullableString(7),
+    };
 }

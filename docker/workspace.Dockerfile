@@ -1,0 +1,18 @@
+# An example workspace image with Xares. Build the sidecar layer first:
+#   docker build -f Dockerfile.sidecar -t xares/sidecar .
+#   docker build -f docker/workspace.Dockerfile -t my-workspace .
+# and run it (after POST /api/v1/workspaces returned the id):
+#   docker run -d --label xares.workspace=ws_… --tmpfs /run/xares:mode=0700 \
+#       -e XARES_BROKER_URL=https://xares.internal:7401 my-workspace
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG SIDECAR_IMAGE=xares/sidecar
+
+FROM ${SIDECAR_IMAGE} AS xares
+
+FROM ${BASE_IMAGE}
+# git, and whatever else the workspace needs (code-server, toolchains, …).
+# RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
+COPY --from=xares /opt/xares/bin/ /usr/local/bin/
+COPY docker/xares-entrypoint.sh /usr/local/bin/xares-entrypoint.sh
+ENTRYPOINT ["/usr/local/bin/xares-entrypoint.sh"]
+CMD ["sleep", "infinity"]

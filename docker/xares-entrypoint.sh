@@ -1,0 +1,30 @@
+#!/bin/sh
+# Entrypoint snippet for a workspace container with Xares (POSIX sh; works with busybox).
+# Start the container with:
+#   --tmpfs /run/xares:mode=0700[,uid=UID]   the socket and any bootstrap token stay in memory
+#   --label xares.workspace=<id>             the workspace registered through POST /api/v1/workspaces
+#   -e XARES_BROKER_URL=https://broker:7401  the broker's gRPC address
+# The broker's Docker watcher sees the container start and hands a bootstrap token in through
+# `docker exec … xares-sidecar bootstrap` (stdin); this script starts the sidecar, waits until it
+# holds a session, configures git (`xares-sidecar install`) and then runs the container's command.
+set -eu
+
+: "${XARES_BROKER_URL:?set XARES_BROKER_URL to the broker gRPC URL}"
+XARES_BOOTSTRAP_WAIT=${XARES_BOOTSTRAP_WAIT:-60}
+
+xares-sidecar serve &
+
+# Wait for the bootstrap (status says "session: yes" once the broker accepted the token).
+waited=0
+until xares-sidecar status 2>/dev/null | grep -q '^session: *yes'; do
+    if [ "$waited" -ge $((XARES_BOOTSTRAP_WAIT * 10)) ]; then
+        echo "xares: no bootstrap within ${XARES_BOOTSTRAP_WAIT}s; git will ask for credentials as usual" >&2
+        break
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+done
+
+xares-sidecar install || echo "xares: xares-sidecar install failed; git is not configured for Xares" >&2
+
+exec "$@"

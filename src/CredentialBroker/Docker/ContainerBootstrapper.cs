@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Docker.DotNet;
+
+namespace Xares.Broker.Docker;
+
+/// <summary>
+/// Bootstraps started containers, one hand-over at a time per container: check the label, bind
+/// and mint, deliver, wait for the sidecar's session; if none appears, deliver a fresh token once
+/// more, then report the workspace as failing. A stopped container's hand-over is cancelled.
+/// </summary>
+internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBinding binding, BootstrapDelivery delivery, TimeProvider time,
+    ILogger<ContainerBootstrapper> logger)
+{
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new();
+    private readonly ConcurrentDictionary<string, bool> _refused = new();
+
+    public TimeSpan SessionWait { get; init; } = TimeSpan.FromSeconds(4);
+
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>True while a hand-over runs for the container, or after it was refused (audited once).</summary>
+    public bool IsPendingOrRefused(string containerId) => _inFlight.ContainsKey(containerId) || _refused.ContainsKey(containerId);
+
+    /// <summary>Starts the hand-over in the background unless one is running for this container.</summary>
+    public void Start(string containerId, string why, CancellationToken connectionToken)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(connectionToken);
+        if (!_inFlight.TryAdd(containerId, cancellation))
+        {
+            cancellation.Dispose();
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RunAsync(containerId, why, cancellation.Token);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // The container stopped or the engine went away; a later start or reconcile retries.
+            }
+            catch (Exception ex)
+            {
+                var shortId = DockerAudit.Short(containerId);
+                DockerLog.HandlingFailed(logger, ex, shortId);
+            }
+            finally
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, CancellationTokenSource>(containerId, cancellation));
+                cancellation.Dispose();
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>The container stopped: abandon its hand-over.</summary>
+    public async Task CancelAsync(string containerId)
+    {
+        if (_inFlight.TryGetValue(containerId, out var pending))
+        {
+            try
+            {
+                await pending.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished meanwhile.
+            }
+        }
+    }
+
+    /// <summary>The container is gone: forget it was refused.</summary>
+    public void Forget(string containerId) => _refused.TryRemove(containerId, out _);
+
+    /// <summary>Cancels every hand-over (shutdown).</summary>
+    public async Task CancelAllAsync()
+    {
+        foreach (var containerId in _inFlight.Keys)
+        {
+            await CancelAsync(containerId);
+        }
+    }
+
+    private async Task RunAsync(string containerId, string why, CancellationToken cancellationToken)
+    {
+        var inspected = await docker.Containers.InspectContainerAsync(containerId, cancellationToken);
+        if (inspected.State?.Running != true || inspected.Config?.Labels?.TryGetValue(DockerWatcher.WorkspaceLabel, out var label) != true)
+        {
+            return;
+        }
+        var grant = await binding.BindAndMintAsync(containerId, label!.Trim(), why);
+        if (grant is null)
+        {
+            if (_refused.TryAdd(containerId, true))
+            {
+                var shortId = DockerAudit.Short(containerId);
+                DockerLog.Refused(logger, shortId, $"label {DockerWatcher.WorkspaceLabel}={DockerAudit.Printable(label)} names no workspace it may bind");
+            }
+            return;
+        }
+        await BootstrapAsync(grant, containerId, cancellationToken);
+    }
+
+    /// <summary>Delivers the grant (and once more a fresh token if no session appears); true when a session appeared.</summary>
+    public async Task<bool> BootstrapAsync(ContainerGrant grant, string containerId, CancellationToken cancellationToken)
+    {
+        var problem = "";
+        var shortId = DockerAudit.Short(containerId);
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            var current = attempt == 1 ? grant : await binding.MintAgainAsync(grant.WorkspaceId, containerId, "re-delivery: no session appeared");
+            if (current is null)
+            {
+                return false;
+            }
+            var since = time.GetUtcNow().AddMilliseconds(-1);
+            var result = await delivery.DeliverAsync(containerId, current.Token, cancellationToken);
+            if (result.Delivered && await WaitForSessionAsync(grant.WorkspaceId, since, cancellationToken))
+            {
+                DockerLog.Bootstrapped(logger, shortId, grant.WorkspaceId, attempt);
+                await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, true, $"session opened (attempt {attempt})");
+                return true;
+            }
+            problem = result.Delivered ? $"no session within {SessionWait.TotalSeconds:0} s of delivery" : result.Problem;
+            DockerLog.DeliveryFailed(logger, shortId, grant.WorkspaceId, attempt, problem);
+        }
+        await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, false, $"bootstrap failed twice: {problem}");
+        return false;
+    }
+
+    private async Task<bool> WaitForSessionAsync(string workspaceId, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + SessionWait;
+        while (true)
+        {
+            if (await binding.HasSessionSinceAsync(workspaceId, since))
+            {
+                return true;
+            }
+            if (time.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(PollInterval, time, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+using System.Threading.Channels;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Docker;
+
+/// <summary>
+/// Follows the Docker engine's container events (design.md §3): `start` bootstraps a bound
+/// container, `die` ends its session and leases, `destroy` revokes its workspace. Reconciles with
+/// the engine on start-up and after every reconnect; a lost engine is retried with backoff while
+/// the rest of the broker keeps serving. Runs only while this replica holds the watcher lease.
+/// </summary>
+internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding binding, ContainerBootstrapper bootstrapper, LeaderLease lease,
+    string endpoint, ILogger<DockerWatcher> logger) : BackgroundService
+{
+    public const string WorkspaceLabel = "xares.workspace";
+
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = MinBackoff;
+        var waiting = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await lease.TryAcquireAsync())
+                {
+                    if (!waiting)
+                    {
+                        DockerLog.NotLeader(logger, lease.Holder);
+                        waiting = true;
+                    }
+                    await Task.Delay(lease.Lifetime / 3, stoppingToken);
+                    continue;
+                }
+                waiting = false;
+                using var leadership = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var renewal = RenewAsync(leadership);
+                try
+                {
+                    await WatchAsync(() => backoff = MinBackoff, leadership.Token);
+                }
+                finally
+                {
+                    await leadership.CancelAsync();
+                    await renewal;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                DockerLog.Unreachable(logger, Describe(ex), (long)backoff.TotalMilliseconds);
+                await DelayQuietlyAsync(backoff, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+        await bootstrapper.CancelAllAsync();
+        try
+        {
+            await lease.ReleaseAsync();
+        }
+        catch (Exception ex) when (ex is StorageUnavailableException or ObjectDisposedException)
+        {
+            // The lease simply expires.
+        }
+    }
+
+    /// <summary>One connection: subscribe to events, reconcile, then handle events until the stream ends.</summary>
+    private async Task WatchAsync(Action connected, CancellationToken cancellationToken)
+    {
+        await docker.System.PingAsync(cancellationToken);
+        var events = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleReader = true });
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var parameters = new ContainerEventsParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["type"] = new Dictionary<string, bool> { ["container"] = true },
+                ["event"] = new Dictionary<string, bool> { ["start"] = true, ["die"] = true, ["destroy"] = true },
+                ["label"] = new Dictionary<string, bool> { [WorkspaceLabel] = true },
+            },
+        };
+        // Subscribed before reconciling, so nothing that happens meanwhile is missed.
+        var monitor = docker.System.MonitorEventsAsync(parameters, new ChannelProgress(events.Writer), connection.Token)
+            .ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException() ?? new IOException("the Docker event stream ended")),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        DockerLog.Connected(logger, endpoint);
+        try
+        {
+            await ReconcileAsync(connection.Token);
+            connected();
+            await foreach (var message in events.Reader.ReadAllAsync(connection.Token))
+            {
+                await HandleAsync(message, connection.Token);
+            }
+        }
+        finally
+        {
+            await connection.CancelAsync();
+            await monitor;
+        }
+    }
+
+    private async Task HandleAsync(Message message, CancellationToken cancellationToken)
+    {
+        var containerId = message.Actor?.ID ?? message.ID;
+        if (string.IsNullOrEmpty(containerId))
+        {
+            return;
+        }
+        try
+        {
+            switch (message.Action)
+            {
+                case "start":
+                    bootstrapper.Start(containerId, "container started", cancellationToken);
+                    break;
+                case "die":
+                    await bootstrapper.CancelAsync(containerId);
+                    var exit = message.Actor?.Attributes is { } attributes && attributes.TryGetValue("exitCode", out var code) ? code : "?";
+                    await StoppedAsync(containerId, $"stopped (exit code {exit})");
+                    break;
+                case "destroy":
+                    await bootstrapper.CancelAsync(containerId);
+                    bootstrapper.Forget(containerId);
+                    await RemovedAsync(containerId, "removed");
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && ex is not HttpRequestException && ex is not IOException)
+        {
+            DockerLog.HandlingFailed(logger, ex, DockerAudit.Short(containerId));
+        }
+    }
+
+    /// <summary>Brings the database in line with the engine: removed containers revoke, stopped ones end sessions, running ones get bootstrapped if needed.</summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [WorkspaceLabel] = true } },
+        }, cancellationToken);
+        var byId = containers.ToDictionary(c => c.ID);
+        int stopped = 0, removed = 0, bootstrapped = 0;
+        foreach (var workspace in await binding.ListBoundAsync())
+        {
+            if (!byId.TryGetValue(workspace.ContainerId!, out var container))
+            {
+                removed += await RemovedAsync(workspace.ContainerId!, "removed while the watcher was away") ? 1 : 0;
+            }
+            else if (container.State != "running" && workspace.ContainerState != ContainerStates.Stopped)
+            {
+                stopped += await StoppedAsync(container.ID, "found stopped") ? 1 : 0;
+            }
+        }
+        // Oldest first, so "the first live container naming a workspace" is the one that wins.
+        foreach (var container in containers.Where(c => c.State == "running").OrderBy(c => c.Created))
+        {
+            if (await NeedsBootstrapAsync(container.ID, cancellationToken))
+            {
+                bootstrapped++;
+                bootstrapper.Start(container.ID, "reconciled: running without a current session", cancellationToken);
+            }
+        }
+        DockerLog.Reconciled(logger, containers.Count, bootstrapped, stopped, removed);
+    }
+
+    /// <summary>True unless the container is bound and its workspace has a live session opened since the container (re)started.</summary>
+    private async Task<bool> NeedsBootstrapAsync(string containerId, CancellationToken cancellationToken)
+    {
+        if (bootstrapper.IsPendingOrRefused(containerId))
+        {
+            return false;
+        }
+        var workspace = await binding.FindByContainerAsync(containerId);
+        if (workspace is null)
+        {
+            return true;
+        }
+        var inspected = await docker.Containers.InspectContainerAsync(containerId, cancellationToken);
+        var startedAt = DateTimeOffset.TryParse(inspected.State?.StartedAt, out var parsed) ? parsed : DateTimeOffset.MinValue;
+        return !await binding.HasSessionSinceAsync(workspace.Id, startedAt);
+    }
+
+    private async Task<bool> StoppedAsync(string containerId, string detail)
+    {
+        var workspaceId = await binding.ContainerStoppedAsync(containerId, detail);
+        if (workspaceId is not null)
+        {
+            var shortId = DockerAudit.Short(containerId);
+            DockerLog.ContainerChanged(logger, shortId, detail, workspaceId);
+        }
+        return workspaceId is not null;
+    }
+
+    private async Task<bool> RemovedAsync(string containerId, string detail)
+    {
+        var workspaceId = await binding.ContainerRemovedAsync(containerId, detail);
+        if (workspaceId is not null)
+        {
+            var shortId = DockerAudit.Short(containerId);
+            DockerLog.ContainerChanged(logger, shortId, detail, workspaceId);
+        }
+        return workspaceId is not null;
+    }
+
+    /// <summary>Renews the lease at a third of its lifetime; cancels <paramref name="leadership"/> when it is lost.</summary>
+    private async Task RenewAsync(CancellationTokenSource leadership)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease.Lifetime / 3, leadership.Token);
+                if (!await lease.TryAcquireAsync())
+                {
+                    DockerLog.LeaseLost(logger);
+                    await leadership.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The database is unavailable: without a renewed lease this replica must stop watching.
+            DockerLog.Unreachable(logger, "watcher lease not renewed: " + Describe(ex), 0);
+            await leadership.CancelAsync();
+        }
+    }
+
+    private static async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string Describe(Exception ex) => ex.GetBaseException().Message;
+
+    /// <summary>Puts events in the channel in the order they arrive (Progress&lt;T&gt; would post them to the thread pool unordered).</summary>
+    private sealed class ChannelProgress(ChannelWriter<Message> writer) : IProgress<Message>
+    {
+        public void Report(Message value) => writer.TryWrite(value);
+    }
+}

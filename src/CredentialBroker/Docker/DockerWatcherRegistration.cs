@@ -1,0 +1,28 @@
+using Docker.DotNet;
+using Xares.Broker.Hosting;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Docker;
+
+internal static class DockerWatcherRegistration
+{
+    public const string LeaseName = "docker-watcher";
+    private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(15);
+
+    /// <summary>The Docker watcher, when `--docker URL` / XARES_DOCKER is set; nothing otherwise.</summary>
+    public static IServiceCollection AddDockerWatcher(this IServiceCollection services, BrokerOptions options)
+    {
+        if (options.Docker is not { Length: > 0 } endpoint)
+        {
+            return services;
+        }
+        services.AddSingleton<IDockerClient>(_ => new DockerClientConfiguration(new Uri(endpoint)).CreateClient());
+        services.AddSingleton<ContainerBinding>();
+        services.AddSingleton<BootstrapDelivery>();
+        services.AddSingleton<ContainerBootstrapper>();
+        services.AddSingleton(sp => new LeaderLease(sp.GetRequiredService<WriteQueue>(), sp.GetRequiredService<TimeProvider>(), LeaseName,
+            $"{Environment.MachineName} {options.GrpcUrl}", LeaseLifetime));
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<DockerWatcher>(sp, endpoint));
+        return services;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.DependencyInjection;
+using NSubstitute;
+using Xares.Broker.Docker;
+using Xares.Broker.Sessions;
+using Xares.Broker.Tests.Support;
+
+namespace Xares.Broker.Tests.Docker;
+
+/// <summary>The workspace side of the Docker watcher, on a whole broker whose Docker client is a substitute.</summary>
+public sealed class ContainerBindingTests : IAsyncLifetime
+{
+    private BrokerTestHost _host = null!;
+    private ContainerBinding _binding = null!;
+
+    public async Task InitializeAsync()
+    {
+        var docker = Substitute.For<IDockerClient>();
+        docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
+            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
+        docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>()).Returns(new List<ContainerListResponse>());
+        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock" }, s => s.AddSingleton(docker));
+        _binding = _host.Get<ContainerBinding>();
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task BindAndMint_FirstContainer_BindsAndMintsRedeemableToken()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+
+        var grant = await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+
+        Assert.NotNull(grant);
+        Assert.StartsWith("xbt_", grant.Token, StringComparison.Ordinal);
+        Assert.DoesNotContain(grant.Token, grant.ToString(), StringComparison.Ordinal);
+        Assert.NotNull(await _host.Get<SessionService>().OpenAsync(grant.Token, null));
+        var workspace = await WorkspaceAsync(workspaceId);
+        Assert.Equal("c1", workspace.GetProperty("containerId").GetString());
+        Assert.Equal("starting", workspace.GetProperty("containerState").GetString());
+    }
+
+    [Fact]
+    public async Task BindAndMint_SecondContainer_RefusedAndAudited()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+
+        Assert.Null(await _binding.BindAndMintAsync("c2", workspaceId, "container started"));
+        Assert.NotNull(await _binding.BindAndMintAsync("c1", workspaceId, "container restarted"));
+
+        var denied = await AuditDetailsAsync("docker.bind", "denied");
+        Assert.Contains(denied, d => d.Contains("c2 refused", StringComparison.Ordinal) && d.Contains(workspaceId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BindAndMint_UnregisteredOrRevokedWorkspace_RefusedAndAudited()
+    {
+        var revoked = await CreateWorkspaceAsync();
+        (await _host.Admin.DeleteAsync($"/api/v1/workspaces/{revoked}")).EnsureSuccessStatusCode();
+
+        Assert.Null(await _binding.BindAndMintAsync("c1", "ws_nobody registered\nthis", "container started"));
+        Assert.Null(await _binding.BindAndMintAsync("c2", revoked, "container started"));
+
+        var denied = await AuditDetailsAsync("docker.bind", "denied");
+        Assert.Contains(denied, d => d.Contains("unregistered workspace 'ws_nobody?registered?this'", StringComparison.Ordinal));
+        Assert.Contains(denied, d => d.Contains("revoked workspace", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ContainerStopped_EndsSessionsAndLaterStartReBootstraps()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var grant = await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+        await _host.Get<SessionService>().OpenAsync(grant!.Token, null);
+
+        Assert.Equal(workspaceId, await _binding.ContainerStoppedAsync("c1", "stopped (exit code 0)"));
+
+        var workspace = await WorkspaceAsync(workspaceId);
+        Assert.Empty(workspace.GetProperty("activeSessions").EnumerateArray());
+        Assert.Equal("active", workspace.GetProperty("status").GetString());
+        Assert.Equal("stopped", workspace.GetProperty("containerState").GetString());
+        Assert.NotNull(await _binding.BindAndMintAsync("c1", workspaceId, "container started"));
+    }
+
+    [Fact]
+    public async Task ContainerRemoved_RevokesWorkspace()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+
+        Assert.Equal(workspaceId, await _binding.ContainerRemovedAsync("c1", "removed"));
+
+        Assert.Equal("revoked", (await WorkspaceAsync(workspaceId)).GetProperty("status").GetString());
+        Assert.Null(await _binding.ContainerRemovedAsync("c1", "removed"));
+    }
+
+    [Fact]
+    public async Task RecordDelivery_Failed_ShowsWorkspaceFailing()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+
+        await _binding.RecordDeliveryAsync(workspaceId, "c1", delivered: false, "bootstrap failed twice: no session");
+
+        Assert.Equal("failing", (await WorkspaceAsync(workspaceId)).GetProperty("status").GetString());
+        Assert.Contains(await AuditDetailsAsync("docker.bootstrap", "failure"), d => d.Contains("no session", StringComparison.Ordinal));
+    }
+
+    private async Task<string> CreateWorkspaceAsync()
+    {
+        var userId = await _host.CreateUserAsync("u" + Guid.NewGuid().ToString("N")[..8]);
+        var response = await _host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private async Task<JsonElement> WorkspaceAsync(string id) =>
+        await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
+
+    private async Task<List<string>> AuditDetailsAsync(string action, string outcome)
+    {
+        var body = await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit?action={action}&limit=100");
+        return [.. body.GetProperty("items").EnumerateArray()
+            .Where(a => a.GetProperty("outcome").GetString() == outcome)
+            .Select(a => a.GetProperty("detail").GetString() ?? "")];
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using NSubstitute;
+using Xares.Broker.Docker;
+using Xares.Broker.Sessions;
+using Xares.Broker.Tests.Support;
+
+namespace Xares.Broker.Tests.Docker;
+
+/// <summary>Deliver, wait for the session, re-deliver once, then report failing — with the Docker API substituted.</summary>
+public sealed class ContainerBootstrapperTests : IAsyncLifetime
+{
+    private readonly IDockerClient _docker = Substitute.For<IDockerClient>();
+    private readonly List<RecordingStream> _execs = [];
+    private BrokerTestHost _host = null!;
+    private Func<string, Task> _onExec = _ => Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        _docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
+            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
+        _docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>()).Returns(new List<ContainerListResponse>());
+        _docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
+            .Returns(_ => new ContainerExecCreateResponse { ID = "exec" + _execs.Count });
+        _docker.Exec.StartAndAttachContainerExecAsync(Arg.Any<string>(), false, Arg.Any<CancellationToken>())
+            .Returns(_ =>
+            {
+                var stream = new RecordingStream();
+                _execs.Add(stream);
+                return new MultiplexedStream(stream, false);
+            });
+        _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
+            .Returns(async _ =>
+            {
+                await _onExec(Encoding.ASCII.GetString(_execs[^1].Written.ToArray()).Trim());
+                return new ContainerExecInspectResponse { ExitCode = 0 };
+            });
+        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock" }, s => s.AddSingleton(_docker));
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private ContainerBootstrapper Bootstrapper() => new(_docker, _host.Get<ContainerBinding>(), new BootstrapDelivery(_docker), TimeProvider.System,
+        NullLogger<ContainerBootstrapper>.Instance) { SessionWait = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(20) };
+
+    [Fact]
+    public async Task BootstrapAsync_SidecarRedeems_RunningAfterOneDelivery()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+        _onExec = async token => await _host.Get<SessionService>().OpenAsync(token, null);
+
+        Assert.True(await Bootstrapper().BootstrapAsync(grant!, "c1", CancellationToken.None));
+
+        Assert.Single(_execs);
+        var workspace = await WorkspaceAsync(workspaceId);
+        Assert.Equal("running", workspace.GetProperty("containerState").GetString());
+        Assert.Single(workspace.GetProperty("activeSessions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task BootstrapAsync_NoSessionAppears_RedeliversFreshTokenOnceThenFailing()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+
+        Assert.False(await Bootstrapper().BootstrapAsync(grant!, "c1", CancellationToken.None));
+
+        Assert.Equal(2, _execs.Count);
+        var tokens = _execs.Select(e => Encoding.ASCII.GetString(e.Written.ToArray()).Trim()).ToList();
+        Assert.NotEqual(tokens[0], tokens[1]);
+        Assert.Null(await _host.Get<SessionService>().OpenAsync(tokens[0], null)); // the first was invalidated by the second
+        var workspace = await WorkspaceAsync(workspaceId);
+        Assert.Equal("failing", workspace.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task BootstrapAsync_SecondDeliveryWorks_Running()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+        _onExec = async token =>
+        {
+            if (_execs.Count == 2)
+            {
+                await _host.Get<SessionService>().OpenAsync(token, null);
+            }
+        };
+
+        Assert.True(await Bootstrapper().BootstrapAsync(grant!, "c1", CancellationToken.None));
+
+        Assert.Equal(2, _execs.Count);
+        Assert.Equal("active", (await WorkspaceAsync(workspaceId)).GetProperty("status").GetString());
+    }
+
+    private async Task<string> CreateWorkspaceAsync()
+    {
+        var userId = await _host.CreateUserAsync("u" + Guid.NewGuid().ToString("N")[..8]);
+        var response = await _host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private async Task<JsonElement> WorkspaceAsync(string id) =>
+        await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
+}

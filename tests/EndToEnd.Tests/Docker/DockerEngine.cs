@@ -1,0 +1,106 @@
+using Xares.EndToEnd.Tests.Infrastructure;
+
+namespace Xares.EndToEnd.Tests.Docker;
+
+/// <summary>
+/// The real Docker engine the tests drive: XARES_TEST_DOCKER, or the private dockerd that
+/// scripts/setup-docker.sh runs (started here when it is not running yet). Every docker CLI call
+/// goes to that engine only (DOCKER_HOST), never to a system socket.
+/// </summary>
+internal sealed class DockerEngine
+{
+    private static readonly string Cli = File.Exists("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+
+    private readonly string logFile;
+
+    private DockerEngine(string endpoint, bool owned, string logFile)
+    {
+        Endpoint = endpoint;
+        Owned = owned;
+        this.logFile = logFile;
+    }
+
+    /// <summary>unix:///…/docker.sock</summary>
+    public string Endpoint { get; }
+
+    /// <summary>True when the engine is the one scripts/setup-docker.sh runs (so a test may restart it).</summary>
+    public bool Owned { get; }
+
+    public static async Task<DockerEngine> ConnectAsync(string logFile)
+    {
+        if (Environment.GetEnvironmentVariable("XARES_TEST_DOCKER") is { Length: > 0 } given)
+        {
+            return new DockerEngine(given, owned: false, logFile);
+        }
+        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5));
+        if (!start.Succeeded)
+        {
+            throw new InvalidOperationException(
+                "No Docker engine: scripts/setup-docker.sh start failed (see /tmp/xares-docker/dockerd.log). " +
+                "These tests need a real dockerd; set XARES_TEST_DOCKER=unix:///path/docker.sock to use another one.\n" + start);
+        }
+        return new DockerEngine(start.Stdout.Trim().Split('\n')[^1].Trim(), owned: true, logFile);
+    }
+
+    /// <summary>Stops and starts the private engine (its containers stop with it).</summary>
+    public async Task RestartAsync()
+    {
+        await RunScriptAsync("scripts/setup-docker.sh", ["stop"], logFile, TimeSpan.FromMinutes(1)).ShouldSucceedAsync();
+        await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(2)).ShouldSucceedAsync();
+    }
+
+    /// <summary>Builds (or reuses) the offline test images; returns the workspace image name.</summary>
+    public async Task<string> BuildImagesAsync()
+    {
+        var artifacts = Path.GetDirectoryName(Path.GetDirectoryName(Artifacts.Sidecar)!)!;
+        var result = await RunScriptAsync("docker/build-test-images.sh", [], logFile, TimeSpan.FromMinutes(5),
+            new() { ["DOCKER_HOST"] = Endpoint, ["XARES_ARTIFACTS"] = artifacts });
+        Assert.True(result.Succeeded, "Building the test images failed:\n" + result);
+        return result.Stdout.Trim().Split('\n')[^1].Trim();
+    }
+
+    public Task<CommandResult> DockerAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync(Cli, arguments, CliEnvironment(), logFile, timeout: TimeSpan.FromSeconds(60));
+
+    /// <summary>docker … that must succeed; its trimmed stdout.</summary>
+    public async Task<string> DockerOkAsync(params string[] arguments) =>
+        (await DockerAsync(arguments).ShouldSucceedAsync()).Stdout.Trim();
+
+    private Dictionary<string, string> CliEnvironment()
+    {
+        var environment = ProcessRunner.BaseEnvironment("/tmp");
+        environment["DOCKER_HOST"] = Endpoint;
+        return environment;
+    }
+
+    private static Task<CommandResult> RunScriptAsync(string script, string[] arguments, string logFile, TimeSpan timeout,
+        Dictionary<string, string>? extra = null)
+    {
+        var root = RepositoryRoot();
+        var environment = ProcessRunner.BaseEnvironment("/root");
+        foreach (var name in new[] { "XARES_DOCKER_DIR", "XARES_DOCKER_STORAGE_DRIVER" })
+        {
+            if (System.Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                environment[name] = value;
+            }
+        }
+        foreach (var (name, value) in extra ?? [])
+        {
+            environment[name] = value;
+        }
+        return ProcessRunner.RunAsync("/bin/bash", [Path.Combine(root, script), .. arguments], environment, logFile, root, timeout: timeout);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Xares.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("No Xares.sln above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Xares.DevGitServer;
+using Xares.EndToEnd.Tests.Infrastructure;
+
+namespace Xares.EndToEnd.Tests.Docker;
+
+/// <summary>
+/// A real Docker engine, the offline-built workspace image, a broker watching that engine and a
+/// dev git server on loopback (containers run with --network host, so they reach both).
+/// </summary>
+public sealed class DockerFixture : IAsyncLifetime
+{
+    private readonly List<string> containers = [];
+    private int counter;
+
+    internal ScratchDirectory Directory { get; } = ScratchDirectory.Create("xd-");
+
+    internal DockerEngine Engine { get; private set; } = null!;
+
+    internal string Image { get; private set; } = "";
+
+    internal DockerBroker Broker { get; private set; } = null!;
+
+    internal AdminClient Admin { get; private set; } = null!;
+
+    internal GitHttpServer GitServer { get; private set; } = null!;
+
+    internal string NextName(string prefix) => $"{prefix}{Interlocked.Increment(ref counter)}";
+
+    /// <summary>Starts a workspace container labelled <paramref name="label"/>; returns its full id.</summary>
+    /// <param name="sidecarDelaySeconds">Starts the entrypoint (and so the sidecar) this late, so the token arrives before it listens.</param>
+    internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0)
+    {
+        string[] late = sidecarDelaySeconds > 0
+            ? ["--entrypoint", "sh", Image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
+            : [Image];
+        var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", "/run/xares:mode=0700",
+            "--label", $"xares.workspace={label}", "-e", $"XARES_BROKER_URL={Broker.GrpcUrl}",
+            "-e", $"XARES_BOOTSTRAP_WAIT={bootstrapWaitSeconds}", .. late]);
+        lock (containers)
+        {
+            containers.Add(id);
+        }
+        return id;
+    }
+
+    internal Task<CommandResult> ExecAsync(string container, params string[] command) =>
+        Engine.DockerAsync(["exec", container, .. command]);
+
+    internal async Task<JsonElement> WorkspaceAsync(string id) =>
+        (await Admin.ListWorkspacesAsync()).Single(w => w.GetProperty("id").GetString() == id);
+
+    /// <summary>Ids of the workspace's live sessions, as REST shows them.</summary>
+    internal async Task<IReadOnlyList<string>> SessionsAsync(string workspaceId) =>
+        [.. (await WorkspaceAsync(workspaceId)).GetProperty("activeSessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
+
+    /// <summary>A user with a git credential for the dev git server, and a repository.</summary>
+    internal async Task<(string UserId, string Secret, string RepositoryUrl)> CreateGitUserAsync()
+    {
+        var userId = await Admin.CreateUserAsync(NextName("user"));
+        var username = NextName("u");
+        var token = TestSecrets.NewToken();
+        GitServer.AddAccount(new GitAccount(username, token, null));
+        await Admin.CreateGitCredentialAsync(userId, GitServer.BaseUrl, username, token);
+        var path = $"team/{NextName("repo")}.git";
+        await GitServer.CreateRepositoryAsync(path);
+        return (userId, token, GitServer.RepositoryUrl(path));
+    }
+
+    internal async Task<string> CreateWorkspaceAsync(string userId) =>
+        (await Admin.CreateWorkspaceAsync(userId, NextName("w"))).Id;
+
+    internal async Task<IReadOnlyList<JsonElement>> AuditAsync(string action) => await Admin.QueryAuditAsync(action: action);
+
+    public async Task InitializeAsync()
+    {
+        Engine = await DockerEngine.ConnectAsync(Path.Combine(Directory.Logs, "docker.log"));
+        Image = await Engine.BuildImagesAsync();
+        GitServer = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
+        Broker = new DockerBroker(Directory, Engine.Endpoint);
+        await Broker.StartAsync();
+        Admin = new AdminClient(Broker.RestUrl, Broker.AdminKey);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Engine is not null && containers.Count > 0)
+        {
+            await Engine.DockerAsync(["rm", "-f", .. containers]);
+        }
+        Admin?.Dispose();
+        if (Broker is not null)
+        {
+            await Broker.DisposeAsync();
+        }
+        if (GitServer is not null)
+        {
+            await GitServer.DisposeAsync();
+        }
+        Directory.Dispose();
+    }
+}
