@@ -23,7 +23,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header))
+        // gRPC calls carry sidecar session tokens, checked by the sidecar service itself.
+        if (string.IsNullOrEmpty(header) || Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
         {
             return AuthenticateResult.NoResult();
         }

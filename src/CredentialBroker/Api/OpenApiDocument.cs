@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace Xares.Broker.Api;
+
+/// <summary>The REST document at /openapi/v1.json (generated from the endpoints) and its interactive reference at /docs.</summary>
+internal static class OpenApiDocument
+{
+    public static IServiceCollection AddBrokerOpenApi(this IServiceCollection services) =>
+        services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo
+            {
+                Title = "Xares broker admin API",
+                Version = "v1",
+                Description = "Users, credentials, workspaces, leases, API keys and the audit log. Authenticate with `Authorization: Bearer xar_…`.",
+            };
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["apiKey"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key (xar_…).",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }];
+            return Task.CompletedTask;
+        }));
+
+    public static WebApplication MapBrokerOpenApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", options => options.WithTitle("Xares broker API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        return app;
+    }
+}
