@@ -41,6 +41,9 @@ summarize() {
 }
 
 rm -rf "$results"
+bash scripts/setup-node-sdks.sh || { echo "xares: installing the node SDKs for the AI tests failed" >&2; status=1; }
+XARES_TEST_POSTGRES=$(bash scripts/setup-postgres.sh) && export XARES_TEST_POSTGRES || echo "xares: PostgreSQL did not start; its tests fail under CI=true" >&2
+bash scripts/setup-docker.sh start >/dev/null || echo "xares: the private Docker engine did not start (see /tmp/xares-docker/dockerd.log); the Docker tests fail" >&2
 if ! bash scripts/install-prerequisites.sh; then
     status=1
 elif ! dotnet build Xares.sln -c Release -nologo; then
@@ -55,5 +58,6 @@ else
         --blame-hang-timeout 5m --blame-hang-dump-type none
     status=$?
 fi
+bash scripts/setup-docker.sh stop
 
 summarize

@@ -12,9 +12,6 @@ internal static partial class SidecarLog
     [LoggerMessage(100, LogLevel.Information, "xares-sidecar {Version} starting: broker {BrokerUrl}, socket {SocketPath}")]
     public static partial void Starting(ILogger logger, string version, string brokerUrl, string socketPath);
 
-    [LoggerMessage(101, LogLevel.Warning, "{BrokerCount} broker URLs given; failover is not implemented yet, using {BrokerUrl}")]
-    public static partial void FailoverNotImplemented(ILogger logger, int brokerCount, string brokerUrl);
-
     [LoggerMessage(102, LogLevel.Information, "listening on {SocketPath}")]
     public static partial void Listening(ILogger logger, string socketPath);
 
@@ -104,4 +101,8 @@ internal static partial class SidecarLog
 
     [LoggerMessage(404, LogLevel.Warning, "could not report rejection of lease {LeaseId}: {Reason}")]
     public static partial void RejectionNotReported(ILogger logger, string leaseId, string reason);
+
+    // 5xx: AI tools
+    [LoggerMessage(500, LogLevel.Information, "credential {CredentialId} reached its monthly limit of {MonthlyLimit} uses")]
+    public static partial void AiLimitReached(ILogger logger, string credentialId, long monthlyLimit);
 }

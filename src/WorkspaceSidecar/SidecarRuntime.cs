@@ -1,5 +1,5 @@
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Xares.Sidecar.Ai;
 using Xares.Sidecar.Broker;
 using Xares.Sidecar.Git;
 using Xares.Sidecar.Leases;
@@ -22,7 +22,7 @@ internal sealed record SidecarSettings(
 /// </summary>
 internal sealed class SidecarRuntime : IAsyncDisposable
 {
-    private readonly GrpcChannel _channel;
+    private readonly FailoverCallInvoker _brokers;
     private readonly LocalSocketServer _server;
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
@@ -34,18 +34,15 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         _logger = loggers.CreateLogger<SidecarRuntime>();
         BrokerUrl = settings.Brokers[0];
         SidecarLog.Starting(_logger, BrokerSession.SidecarVersion, BrokerUrl.ToString(), settings.SocketPath);
-        if (settings.Brokers.Count > 1)
-        {
-            SidecarLog.FailoverNotImplemented(_logger, settings.Brokers.Count, BrokerUrl.ToString());
-        }
         var policy = new PeerPolicy(FileOwnership.CurrentUid, settings.AllowedUids);
         _server = LocalSocketServer.Bind(settings.SocketPath, settings.SocketGroup, policy, loggers.CreateLogger<LocalSocketServer>());
-        _channel = BrokerChannel.Create(BrokerUrl);
+        _brokers = new FailoverCallInvoker(settings.Brokers, loggers.CreateLogger<FailoverCallInvoker>());
         Cache = new LeaseCache(time);
         Link = new BrokerLink();
-        Session = new BrokerSession(_channel.CreateCallInvoker(), Cache, Link, time, loggers);
+        Session = new BrokerSession(_brokers, Cache, Link, time, loggers);
         var git = new GitCredentialService(Session, Cache, Link, time, loggers.CreateLogger<GitCredentialService>());
-        Handler = new LocalRequestHandler(BrokerUrl, Session, git, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
+        var ai = new AiCredentialService(Session, Cache, Link, time, loggers.CreateLogger<AiCredentialService>());
+        Handler = new LocalRequestHandler(BrokerUrl, Session, git, ai, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
         _serving = _server.RunAsync(Handler.HandleAsync, _stop.Token);
     }
 
@@ -141,7 +138,7 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-        _channel.Dispose();
+        _brokers.Dispose();
         _stop.Dispose();
     }
 }

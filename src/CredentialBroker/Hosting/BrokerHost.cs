@@ -6,6 +6,7 @@ using Serilog.Formatting.Compact;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
+using Xares.Broker.Docker;
 using Xares.Broker.Leases;
 using Xares.Broker.Sidecars;
 using Xares.Broker.Workspaces;
@@ -46,9 +47,10 @@ internal static class BrokerHost
         services.AddStorageAndVault(database, keyring);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddScopePolicies();
+        services.AddBrokerOpenApi();
         services.AddSingleton<ApiKeyStore>();
         services.AddHostedService<InitialAdminKey>();
         services.AddGrpc(grpc =>
@@ -57,6 +59,7 @@ internal static class BrokerHost
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
         });
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
+        services.AddDockerWatcher(options);
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);
         Credentials.CredentialEndpoints.AddCredentials(services);
@@ -77,6 +80,7 @@ internal static class BrokerHost
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
         app.MapGet("/readyz", (Database database) => Readiness.Check(database));
         app.MapMetrics("/metrics");
+        app.MapBrokerOpenApi();
         app.MapGrpcService<SidecarBrokerGrpcService>();
         var api = app.MapGroup("/api/v1");
         api.MapWorkspaces();
@@ -91,11 +95,15 @@ internal static class BrokerHost
 
     private static IServiceCollection AddStorageAndVault(this IServiceCollection services, Database database, Keyring keyring)
     {
-        services.AddSingleton(database);
+        services.AddSingleton(_ => database); // a factory registration: the host disposes it (closes the PostgreSQL pool)
         services.AddSingleton(keyring);
         services.AddSingleton<RevocationSignal>();
         services.AddSingleton(sp => new WriteQueue(database, sp.GetRequiredService<RevocationSignal>().PulseIfPending));
         services.AddSingleton<RevocationLog>();
+        if (database.Kind == DatabaseKind.Postgres)
+        {
+            services.AddHostedService<RevocationListener>(); // revocations from other replicas
+        }
         services.AddSingleton<AuditChain>();
         services.AddSingleton<LeaseRevocation>();
         return services;
