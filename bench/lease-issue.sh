@@ -3,11 +3,11 @@
 # starts it on free loopback ports with a temporary data dir, waits for /healthz, runs
 # bench/LeaseLoad (N workspaces with one session each asking for a git credential in a closed
 # loop over gRPC; every request is a full issue with its audit record committed), stops it.
-#   bash bench/lease-issue.sh [SESSIONS=64] [SECONDS=10]
+#   bash bench/lease-issue.sh [SESSIONS=32] [SECONDS=10]
 # XARES_ARTIFACTS=DIR measures artifacts published elsewhere. The last line is a row for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sessions=${1:-64}
+sessions=${1:-32}
 seconds=${2:-10}
 
 source bench/common.sh

@@ -1,11 +1,16 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 
 namespace Xares.Broker.Storage;
 
 /// <summary>Small helpers for explicit, parameterised SQL.</summary>
 internal static class Sql
 {
+    // Commands are kept per connection and reused, so a statement is prepared once per connection
+    // rather than on every execution; re-preparing dominated the single writer's time per lease.
+    private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, DbCommand>> Prepared = new();
+
     public static DbCommand Command(DbConnection connection, string sql, DbTransaction? transaction, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
@@ -21,23 +26,40 @@ internal static class Sql
         return command;
     }
 
-    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>The connection's cached command for <paramref name="sql"/>, bound to these parameters. Not to be disposed by the caller.</summary>
+    private static DbCommand Prepare(DbConnection connection, string sql, DbTransaction? transaction, (string Name, object? Value)[] parameters)
     {
-        using var command = Command(connection, sql, transaction, parameters);
-        return command.ExecuteNonQuery();
+        var commands = Prepared.GetOrCreateValue(connection);
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            commands[sql] = command;
+        }
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
     }
+
+    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        Prepare(connection, sql, transaction, parameters).ExecuteNonQuery();
 
     public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(connection, sql, transaction, parameters);
-        var value = command.ExecuteScalar();
+        var value = Prepare(connection, sql, transaction, parameters).ExecuteScalar();
         return value is DBNull ? null : value;
     }
 
     public static List<T> Query<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(connection, sql, transaction, parameters);
-        using var reader = command.ExecuteReader();
+        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader();
         var rows = new List<T>();
         while (reader.Read())
         {
@@ -49,8 +71,7 @@ internal static class Sql
     public static T? Single<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
         where T : class
     {
-        using var command = Command(connection, sql, transaction, parameters);
-        using var reader = command.ExecuteReader(CommandBehavior.SingleRow);
+        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader(CommandBehavior.SingleRow);
         return reader.Read() ? map(reader) : null;
     }
 

@@ -119,11 +119,11 @@ internal sealed class WriteQueue : IAsyncDisposable
     {
         foreach (var item in batch)
         {
-            Database.Execute(connection, "SAVEPOINT unit", transaction);
+            Sql.Execute(connection, transaction, "SAVEPOINT unit");
             try
             {
                 item.Run(connection, transaction);
-                Database.Execute(connection, "RELEASE unit", transaction);
+                Sql.Execute(connection, transaction, "RELEASE unit");
             }
             catch (Exception ex) when (!Database.IsTransactionFatal(ex))
             {
