@@ -34,6 +34,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (key is null)
         {
             await AuditFailureAsync();
+            Hosting.BrokerMetrics.AuthFailures.WithLabels("rest").Inc();
             return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");
         }
 

@@ -41,6 +41,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac),
             ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
         t_last = batch is null ? null : new ChainEnd(batch.Value, record.Sequence, mac);
+        Hosting.BrokerMetrics.AuditRecords.WithLabels(record.Action).Inc();
         return record;
     }
 

@@ -28,6 +28,8 @@ internal static class BrokerHost
             .Enrich.FromLogContext()
             .WriteTo.Console(new RenderedCompactJsonFormatter()));
         ConfigureKestrel(builder, options);
+        // Stopping waits this long for in-flight requests (and then the write queue drains on dispose).
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         // Storage and keys are opened before anything serves, so a bad master key or an
         // unreachable database stops the start with a clear message.
@@ -58,6 +60,7 @@ internal static class BrokerHost
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
         });
+        services.AddGrpcHealthChecks().AddAsyncCheck("database", _ => Readiness.DatabaseHealthAsync(database));
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
         services.AddDockerWatcher(options);
         // Feature registrations
@@ -74,14 +77,16 @@ internal static class BrokerHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics();
+        app.UseScrapeTimeMetrics("/metrics");
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
-        app.MapGet("/readyz", (Database database) => Readiness.Check(database));
+        app.MapGet("/readyz", (Database database, Keyring keyring) => Readiness.Check(database, keyring));
         app.MapMetrics("/metrics");
         app.MapBrokerOpenApi();
         app.MapGrpcService<SidecarBrokerGrpcService>();
+        app.MapGrpcHealthChecksService();
         var api = app.MapGroup("/api/v1");
         api.MapWorkspaces();
         api.MapLeases();
@@ -98,7 +103,8 @@ internal static class BrokerHost
         services.AddSingleton(_ => database); // a factory registration: the host disposes it (closes the PostgreSQL pool)
         services.AddSingleton(keyring);
         services.AddSingleton<RevocationSignal>();
-        services.AddSingleton(sp => new WriteQueue(database, sp.GetRequiredService<RevocationSignal>().PulseIfPending));
+        // Resolving the Database first makes the container dispose it after the queue has drained.
+        services.AddSingleton(sp => new WriteQueue(sp.GetRequiredService<Database>(), sp.GetRequiredService<RevocationSignal>().PulseIfPending));
         services.AddSingleton<RevocationLog>();
         if (database.Kind == DatabaseKind.Postgres)
         {

@@ -1,20 +1,46 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xares.Broker.Storage;
+using Xares.Broker.Vault;
 
 namespace Xares.Broker.Hosting;
 
 internal static class Readiness
 {
-    public static async Task<IResult> Check(Database database)
+    public static async Task<IResult> Check(Database database, Keyring keyring)
     {
+        int keyVersion;
         try
         {
-            await database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1"));
-            return TypedResults.Ok(new { status = "ready" });
+            await PingAsync(database);
+            keyVersion = keyring.CurrentVersion; // rechecks the database every few seconds
         }
         catch (Exception)
         {
             return TypedResults.Problem(title: "The database is unreachable.", statusCode: StatusCodes.Status503ServiceUnavailable,
                 type: Api.ProblemMapping.TypeBase + "unavailable");
         }
+        if (keyVersion <= 0)
+        {
+            return TypedResults.Problem(title: "No key-encryption key is loaded.", statusCode: StatusCodes.Status503ServiceUnavailable,
+                type: Api.ProblemMapping.TypeBase + "unavailable");
+        }
+        // The version number only: never key material.
+        return TypedResults.Ok(new { status = "ready", database = "reachable", keyring = new { loaded = true, currentVersion = keyVersion } });
     }
+
+    /// <summary>The gRPC health service's database check (the overall "" service answers from it).</summary>
+    public static async Task<HealthCheckResult> DatabaseHealthAsync(Database database)
+    {
+        try
+        {
+            await PingAsync(database);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("The database is unreachable.", ex);
+        }
+    }
+
+    private static Task<object?> PingAsync(Database database) => database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1"));
 }

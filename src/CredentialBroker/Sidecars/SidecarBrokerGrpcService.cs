@@ -43,6 +43,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     {
         var outcome = await leaseIssuer.IssueGitAsync(SessionToken(context),
             new GitLeaseRequest(request.Protocol, request.Host, request.Path, request.Username), Remote(context));
+        Hosting.BrokerMetrics.LeaseRequest("git", outcome.Session != SessionCheck.Valid ? "denied" : outcome.Lease is null ? "no_match" : "issued");
         if (outcome.Session != SessionCheck.Valid)
         {
             throw await Denied(outcome.Session, context);
@@ -134,6 +135,8 @@ internal sealed partial class SidecarBrokerGrpcService(
     {
         var outcome = await aiLeaseIssuer.IssueAsync(SessionToken(context),
             new AiLeaseRequest(request.Provider, request.CredentialId, request.Mode), Remote(context));
+        Hosting.BrokerMetrics.LeaseRequest("ai", outcome.Session != SessionCheck.Valid ? "denied"
+            : outcome.LimitReached is not null ? "limit_reached" : outcome.Lease is null ? "no_match" : "issued");
         if (outcome.Session != SessionCheck.Valid)
         {
             throw await Denied(outcome.Session, context);
@@ -182,6 +185,7 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     private async Task<RpcException> Denied(SessionCheck check, ServerCallContext context)
     {
+        Hosting.BrokerMetrics.AuthFailures.WithLabels("grpc").Inc();
         if (check is SessionCheck.Unknown or SessionCheck.Expired)
         {
             await writes.ExecuteAsync((c, t) => audit.Append(c, t, new AuditEntry(AuditActions.AuthFailure, AuditOutcomes.Denied)

@@ -1,0 +1,66 @@
+using Prometheus;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Hosting;
+
+/// <summary>
+/// The broker's own Prometheus metrics (HTTP request counts and latencies come from
+/// prometheus-net's middleware). Labels are small fixed sets — kinds, outcomes, audit actions,
+/// surfaces — never ids, secrets, tokens or anything a caller typed.
+/// </summary>
+internal static class BrokerMetrics
+{
+    public static readonly Counter LeasesIssued = Metrics.CreateCounter(
+        "xares_leases_issued_total", "Leases issued (counted after the lease and its audit record committed).",
+        new CounterConfiguration { LabelNames = ["kind"] });
+
+    public static readonly Counter LeaseRequests = Metrics.CreateCounter(
+        "xares_lease_requests_total", "Lease requests from sidecars by outcome: issued, no_match, denied (session refused) or limit_reached.",
+        new CounterConfiguration { LabelNames = ["kind", "outcome"] });
+
+    // Counted inside the write unit (there is no per-unit commit hook): a unit that rolls back
+    // after appending, or a PostgreSQL batch rerun after another unit failed, counts again.
+    public static readonly Counter Revocations = Metrics.CreateCounter(
+        "xares_revocations_total", "Revocations appended to the revocation log, by kind (lease, credential, session, workspace).",
+        new CounterConfiguration { LabelNames = ["kind"] });
+
+    // Same caveat as revocations: counted when appended inside the write unit.
+    public static readonly Counter AuditRecords = Metrics.CreateCounter(
+        "xares_audit_records_total", "Audit records appended, by action.",
+        new CounterConfiguration { LabelNames = ["action"] });
+
+    public static readonly Counter AuthFailures = Metrics.CreateCounter(
+        "xares_auth_failures_total", "Failed authentications: API keys on REST, session tokens on gRPC.",
+        new CounterConfiguration { LabelNames = ["surface"] });
+
+    public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
+        "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
+
+    public static void LeaseRequest(string kind, string outcome)
+    {
+        LeaseRequests.WithLabels(kind, outcome).Inc();
+        if (outcome == "issued")
+        {
+            LeasesIssued.WithLabels(kind).Inc();
+        }
+    }
+
+    /// <summary>Refreshes the scrape-time gauges from this host's database before /metrics answers.</summary>
+    public static IApplicationBuilder UseScrapeTimeMetrics(this IApplicationBuilder app, string metricsPath) =>
+        app.UseWhen(context => context.Request.Path == metricsPath, branch => branch.Use(async (context, next) =>
+        {
+            var database = context.RequestServices.GetRequiredService<Database>();
+            var time = context.RequestServices.GetRequiredService<TimeProvider>();
+            var now = time.GetUtcNow().ToDb();
+            try
+            {
+                ActiveSessions.Set(await database.ReadAsync(c => Convert.ToInt64(
+                    Sql.Scalar(c, null, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > @now", ("@now", now)) ?? 0L)));
+            }
+            catch (Exception)
+            {
+                // Metrics matter most when the database is down: serve them with the last known count.
+            }
+            await next(context);
+        }));
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Xares.Broker.Tests.Support;
+
+namespace Xares.Broker.Tests.Hosting;
+
+/// <summary>
+/// prometheus-net's registry is process-wide and other tests run alongside, so these assert
+/// that counters grew, never their absolute values.
+/// </summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private const string Secret = "metrics-secret-9f8e7d6c5b4a";
+    private BrokerTestHost _host = null!;
+    private string _alice = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await BrokerTestHost.StartAsync();
+        _alice = await _host.CreateUserAsync("alice");
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task Metrics_AfterLeaseAndCredentialDelete_CountersIncreased()
+    {
+        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", Secret);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var before = await ScrapeAsync();
+
+        Assert.Equal(Secret, (await sidecar.GetAsync("https", "git.example.test")).Lease.Secret);
+        (await _host.Admin.DeleteAsync($"/api/v1/credentials/{credentialId}")).EnsureSuccessStatusCode();
+        var after = await ScrapeAsync();
+
+        Assert.True(Value(after, "xares_leases_issued_total", "kind=\"git\"") > Value(before, "xares_leases_issued_total", "kind=\"git\""));
+        Assert.True(Value(after, "xares_lease_requests_total", "kind=\"git\",outcome=\"issued\"")
+            > Value(before, "xares_lease_requests_total", "kind=\"git\",outcome=\"issued\""));
+        Assert.True(Value(after, "xares_revocations_total", "kind=\"credential\"") > Value(before, "xares_revocations_total", "kind=\"credential\""));
+        Assert.True(Value(after, "xares_audit_records_total", "action=\"lease.issue\"") > Value(before, "xares_audit_records_total", "action=\"lease.issue\""));
+        Assert.True(Value(after, "xares_audit_records_total", "action=\"credential.delete\"")
+            > Value(before, "xares_audit_records_total", "action=\"credential.delete\""));
+        Assert.Contains(after.Split('\n'), line => line.StartsWith("xares_active_sessions ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_ActiveSessions_CountsThisHostsOpenSession()
+    {
+        await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        // A scrape-time gauge from this host's database (only these tests scrape, one at a time).
+        Assert.True(Value(await ScrapeAsync(), "xares_active_sessions", null) >= 1);
+    }
+
+    [Fact]
+    public async Task Metrics_FailedRestAuthentication_CountedWithoutTheToken()
+    {
+        const string forged = "xar_forged0000000000000000000000000000";
+        var before = await ScrapeAsync();
+        using var client = _host.CreateClient(null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", forged);
+        await client.GetAsync("/api/v1/users");
+        var after = await ScrapeAsync();
+
+        Assert.True(Value(after, "xares_auth_failures_total", "surface=\"rest\"") > Value(before, "xares_auth_failures_total", "surface=\"rest\""));
+        Assert.DoesNotContain(forged, after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_NeverContainSecretsOrTokens()
+    {
+        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", Secret);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await sidecar.GetAsync("https", "git.example.test");
+
+        var metrics = await ScrapeAsync();
+
+        Assert.DoesNotContain(Secret, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(sidecar.Grant!.SessionToken, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(sidecar.BootstrapToken, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(_host.AdminKey, metrics, StringComparison.Ordinal);
+    }
+
+    private async Task<string> ScrapeAsync()
+    {
+        using var client = _host.CreateClient(null);
+        return await client.GetStringAsync("/metrics");
+    }
+
+    /// <summary>The sample of <paramref name="name"/> whose labels are exactly <paramref name="labels"/>; 0 when absent.</summary>
+    private static double Value(string exposition, string name, string? labels)
+    {
+        var prefix = labels is null ? name + " " : $"{name}{{{labels}}} ";
+        var line = exposition.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[prefix.Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+}
