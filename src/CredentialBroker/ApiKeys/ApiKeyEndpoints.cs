@@ -107,9 +107,10 @@ internal static class ApiKeyEndpoints
     /// <summary>Admin grants anything; other keys only scopes they hold; a user-bound key only for its own user.</summary>
     internal static void EnsureMayGrant(Caller caller, IReadOnlyList<string> scopes, string? userId)
     {
+        // Another user's id answers as unknown, like every route does for a user-bound key (no id probing).
         if (caller.BoundUserId is not null && userId != caller.BoundUserId)
         {
-            throw new ForbiddenException("A user-bound API key can only create keys bound to its own user.");
+            throw new NotFoundException("User");
         }
         if (!scopes.All(caller.Has))
         {
