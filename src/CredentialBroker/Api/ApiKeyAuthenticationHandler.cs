@@ -38,6 +38,12 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");
         }
 
+        var now = Context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (key.LastUsedAt is null || now - key.LastUsedAt > TimeSpan.FromMinutes(1))
+        {
+            await writes.ExecuteAsync((c, t) => ApiKeyStore.TouchLastUsed(c, t, key.Id, now));
+        }
+
         var claims = new List<Claim> { new(CallerClaims.KeyId, key.Id) };
         claims.AddRange(key.Scopes.Select(s => new Claim(CallerClaims.Scope, s)));
         if (key.UserId is not null)

@@ -19,12 +19,17 @@ internal static class ApiKeyEndpoints
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
 
+    /// <summary>How long a rotated key keeps working, so deployments can switch over without an outage.</summary>
+    public static readonly TimeSpan DefaultRotationGrace = TimeSpan.FromHours(1);
+    public static readonly TimeSpan MaxRotationGrace = TimeSpan.FromDays(7);
+
     public static RouteGroupBuilder MapApiKeys(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
         group.MapPost("", CreateAsync);
         group.MapGet("", ListAsync);
         group.MapDelete("/{id}", RevokeAsync);
+        group.MapPost("/{id}/rotate", RotateAsync);
         return group;
     }
 
@@ -104,6 +109,55 @@ internal static class ApiKeyEndpoints
         return TypedResults.NoContent();
     }
 
+    /// <summary>
+    /// A new secret for the key's name, scopes and user; the old one keeps working for the grace
+    /// period (default 1 h, at most 7 days, never past its own expiry), then expires.
+    /// </summary>
+    private static async Task<Created<RotatedApiKey>> RotateAsync(string id, HttpContext http, Database database, WriteQueue writes, AuditChain audit,
+        TimeProvider time, BrokerOptions options)
+    {
+        var caller = http.Caller();
+        var now = time.GetUtcNow();
+        // Unknown and foreign keys answer 404 before anything about the request is judged.
+        if (!IsRotatable(await database.ReadAsync(c => ApiKeyStore.Find(c, null, id)), caller, now))
+        {
+            throw new NotFoundException("API key");
+        }
+        // The body is optional: without one the default grace applies.
+        var body = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && http.Request.ContentType is null)
+            ? new RotateApiKeyRequest(null)
+            : await JsonRequestBody.ReadAsync<RotateApiKeyRequest>(http.Request, options.MaxRequestBytes);
+        if (body.GraceSeconds is < 0 || body.GraceSeconds > MaxRotationGrace.TotalSeconds)
+        {
+            throw ValidationException.For("graceSeconds", $"graceSeconds must be between 0 and {MaxRotationGrace.TotalSeconds:0}.");
+        }
+        var grace = body.GraceSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultRotationGrace;
+        var remote = http.RemoteAddress();
+        return await writes.ExecuteAsync((c, t) =>
+        {
+            var key = ApiKeyStore.Find(c, t, id);
+            if (!IsRotatable(key, caller, now))
+            {
+                throw new NotFoundException("API key");
+            }
+            EnsureMayGrant(caller, key.Scopes, key.UserId);
+            var oldEnd = key.ExpiresAt is { } expires && expires < now + grace ? expires : now + grace;
+            ApiKeyStore.ExpireBy(c, t, id, oldEnd);
+            var lifetime = key.ExpiresAt is { } end ? end - key.CreatedAt : DefaultLifetime;
+            var (record, token) = ApiKeyStore.Insert(c, t, key.Name, key.Scopes, key.UserId, now, now + (lifetime > MaxLifetime ? MaxLifetime : lifetime));
+            audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyRotate, AuditOutcomes.Success)
+            {
+                Actor = caller.Actor, RemoteAddress = remote, UserId = key.UserId,
+                Detail = $"key {id} rotated to {record.Id}; the old key works until {oldEnd:O}",
+            });
+            return TypedResults.Created($"/api/v1/api-keys/{record.Id}", new RotatedApiKey(
+                new CreatedApiKey(record.Id, record.Name, record.Prefix, record.Scopes, record.UserId, record.CreatedAt, record.ExpiresAt, token), id, oldEnd));
+        });
+    }
+
+    private static bool IsRotatable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] ApiKeyRecord? key, Caller caller, DateTimeOffset now) =>
+        key is not null && key.RevokedAt is null && !(key.ExpiresAt <= now) && (caller.BoundUserId is null || key.UserId == caller.BoundUserId);
+
     /// <summary>Admin grants anything; other keys only scopes they hold; a user-bound key only for its own user.</summary>
     internal static void EnsureMayGrant(Caller caller, IReadOnlyList<string> scopes, string? userId)
     {
@@ -130,3 +184,9 @@ internal sealed record CreatedApiKey(string Id, string Name, string Prefix, IRea
 }
 
 internal sealed record ApiKeyList(IReadOnlyList<ApiKeyRecord> Items);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record RotateApiKeyRequest(int? GraceSeconds);
+
+/// <summary>The rotate response: the new key (shown once) and until when the previous one still works.</summary>
+internal sealed record RotatedApiKey(CreatedApiKey Key, string PreviousKeyId, DateTimeOffset PreviousKeyExpiresAt);

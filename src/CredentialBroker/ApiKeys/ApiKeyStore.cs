@@ -36,6 +36,16 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     public Task<List<ApiKeyRecord>> ListAsync() =>
         database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
 
+    /// <summary>Brings a key's expiry forward (rotation grace); never extends it.</summary>
+    public static void ExpireBy(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset at) =>
+        Sql.Execute(connection, transaction, "UPDATE api_keys SET expires_at = @at WHERE id = @id AND (expires_at IS NULL OR expires_at > @at)",
+            ("@id", id), ("@at", at.ToDb()));
+
+    /// <summary>Records use at most once a minute per key, so authentication stays a read.</summary>
+    public static void TouchLastUsed(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
+        Sql.Execute(connection, transaction, "UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @stale)",
+            ("@id", id), ("@now", now.ToDb()), ("@stale", (now - TimeSpan.FromMinutes(1)).ToDb()));
+
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;
 

@@ -32,6 +32,7 @@ internal static class AuditActions
     public const string LeaseRevoke = "lease.revoke";
     public const string ApiKeyCreate = "apikey.create";
     public const string ApiKeyRevoke = "apikey.revoke";
+    public const string ApiKeyRotate = "apikey.rotate";
     public const string AuthFailure = "auth.failure";
     public const string KeysRotate = "keys.rotate";
     public const string KeysRekey = "keys.rekey";
