@@ -80,9 +80,10 @@ public sealed class CredentialStoreTests
         using var connection = UserEndpointsTests.Open(host);
         var origins = CredentialStore.ListGitOrigins(connection, user);
 
+        // Credentials created within one millisecond have no defined order, so compare as a set.
         Assert.Equal(
-            [new GitOrigin("https://github.com", true), new GitOrigin("https://git.example.com:8443", false), new GitOrigin("http://127.0.0.1:3000", true)],
-            origins);
+            new[] { new GitOrigin("http://127.0.0.1:3000", true), new GitOrigin("https://git.example.com:8443", false), new GitOrigin("https://github.com", true) },
+            origins.OrderBy(o => o.OriginUrl, StringComparer.Ordinal));
     }
 
     [Fact]
