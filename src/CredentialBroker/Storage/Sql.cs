@@ -11,18 +11,12 @@ internal static class Sql
     // rather than on every execution; re-preparing dominated the single writer's time per lease.
     private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, DbCommand>> Prepared = new();
 
+    /// <summary>A new command the caller owns (and disposes), for statements run once, such as a long read.</summary>
     public static DbCommand Command(DbConnection connection, string sql, DbTransaction? transaction, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
+        Bind(command, transaction, parameters);
         return command;
     }
 
@@ -36,8 +30,14 @@ internal static class Sql
             command.CommandText = sql;
             commands[sql] = command;
         }
-        command.Transaction = transaction;
         command.Parameters.Clear();
+        Bind(command, transaction, parameters);
+        return command;
+    }
+
+    private static void Bind(DbCommand command, DbTransaction? transaction, (string Name, object? Value)[] parameters)
+    {
+        command.Transaction = transaction;
         foreach (var (name, value) in parameters)
         {
             var parameter = command.CreateParameter();
@@ -45,7 +45,6 @@ internal static class Sql
             parameter.Value = value ?? DBNull.Value;
             command.Parameters.Add(parameter);
         }
-        return command;
     }
 
     public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>

@@ -4,6 +4,7 @@ using Xares.Broker.ApiKeys;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
+using Xares.Broker.Users;
 
 namespace Xares.Broker.Workspaces;
 
@@ -53,7 +54,7 @@ internal static class WorkspaceEndpoints
             throw ValidationException.For("allowedHosts", error!);
         }
         caller.EnsureCanSee(body.UserId, "The user");
-        if (!await database.ReadAsync(c => Sql.Scalar(c, null, "SELECT 1 FROM users WHERE id = @id", ("@id", body.UserId)) is not null))
+        if (!await database.ReadAsync(c => UserStore.Exists(c, null, body.UserId)))
         {
             throw new NotFoundException("The user");
         }
