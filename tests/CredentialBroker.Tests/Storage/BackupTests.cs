@@ -28,35 +28,43 @@ public sealed class BackupTests
                 await sidecar.GetAsync("https", "git.example.com");
             }
         });
-        var backupFile = Path.Combine(Directory.CreateTempSubdirectory("xares-backup-").FullName, "xares-backup.db");
-        var (exit, output, error) = Run("backup", "--to", backupFile, "--data-dir", dataDirectory);
-        await stop.CancelAsync();
-        await load;
-        Assert.True(exit == 0, error);
-        Assert.Contains("Backup written", output, StringComparison.Ordinal);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backupFile));
-        Assert.NotEqual(0, Run("backup", "--to", backupFile, "--data-dir", dataDirectory).Exit); // never overwrites
-
-        // Restore: a broker on the backup file with the same master key (same data dir) has it all.
-        var keyFile = Path.Combine(dataDirectory, "master.key");
-        var masterKey = await File.ReadAllTextAsync(keyFile);
-        await host.DisposeAsync();
+        // The backup and the restored broker share one directory, removed at the end (it holds a master key).
         var restoredDirectory = Directory.CreateTempSubdirectory("xares-restored-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(restoredDirectory, "master.key"), masterKey);
-        File.SetUnixFileMode(Path.Combine(restoredDirectory, "master.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await File.WriteAllTextAsync(Path.Combine(restoredDirectory, "initial-admin-key"), host.AdminKey);
-        await using var restored = await BrokerTestHost.StartAsync(o => o with { DataDirectory = restoredDirectory, Database = $"Data Source={backupFile}" });
+        var backupFile = Path.Combine(restoredDirectory, "xares-backup.db");
+        try
+        {
+            var (exit, output, error) = Run("backup", "--to", backupFile, "--data-dir", dataDirectory);
+            await stop.CancelAsync();
+            await load;
+            Assert.True(exit == 0, error);
+            Assert.Contains("Backup written", output, StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backupFile));
+            Assert.NotEqual(0, Run("backup", "--to", backupFile, "--data-dir", dataDirectory).Exit); // never overwrites
 
-        var verify = JsonDocument.Parse(await restored.Admin.GetStringAsync("/api/v1/audit/verify")).RootElement;
-        Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
-        var leases = JsonDocument.Parse(await restored.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}")).RootElement;
-        Assert.Contains(leases.GetProperty("items").EnumerateArray(), l => l.GetProperty("id").GetString() == before.Lease.LeaseId);
-        var audit = JsonDocument.Parse(await restored.Admin.GetStringAsync("/api/v1/audit?action=lease.issue&limit=1000")).RootElement;
-        Assert.Equal(leases.GetProperty("items").GetArrayLength(), audit.GetProperty("items").GetArrayLength());
-        // The session survives too: the sidecar's token works against the restored broker.
-        var again = await new SidecarBroker.SidecarBrokerClient(restored.GrpcChannel)
-            .GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com" }, sidecar.Auth);
-        Assert.Equal("tok_backup_0000000000001", again.Lease.Secret);
+            // Restore: a broker on the backup file with the same master key (same data dir) has it all.
+            var keyFile = Path.Combine(dataDirectory, "master.key");
+            var masterKey = await File.ReadAllTextAsync(keyFile);
+            await host.DisposeAsync();
+            await File.WriteAllTextAsync(Path.Combine(restoredDirectory, "master.key"), masterKey);
+            File.SetUnixFileMode(Path.Combine(restoredDirectory, "master.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await File.WriteAllTextAsync(Path.Combine(restoredDirectory, "initial-admin-key"), host.AdminKey);
+            await using var restored = await BrokerTestHost.StartAsync(o => o with { DataDirectory = restoredDirectory, Database = $"Data Source={backupFile}" });
+
+            var verify = JsonDocument.Parse(await restored.Admin.GetStringAsync("/api/v1/audit/verify")).RootElement;
+            Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
+            var leases = JsonDocument.Parse(await restored.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}")).RootElement;
+            Assert.Contains(leases.GetProperty("items").EnumerateArray(), l => l.GetProperty("id").GetString() == before.Lease.LeaseId);
+            var audit = JsonDocument.Parse(await restored.Admin.GetStringAsync("/api/v1/audit?action=lease.issue&limit=1000")).RootElement;
+            Assert.Equal(leases.GetProperty("items").GetArrayLength(), audit.GetProperty("items").GetArrayLength());
+            // The session survives too: the sidecar's token works against the restored broker.
+            var again = await new SidecarBroker.SidecarBrokerClient(restored.GrpcChannel)
+                .GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.com" }, sidecar.Auth);
+            Assert.Equal("tok_backup_0000000000001", again.Lease.Secret);
+        }
+        finally
+        {
+            Directory.Delete(restoredDirectory, recursive: true);
+        }
     }
 
     [Fact]

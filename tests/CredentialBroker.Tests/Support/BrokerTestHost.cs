@@ -17,11 +17,13 @@ namespace Xares.Broker.Tests.Support;
 internal sealed class BrokerTestHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly bool _ownsDataDirectory;
 
-    private BrokerTestHost(WebApplication app, string dataDirectory, string adminKey)
+    private BrokerTestHost(WebApplication app, string dataDirectory, bool ownsDataDirectory, string adminKey)
     {
         _app = app;
         DataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
         AdminKey = adminKey;
         Admin = CreateClient(adminKey);
         GrpcChannel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = app.GetTestServer().CreateHandler() });
@@ -42,9 +44,15 @@ internal sealed class BrokerTestHost : IAsyncDisposable
 
     public static async Task<BrokerTestHost> StartAsync(Func<BrokerOptions, BrokerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("xares-broker-test-").FullName;
-        var options = new BrokerOptions { DataDirectory = dataDirectory };
+        var temporary = Directory.CreateTempSubdirectory("xares-broker-test-").FullName;
+        var options = new BrokerOptions { DataDirectory = temporary };
         options = configure?.Invoke(options) ?? options;
+        // A data directory the test chose is the test's to keep or remove (it may restart a broker on it).
+        var ownsDataDirectory = options.DataDirectory == temporary;
+        if (!ownsDataDirectory)
+        {
+            Directory.Delete(temporary);
+        }
         var app = BrokerHost.Build(options, builder =>
         {
             builder.WebHost.UseTestServer();
@@ -52,7 +60,7 @@ internal sealed class BrokerTestHost : IAsyncDisposable
         });
         await app.StartAsync();
         var adminKey = (await File.ReadAllTextAsync(options.InitialAdminKeyPath)).Trim();
-        return new BrokerTestHost(app, dataDirectory, adminKey);
+        return new BrokerTestHost(app, options.DataDirectory, ownsDataDirectory, adminKey);
     }
 
     public HttpClient CreateClient(string? apiKey)
@@ -94,6 +102,10 @@ internal sealed class BrokerTestHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
