@@ -42,7 +42,7 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         Session = new BrokerSession(_brokers, Cache, Link, time, loggers);
         var git = new GitCredentialService(Session, Cache, Link, time, loggers.CreateLogger<GitCredentialService>());
         var ai = new AiCredentialService(Session, Cache, Link, time, loggers.CreateLogger<AiCredentialService>());
-        Handler = new LocalRequestHandler(BrokerUrl, Session, git, ai, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
+        Handler = new LocalRequestHandler(() => _brokers.Current, Session, git, ai, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
         _serving = _server.RunAsync(Handler.HandleAsync, _stop.Token);
     }
 

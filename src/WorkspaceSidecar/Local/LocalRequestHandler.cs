@@ -11,7 +11,7 @@ namespace Xares.Sidecar.Local;
 
 /// <summary>Routes one local request to what answers it.</summary>
 internal sealed class LocalRequestHandler(
-    Uri brokerUrl,
+    Func<Uri> currentBroker,
     BrokerSession session,
     GitCredentialService git,
     AiCredentialService ai,
@@ -51,7 +51,7 @@ internal sealed class LocalRequestHandler(
         var scope = session.Current;
         var status = new StatusResponse
         {
-            BrokerUrl = brokerUrl.ToString(),
+            BrokerUrl = currentBroker().ToString(),
             Connected = scope is not null && link.State == LinkState.Connected,
             HasSession = scope is not null,
             CachedLeases = cache.Count,

@@ -73,6 +73,8 @@ public sealed class ReplicationTests(ReplicaSetFixture fixture) : IClassFixture<
             await GitCredentialFlowTests.CommitAsync(git, work, "during.txt");
             await git.GitInAsync(work, "push", "origin", "main").ShouldSucceedAsync();
             await workspace.Sidecar.WaitUntilConnectedAsync(TimeSpan.FromSeconds(10));
+            // `status` names the replica in use, not the first one configured.
+            Assert.Contains(fixture.B.GrpcUrl.TrimEnd('/'), (await workspace.Sidecar.StatusAsync()).Stdout, StringComparison.Ordinal);
             await GitCredentialFlowTests.CommitAsync(git, work, "after.txt");
             await git.GitInAsync(work, "push", "origin", "main").ShouldSucceedAsync();
 
