@@ -9,9 +9,11 @@ internal sealed class BitbucketProbe(Uri apiBase) : ProviderProbe
 {
     public const string AccessTokenUsername = "x-token-auth";
 
+    public override Uri Endpoint => new Uri(apiBase, "user");
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
-        var url = new Uri(apiBase, "user");
+        var url = Endpoint;
         var response = await http.GetAsync(url, request =>
         {
             if (target.Username is null or AccessTokenUsername)

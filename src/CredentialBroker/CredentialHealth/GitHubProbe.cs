@@ -9,9 +9,11 @@ namespace Xares.Broker.CredentialHealth;
 /// </summary>
 internal sealed class GitHubProbe(Uri apiBase) : ProviderProbe
 {
+    public override Uri Endpoint => new Uri(apiBase, "user");
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
-        var url = new Uri(apiBase, "user");
+        var url = Endpoint;
         var response = await http.GetAsync(url, request =>
         {
             Bearer(request, secret);

@@ -10,6 +10,8 @@ namespace Xares.Broker.CredentialHealth;
 /// </summary>
 internal sealed class GitLabProbe(Uri apiBase) : ProviderProbe
 {
+    public override Uri Endpoint => new Uri(apiBase, "user");
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
         void Authorize(HttpRequestMessage request)
@@ -17,7 +19,7 @@ internal sealed class GitLabProbe(Uri apiBase) : ProviderProbe
             request.Headers.Add("PRIVATE-TOKEN", secret);
             Json(request);
         }
-        var userUrl = new Uri(apiBase, "user");
+        var userUrl = Endpoint;
         var response = await http.GetAsync(userUrl, Authorize, cancellationToken);
         if (!response.IsSuccess)
         {

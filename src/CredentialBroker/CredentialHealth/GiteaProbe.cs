@@ -3,9 +3,11 @@ namespace Xares.Broker.CredentialHealth;
 /// <summary>Gitea and Forgejo: GET {origin}/api/v1/user with "Authorization: token …" (their documented token header). No scopes or rate limit are reported.</summary>
 internal sealed class GiteaProbe(Uri apiBase) : ProviderProbe
 {
+    public override Uri Endpoint => new Uri(apiBase, "user");
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
-        var url = new Uri(apiBase, "user");
+        var url = Endpoint;
         var response = await http.GetAsync(url, request =>
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("token", secret);

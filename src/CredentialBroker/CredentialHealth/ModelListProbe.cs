@@ -17,6 +17,8 @@ internal sealed class ModelListProbe(Uri modelsUrl, ModelListProbe.KeyStyle styl
 
     public const string AnthropicVersion = "2023-06-01";
 
+    public override Uri Endpoint => modelsUrl;
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
         var response = await http.GetAsync(modelsUrl, request =>

@@ -10,6 +10,8 @@ namespace Xares.Broker.CredentialHealth;
 /// </summary>
 internal sealed class OpenRouterProbe(Uri keyUrl) : ProviderProbe
 {
+    public override Uri Endpoint => keyUrl;
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
         var response = await http.GetAsync(keyUrl, request =>

@@ -29,7 +29,7 @@ internal sealed class OutboundAllowList
             {
                 if (!IPNetwork.TryParse(entry, out var network))
                 {
-                    throw new FormatException($"--outbound-allow entry \"{entry}\" is not a CIDR such as 10.0.0.0/8 (the address must have no bits set past the prefix).");
+                    throw new FormatException($"--outbound-allow entry \"{entry}\" is not a CIDR such as 10.0.0.0/8.");
                 }
                 list._networks.Add((network, null));
                 continue;

@@ -13,6 +13,9 @@ namespace Xares.Broker.CredentialHealth;
 /// </summary>
 internal abstract class ProviderProbe
 {
+    /// <summary>The URL the probe asks (without the secret, which travels in a header).</summary>
+    public abstract Uri Endpoint { get; }
+
     public abstract Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken);
 
     /// <summary>The shared verdict on a response that is not a 2xx (or never came).</summary>

@@ -9,9 +9,11 @@ internal sealed class SmartHttpProbe(Uri repository) : ProviderProbe
 {
     private const string Advertisement = "application/x-git-upload-pack-advertisement";
 
+    public override Uri Endpoint => new Uri(repository.AbsoluteUri.TrimEnd('/') + "/info/refs?service=git-upload-pack");
+
     public override async Task<ProbeOutcome> RunAsync(OutboundHttp http, ProbeTarget target, string secret, CancellationToken cancellationToken)
     {
-        var url = new Uri(repository.AbsoluteUri.TrimEnd('/') + "/info/refs?service=git-upload-pack");
+        var url = Endpoint;
         var response = await http.GetAsync(url, request =>
         {
             Basic(request, target.Username ?? "", secret);
