@@ -12,7 +12,7 @@ namespace Xares.Broker.Tests.CredentialHealth;
 /// <summary>POST /api/v1/credentials/{id}/test and the health listing, through the whole broker, against local provider servers.</summary>
 public sealed class CredentialHealthEndpointsTests
 {
-    private const string GitSecret = "ghp_H3althGitToken0123456789abcdef9a1b";
+    internal const string GitSecret = "ghp_H3althGitToken0123456789abcdef9a1b";
     private const string AiSecret = "sk-ant-H3althAiKey0123456789abcdef5c2d";
 
     internal static Task<BrokerTestHost> StartAsync(params string[] allow) =>
