@@ -21,7 +21,15 @@ internal static class CredentialHealthEndpoints
 
     public static IServiceCollection AddCredentialHealth(this IServiceCollection services, BrokerOptions options)
     {
-        var allow = OutboundAllowList.Parse(options.OutboundAllow);
+        OutboundAllowList allow;
+        try
+        {
+            allow = OutboundAllowList.Parse(options.OutboundAllow);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex); // reported as a start-up error, not a crash
+        }
         services.AddSingleton(_ => new OutboundHttp(allow));
         services.AddSingleton<CredentialTester>();
         if (options.CredentialTestInterval > TimeSpan.Zero)
