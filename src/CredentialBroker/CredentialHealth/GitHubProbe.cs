@@ -39,7 +39,7 @@ internal sealed class GitHubProbe(Uri apiBase) : ProviderProbe
     // GitHub writes it as "2023-03-10 16:11:47 UTC" (or with a numeric offset).
     private static DateTimeOffset? Expiration(string? text) =>
         text is null ? null
-        : DateTimeOffset.TryParseExact(text.Replace(" UTC", " +00:00", StringComparison.Ordinal), ["yyyy-MM-dd HH:mm:ss zzz", "yyyy-MM-dd HH:mm:ss zzzz"],
+        : DateTimeOffset.TryParseExact(text.Replace(" UTC", " +00:00", StringComparison.Ordinal), "yyyy-MM-dd HH:mm:ss zzz",
             CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at.ToUniversalTime()
         : Time(text);
 }

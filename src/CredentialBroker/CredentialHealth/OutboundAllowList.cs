@@ -15,10 +15,6 @@ internal sealed class OutboundAllowList
     private readonly List<(IPNetwork Network, int? Port)> _networks = [];
     private readonly List<(string Host, int? Port)> _hosts = [];
 
-    public static OutboundAllowList Empty { get; } = new();
-
-    public bool IsEmpty => _networks.Count == 0 && _hosts.Count == 0;
-
     /// <summary>Entries separated by commas or whitespace; throws <see cref="FormatException"/> naming the bad entry.</summary>
     public static OutboundAllowList Parse(IEnumerable<string> values)
     {

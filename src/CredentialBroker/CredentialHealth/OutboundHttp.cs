@@ -44,8 +44,6 @@ internal sealed class OutboundHttp : IDisposable
         _client.DefaultRequestHeaders.UserAgent.ParseAdd("xares-broker");
     }
 
-    public int MaxBodyBytes => _maxBodyBytes;
-
     /// <summary>Sends a GET; <paramref name="authorize"/> adds the provider's headers (the secret lives only there).</summary>
     public async Task<OutboundResponse> GetAsync(Uri url, Action<HttpRequestMessage> authorize, CancellationToken cancellationToken)
     {
