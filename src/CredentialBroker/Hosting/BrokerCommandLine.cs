@@ -20,8 +20,7 @@ internal static class BrokerCommandLine
     private static readonly Option<int?> SessionTtl = new("--session-ttl-seconds") { Description = "Session token lifetime before refresh (env XARES_SESSION_TTL_SECONDS, default 3600)." };
     private static readonly Option<string[]> OutboundAllow = new("--outbound-allow")
     {
-        Description = "CIDRs, addresses or host[:port] credential tests may reach although private or loopback (env XARES_OUTBOUND_ALLOW, comma-separated).",
-        AllowMultipleArgumentsPerToken = true,
+        Description = "CIDRs, addresses or host[:port] credential tests may reach although private or loopback; repeat it or separate with commas (env XARES_OUTBOUND_ALLOW).",
     };
     private static readonly Option<int?> CredentialTestInterval = new("--credential-test-interval-minutes")
     {

@@ -67,7 +67,7 @@ public sealed class BrokerCommandLineTests
         var dir = Directory.CreateTempSubdirectory("xares-outbound-").FullName;
         try
         {
-            var (exit, _, error) = Run("serve", "--data-dir", dir, "--outbound-allow", "127.0.0.1", "10.0.0.0/99");
+            var (exit, _, error) = Run("serve", "--data-dir", dir, "--outbound-allow", "127.0.0.1", "--outbound-allow", "git.internal:8443,10.0.0.0/99");
 
             Assert.NotEqual(0, exit);
             Assert.Contains("--outbound-allow entry \"10.0.0.0/99\"", error, StringComparison.Ordinal);
