@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
+using Xares.Broker.CredentialHealth;
 using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 using Xares.Broker.Users;
@@ -31,30 +32,40 @@ internal static class CredentialEndpoints
     {
         var body = await JsonRequestBody.ReadAsync<CreateCredentialRequest>(http.Request, options.MaxRequestBytes);
         var record = await writer.CreateAsync(http.Caller(), userId, body, http.RemoteAddress());
-        return TypedResults.Created($"/api/v1/credentials/{record.Id}", CredentialResponse.From(record, time.GetUtcNow()));
+        var now = time.GetUtcNow();
+        return TypedResults.Created($"/api/v1/credentials/{record.Id}",
+            CredentialResponse.From(record, now, CredentialHealthView.Of(record, null, now, options.CredentialExpiringWindow)));
     }
 
-    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database, TimeProvider time)
+    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
     {
         http.Caller().EnsureCanSee(userId, "User");
-        var records = await database.ReadAsync(c => UserStore.Exists(c, null, userId) ? CredentialStore.ListForUser(c, userId) : null);
+        var found = await database.ReadAsync(c => UserStore.Exists(c, null, userId)
+            ? (Records: CredentialStore.ListForUser(c, userId), Health: CredentialHealthStore.ForUser(c, userId))
+            : default);
         var now = time.GetUtcNow();
-        return records is null
+        return found.Records is null
             ? throw new NotFoundException("User")
-            : TypedResults.Ok(new CredentialList(records.Select(r => CredentialResponse.From(r, now)).ToList()));
+            : TypedResults.Ok(new CredentialList(found.Records.Select(r =>
+                CredentialResponse.From(r, now, CredentialHealthView.Of(r, found.Health.GetValueOrDefault(r.Id), now, options.CredentialExpiringWindow))).ToList()));
     }
 
-    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, TimeProvider time)
+    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
     {
-        var record = await database.ReadAsync(c => CredentialStore.Find(c, null, id));
-        return TypedResults.Ok(CredentialResponse.From(CredentialWriter.Visible(http.Caller(), record), time.GetUtcNow()));
+        var (record, health) = await database.ReadAsync(c => (CredentialStore.Find(c, null, id), CredentialHealthStore.Find(c, id)));
+        var visible = CredentialWriter.Visible(http.Caller(), record);
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, options.CredentialExpiringWindow)));
     }
 
-    private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, BrokerOptions options, TimeProvider time)
+    private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, Database database, BrokerOptions options,
+        TimeProvider time)
     {
         var body = await JsonRequestBody.ReadAsync<UpdateCredentialRequest>(http.Request, options.MaxRequestBytes);
         var record = await writer.UpdateAsync(http.Caller(), id, body, http.RemoteAddress());
-        return TypedResults.Ok(CredentialResponse.From(record, time.GetUtcNow()));
+        var health = await database.ReadAsync(c => CredentialHealthStore.Find(c, id));
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(CredentialResponse.From(record, now, CredentialHealthView.Of(record, health, now, options.CredentialExpiringWindow)));
     }
 
     private static async Task<NoContent> DeleteAsync(string id, HttpContext http, CredentialWriter writer)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Xares.Broker.CredentialHealth;
 
 namespace Xares.Broker.Credentials;
 
@@ -64,10 +65,12 @@ internal sealed record CredentialResponse(
     DateTimeOffset? LastRejectedAt,
     CredentialUsageResponse Usage,
     long? MonthlyLimit,
-    bool LimitReached)
+    bool LimitReached,
+    CredentialHealthView Health)
 {
     /// <param name="now">Decides which month "this month" is: a past month's count shows as 0.</param>
-    public static CredentialResponse From(CredentialRecord r, DateTimeOffset now)
+    /// <param name="health">The credential's health (last provider test, expiry), from CredentialHealthView.Of.</param>
+    public static CredentialResponse From(CredentialRecord r, DateTimeOffset now, CredentialHealthView health)
     {
         var quota = MonthlyQuota.Of(r, now);
         return new(
@@ -77,7 +80,7 @@ internal sealed record CredentialResponse(
             r.Username, r.SecretHint, r.SecretVersion, r.ExpiresAt, r.CreatedAt, r.UpdatedAt,
             r.FlaggedAt is not null, r.RejectionCount, r.FlaggedAt,
             new CredentialUsageResponse(r.Usage.TotalUses, quota.UsesThisMonth, r.Usage.LastUsedAt, r.Usage.InputTokens, r.Usage.OutputTokens),
-            r.MonthlyLimit, quota.IsReached);
+            r.MonthlyLimit, quota.IsReached, health);
     }
 }
 

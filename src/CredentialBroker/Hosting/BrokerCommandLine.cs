@@ -18,11 +18,23 @@ internal static class BrokerCommandLine
     private static readonly Option<string> TlsKey = new("--tls-key") { Description = "PEM private key for https listeners (env XARES_TLS_KEY)." };
     private static readonly Option<int?> LeaseTtl = new("--lease-ttl-seconds") { Description = "Lease lifetime (env XARES_LEASE_TTL_SECONDS, default 900)." };
     private static readonly Option<int?> SessionTtl = new("--session-ttl-seconds") { Description = "Session token lifetime before refresh (env XARES_SESSION_TTL_SECONDS, default 3600)." };
+    private static readonly Option<string[]> OutboundAllow = new("--outbound-allow")
+    {
+        Description = "CIDRs, addresses or host[:port] credential tests may reach although private or loopback; repeat it or separate with commas (env XARES_OUTBOUND_ALLOW).",
+    };
+    private static readonly Option<int?> CredentialTestInterval = new("--credential-test-interval-minutes")
+    {
+        Description = "Re-test every credential this often; 0 turns the job off (env XARES_CREDENTIAL_TEST_INTERVAL_MINUTES, default 360).",
+    };
+    private static readonly Option<int?> ExpiringDays = new("--credential-expiring-days")
+    {
+        Description = "Health shows \"expiring\" this many days before expiry (env XARES_CREDENTIAL_EXPIRING_DAYS, default 14).",
+    };
     private static readonly Option<int?> BootstrapTtl = new("--bootstrap-ttl-seconds") { Description = "Bootstrap token lifetime (env XARES_BOOTSTRAP_TTL_SECONDS, default 600)." };
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, OutboundAllow, CredentialTestInterval, ExpiringDays };
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
@@ -68,6 +80,8 @@ internal static class BrokerCommandLine
         static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
         TimeSpan Seconds(Option<int?> option, string env, TimeSpan fallback) =>
             parse.GetValue(option) is { } s ? TimeSpan.FromSeconds(s) : Env(env) is { } e ? TimeSpan.FromSeconds(int.Parse(e)) : fallback;
+        TimeSpan Scaled(Option<int?> option, string env, Func<double, TimeSpan> unit, TimeSpan fallback) =>
+            parse.GetValue(option) is { } n ? unit(n) : Env(env) is { } e ? unit(int.Parse(e, System.Globalization.CultureInfo.InvariantCulture)) : fallback;
 
         var defaults = new BrokerOptions();
         return new BrokerOptions
@@ -84,6 +98,9 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
+            OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
+            CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),
+            CredentialExpiringWindow = Scaled(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", TimeSpan.FromDays, defaults.CredentialExpiringWindow),
         };
     }
 

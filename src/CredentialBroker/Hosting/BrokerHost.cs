@@ -66,6 +66,7 @@ internal static class BrokerHost
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);
         Credentials.CredentialEndpoints.AddCredentials(services);
+        CredentialHealth.CredentialHealthEndpoints.AddCredentialHealth(services, options);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -93,6 +94,7 @@ internal static class BrokerHost
         // Feature endpoints
         Users.UserEndpoints.MapUsers(api);
         Credentials.CredentialEndpoints.MapCredentials(api);
+        CredentialHealth.CredentialHealthEndpoints.MapCredentialHealth(api);
         api.MapApiKeys();
         api.MapAudit();
         return app;

@@ -33,6 +33,10 @@ internal static class BrokerMetrics
         "xares_auth_failures_total", "Failed authentications: API keys on REST, session tokens on gRPC.",
         new CounterConfiguration { LabelNames = ["surface"] });
 
+    public static readonly Counter CredentialTests = Metrics.CreateCounter(
+        "xares_credential_tests_total", "Credential tests against their provider, by provider, outcome (ok, failed) and trigger (api, schedule).",
+        new CounterConfiguration { LabelNames = ["provider", "outcome", "trigger"] });
+
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 

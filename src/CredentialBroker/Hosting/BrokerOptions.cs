@@ -19,6 +19,18 @@ internal sealed record BrokerOptions
     public TimeSpan LeaseLifetime { get; init; } = TimeSpan.FromMinutes(15);
     public TimeSpan InitialAdminKeyLifetime { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>--outbound-allow: CIDRs, addresses and host[:port] that credential tests may reach despite rule j.</summary>
+    public IReadOnlyList<string> OutboundAllow { get; init; } = [];
+
+    /// <summary>How often the background job re-tests each credential; zero turns the job off.</summary>
+    public TimeSpan CredentialTestInterval { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>A credential expiring within this window shows health "expiring".</summary>
+    public TimeSpan CredentialExpiringWindow { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>The job's first pass waits this long, so a restarting fleet doesn't hit every provider at once.</summary>
+    public TimeSpan CredentialTestStartDelay { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;
 

@@ -61,6 +61,24 @@ public sealed class BrokerCommandLineTests
         }
     }
 
+    [Fact]
+    public void Serve_BadOutboundAllowEntry_RefusesToStartNamingTheOption()
+    {
+        var dir = Directory.CreateTempSubdirectory("xares-outbound-").FullName;
+        try
+        {
+            var (exit, _, error) = Run("serve", "--data-dir", dir, "--outbound-allow", "127.0.0.1", "--outbound-allow", "git.internal:8443,10.0.0.0/99");
+
+            Assert.NotEqual(0, exit);
+            Assert.Contains("--outbound-allow entry \"10.0.0.0/99\"", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static (int Exit, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
