@@ -128,6 +128,7 @@ public sealed class AccessMatrixTests
             "POST /api/v1/users" => new { name = "new-user" },
             "POST /api/v1/users/{userId}/credentials" => new { kind = "git", provider = "generic", url = "https://git.matrix.test/other", username = "u", secret = "matrix-secret-2" },
             "PATCH /api/v1/credentials/{id}" => new { name = "renamed" },
+            "POST /api/v1/credentials/{id}/test" => new { },
             "POST /api/v1/workspaces" => new { userId = owner.UserId, name = "ws2" },
             "POST /api/v1/workspaces/{id}/bootstrap" => new { },
             "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
