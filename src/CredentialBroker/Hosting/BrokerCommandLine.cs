@@ -23,6 +23,10 @@ internal static class BrokerCommandLine
     public static RootCommand Create()
     {
         var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl };
+        foreach (var option in RateLimiting.RateLimitCommandLine.Options)
+        {
+            serve.Options.Add(option);
+        }
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
@@ -70,7 +74,7 @@ internal static class BrokerCommandLine
             parse.GetValue(option) is { } s ? TimeSpan.FromSeconds(s) : Env(env) is { } e ? TimeSpan.FromSeconds(int.Parse(e)) : fallback;
 
         var defaults = new BrokerOptions();
-        return new BrokerOptions
+        return RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
         {
             DataDirectory = parse.GetValue(DataDir) ?? Env("XARES_DATA_DIR") ?? defaults.DataDirectory,
             Database = parse.GetValue(DatabaseOption) ?? Env("XARES_DATABASE"),
@@ -84,7 +88,7 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
-        };
+        });
     }
 
     private static async Task<int> ServeAsync(BrokerOptions options, CancellationToken cancellationToken)
