@@ -16,6 +16,7 @@ public sealed class RestAuthThrottlingTests
     {
         await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 3, AuthFailureAddressLimit = 100 });
         using var attacker = broker.Client(ClientA, Forged);
+        var limitedBefore = Xares.Broker.Hosting.BrokerMetrics.RateLimited.WithLabels("rest").Value;
 
         for (var i = 0; i < 3; i++)
         {
@@ -26,6 +27,7 @@ public sealed class RestAuthThrottlingTests
         var problem = await refused.ProblemAsync(429, "too-many-failures");
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"Retry-After: {refused.Headers.RetryAfter}");
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("requestId").GetString()));
+        Assert.True(Xares.Broker.Hosting.BrokerMetrics.RateLimited.WithLabels("rest").Value > limitedBefore);
         // Another key from the same client is a different partition (the address budget is not spent).
         using var adminFromA = broker.Client(ClientA, broker.AdminKey);
         Assert.Equal(HttpStatusCode.OK, (await adminFromA.GetAsync("/api/v1/users")).StatusCode);
