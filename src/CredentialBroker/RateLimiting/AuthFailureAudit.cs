@@ -9,10 +9,9 @@ namespace Xares.Broker.RateLimiting;
 /// and surface, the first failure of a window is written at once, and the rest become ONE
 /// summary record when the window ends (or at shutdown). Metrics still count every failure.
 /// </summary>
-internal sealed class AuthFailureAudit(WriteQueue writes, AuditChain audit, BrokerOptions options, TimeProvider time) : BackgroundService
+internal sealed class AuthFailureAudit(WriteQueue writes, AuditChain audit, BrokerOptions options, TimeProvider time, int maxClients = 10_000) : BackgroundService
 {
-    // Past this many clients in one window, newcomers share one window: memory stays bounded.
-    internal const int MaxClients = 10_000;
+    // Past maxClients clients in one window, newcomers share one window: memory stays bounded.
     private const string Overflow = "(many clients)";
 
     private readonly Lock _lock = new();
@@ -27,7 +26,7 @@ internal sealed class AuthFailureAudit(WriteQueue writes, AuditChain audit, Brok
         lock (_lock)
         {
             var client = remoteAddress ?? "";
-            if (!_windows.ContainsKey((actor, client)) && _windows.Count >= MaxClients)
+            if (!_windows.ContainsKey((actor, client)) && _windows.Count >= maxClients)
             {
                 client = Overflow;
             }

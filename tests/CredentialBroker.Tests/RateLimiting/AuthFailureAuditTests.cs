@@ -3,6 +3,10 @@ using Grpc.Core;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Xares.Broker.Audit;
+using Xares.Broker.Hosting;
+using Xares.Broker.RateLimiting;
+using Xares.Broker.Storage;
 using Xares.Broker.Tests.Credentials;
 using Xares.Broker.Tests.Support;
 using Xares.Protos.Broker.V1;
@@ -92,6 +96,24 @@ public sealed class AuthFailureAuditTests
         }
     }
 
+    [Fact]
+    public async Task ManyClients_PastTheTrackingLimit_ShareOneWindow()
+    {
+        await using var host = await StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow));
+        var failures = new AuthFailureAudit(host.Get<WriteQueue>(), host.Get<AuditChain>(), host.Get<BrokerOptions>(), TimeProvider.System, maxClients: 2);
+
+        foreach (var address in new[] { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5" })
+        {
+            await failures.RecordAsync("api", address, "GET /api/v1/users");
+        }
+        await failures.FlushAsync(all: true);
+
+        var records = await AuthFailuresAsync(host);
+        Assert.Equal(4, records.Count); // two tracked clients, the shared window's first failure, its summary
+        Assert.Equal("2 more failures from clients past the tracking limit within 60 s of the first", records[0].GetProperty("detail").GetString());
+        Assert.Equal(["192.0.2.1", "192.0.2.2", null, null], records.Select(r => r.GetProperty("remoteAddress").GetString()).Reverse());
+    }
+
     private static Task<BrokerTestHost> StartAsync(FakeTimeProvider time, string? dataDirectory = null) =>
         BrokerTestHost.StartAsync(
             o => (dataDirectory is null ? o : o with { DataDirectory = dataDirectory }) with { AuthFailureLimit = 1000, AuthFailureAddressLimit = 1000 },
@@ -118,5 +140,5 @@ public sealed class AuthFailureAuditTests
     }
 
     // Process-wide and shared with tests running alongside: only differences are asserted.
-    private static double FailureCounter(string surface) => Xares.Broker.Hosting.BrokerMetrics.AuthFailures.WithLabels(surface).Value;
+    private static double FailureCounter(string surface) => BrokerMetrics.AuthFailures.WithLabels(surface).Value;
 }
