@@ -1,6 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Leases;
