@@ -53,3 +53,7 @@ http_status() {
 load_average() {
     cut -d ' ' -f 1 /proc/loadavg
 }
+
+# The load generators run every session in a closed loop far above the broker's default session
+# call rate (100/s, burst 200); this keeps the per-session token bucket in the path but never empty.
+BENCH_BROKER_LIMITS=(--session-rate 100000 --session-burst 100000)

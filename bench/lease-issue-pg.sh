@@ -42,7 +42,7 @@ for i in $(seq "$replicas"); do
     while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_port); done
     XARES_MASTER_KEY="$master_key" XARES_DATABASE="$connection" \
         dotnet "$ARTIFACTS/broker/xares-broker.dll" serve --data-dir "$work/data$i" \
-        --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" \
+        --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" "${BENCH_BROKER_LIMITS[@]}" \
         </dev/null >"$work/broker$i.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 600); do

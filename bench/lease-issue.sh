@@ -21,7 +21,7 @@ grpc_port=$(free_port)
 while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_port); done
 
 dotnet "$ARTIFACTS/broker/xares-broker.dll" serve --data-dir "$work/data" \
-    --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" \
+    --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" "${BENCH_BROKER_LIMITS[@]}" \
     </dev/null >"$work/broker.log" 2>&1 &
 broker=$!
 cleanup() {

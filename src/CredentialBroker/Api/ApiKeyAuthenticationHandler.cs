@@ -3,20 +3,24 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Xares.Broker.ApiKeys;
-using Xares.Broker.Audit;
+using Xares.Broker.RateLimiting;
 using Xares.Broker.Security;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Api;
 
-/// <summary>`Authorization: Bearer xar_…` against the hashed api_keys table. Failures are audited.</summary>
+/// <summary>
+/// `Authorization: Bearer xar_…` against the hashed api_keys table. Failures are counted towards
+/// the client's rate limit (<see cref="AuthFailureThrottle"/>) and audited in aggregate.
+/// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     ApiKeyStore keys,
     WriteQueue writes,
-    AuditChain audit) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    AuthFailureThrottle throttle,
+    AuthFailureAudit failures) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -24,17 +28,18 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         string? header = Request.Headers.Authorization;
         // gRPC calls carry sidecar session tokens, checked by the sidecar service itself.
-        if (string.IsNullOrEmpty(header) || Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        if (string.IsNullOrEmpty(header) || IsGrpc(Request))
         {
             return AuthenticateResult.NoResult();
         }
-        const string bearer = "Bearer ";
-        var token = header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) ? header[bearer.Length..].Trim() : null;
+        var token = BearerToken(header);
         var key = OpaqueToken.HasShape(token, OpaqueToken.ApiKeyPrefix) ? await keys.FindActiveAsync(token!) : null;
         if (key is null)
         {
-            await AuditFailureAsync();
             Hosting.BrokerMetrics.AuthFailures.WithLabels("rest").Inc();
+            var client = TrustedProxies.ClientKey(Context.Connection.RemoteIpAddress);
+            throttle.RecordFailure(client, token);
+            await failures.RecordAsync("api", Context.Connection.RemoteIpAddress is null ? null : client, $"{Request.Method} {Request.Path}");
             return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");
         }
 
@@ -54,13 +59,14 @@ internal sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    private Task AuditFailureAsync() =>
-        writes.ExecuteAsync((c, t) => audit.Append(c, t, new AuditEntry(AuditActions.AuthFailure, AuditOutcomes.Denied)
-        {
-            Actor = "api",
-            RemoteAddress = Context.Connection.RemoteIpAddress?.ToString(),
-            Detail = $"{Request.Method} {Request.Path}",
-        }));
+    internal static bool IsGrpc(HttpRequest request) =>
+        request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
+
+    internal static string? BearerToken(string header)
+    {
+        const string bearer = "Bearer ";
+        return header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) ? header[bearer.Length..].Trim() : null;
+    }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties) =>
         await WriteProblemAsync(StatusCodes.Status401Unauthorized, "unauthorized", "A valid API key is required (Authorization: Bearer xar_…).");

@@ -15,7 +15,9 @@ internal static class OpenApiDocument
             {
                 Title = "Xares broker admin API",
                 Version = "v1",
-                Description = "Users, credentials, workspaces, leases, API keys and the audit log. Authenticate with `Authorization: Bearer xar_…`.",
+                Description = "Users, credentials, workspaces, leases, API keys and the audit log. Authenticate with `Authorization: Bearer xar_…`. "
+                    + "Too many failed authentications from one client answer 429 (problem+json, Retry-After) until the window ends. "
+                    + "Every response carries `X-Request-Id` (a sane incoming one is kept), also as `requestId` in problem+json.",
             };
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();

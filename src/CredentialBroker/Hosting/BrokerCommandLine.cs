@@ -35,6 +35,10 @@ internal static class BrokerCommandLine
     public static RootCommand Create()
     {
         var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, OutboundAllow, CredentialTestInterval, ExpiringDays };
+        foreach (var option in RateLimiting.RateLimitCommandLine.Options)
+        {
+            serve.Options.Add(option);
+        }
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
@@ -84,7 +88,7 @@ internal static class BrokerCommandLine
             parse.GetValue(option) is { } n ? unit(n) : Env(env) is { } e ? unit(int.Parse(e, System.Globalization.CultureInfo.InvariantCulture)) : fallback;
 
         var defaults = new BrokerOptions();
-        return new BrokerOptions
+        return RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
         {
             DataDirectory = parse.GetValue(DataDir) ?? Env("XARES_DATA_DIR") ?? defaults.DataDirectory,
             Database = parse.GetValue(DatabaseOption) ?? Env("XARES_DATABASE"),
@@ -101,7 +105,7 @@ internal static class BrokerCommandLine
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),
             CredentialExpiringWindow = Scaled(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", TimeSpan.FromDays, defaults.CredentialExpiringWindow),
-        };
+        });
     }
 
     private static async Task<int> ServeAsync(BrokerOptions options, CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Docker;
 using Xares.Broker.Leases;
+using Xares.Broker.RateLimiting;
 using Xares.Broker.Sidecars;
 using Xares.Broker.Workspaces;
 using Xares.Broker.Revocations;
@@ -22,11 +23,13 @@ internal static class BrokerHost
     public static WebApplication Build(BrokerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Host.UseSerilog((_, logger) => logger
+        builder.Host.UseSerilog((_, provider, logger) => logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
-            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+            .WriteTo.Console(new RenderedCompactJsonFormatter())
+            .ReadFrom.Services(provider), // sinks registered in DI (tests capture log events this way)
+            preserveStaticLogger: true); // each host logs through its own pipeline, not the process-wide Log.Logger
         ConfigureKestrel(builder, options);
         // Stopping waits this long for in-flight requests (and then the write queue drains on dispose).
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(15));
@@ -48,6 +51,8 @@ internal static class BrokerHost
         services.AddSingleton(TimeProvider.System);
         services.AddStorageAndVault(database, keyring);
         services.AddProblemDetails();
+        services.AddRequestIds();
+        services.AddRateLimits(options);
         services.AddExceptionHandler<ProblemMapping>();
         services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -59,6 +64,7 @@ internal static class BrokerHost
         {
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
+            grpc.Interceptors.Add<SessionRateLimitInterceptor>();
         });
         services.AddGrpcHealthChecks().AddAsyncCheck("database", _ => Readiness.DatabaseHealthAsync(database));
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
@@ -75,10 +81,13 @@ internal static class BrokerHost
         {
             StartupLog.DevelopmentMasterKey(app.Logger, masterKey.Source, masterKey.WasGenerated ? "created" : "read");
         }
+        app.UseTrustedProxies(options);
+        app.UseRequestIds();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics();
         app.UseScrapeTimeMetrics("/metrics");
+        app.UseAuthFailureThrottle();
         app.UseAuthentication();
         app.UseAuthorization();
 

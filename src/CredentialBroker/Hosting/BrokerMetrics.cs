@@ -37,6 +37,10 @@ internal static class BrokerMetrics
         "xares_credential_tests_total", "Credential tests against their provider, by provider, outcome (ok, failed) and trigger (api, schedule).",
         new CounterConfiguration { LabelNames = ["provider", "outcome", "trigger"] });
 
+    public static readonly Counter RateLimited = Metrics.CreateCounter(
+        "xares_rate_limited_total", "Requests refused by a rate limit: rest (too many failed authentications) or grpc (session call rate).",
+        new CounterConfiguration { LabelNames = ["surface"] });
+
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 

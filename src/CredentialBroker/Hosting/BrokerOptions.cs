@@ -31,6 +31,20 @@ internal sealed record BrokerOptions
     /// <summary>The job's first pass waits this long, so a restarting fleet doesn't hit every provider at once.</summary>
     public TimeSpan CredentialTestStartDelay { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty: the TCP peer is the client.</summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+    /// <summary>Failed REST authentications per window, per presented key and client address, before 429.</summary>
+    public int AuthFailureLimit { get; init; } = 10;
+    /// <summary>Failed REST authentications per window from one client address (any key), before 429.</summary>
+    public int AuthFailureAddressLimit { get; init; } = 50;
+    public TimeSpan AuthFailureWindow { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Auth failures per client are audited once, then as one summary record per this window.</summary>
+    public TimeSpan AuthFailureAuditWindow { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>gRPC calls per second per sidecar session (token bucket refill); 0 turns the limit off.</summary>
+    public int SessionRate { get; init; } = 100;
+    /// <summary>gRPC calls a session may make at once (token bucket size).</summary>
+    public int SessionBurst { get; init; } = 200;
+
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;
 

@@ -1,9 +1,9 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Leases;
+using Xares.Broker.RateLimiting;
 using Xares.Broker.Revocations;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
@@ -20,8 +20,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     RejectionReporter rejections,
     RevocationWatcher revocationWatcher,
     Database database,
-    WriteQueue writes,
-    AuditChain audit,
+    AuthFailureAudit failures,
     TimeProvider time,
     ILogger<SidecarBrokerGrpcService> logger) : SidecarBroker.SidecarBrokerBase
 {
@@ -188,10 +187,7 @@ internal sealed partial class SidecarBrokerGrpcService(
         Hosting.BrokerMetrics.AuthFailures.WithLabels("grpc").Inc();
         if (check is SessionCheck.Unknown or SessionCheck.Expired)
         {
-            await writes.ExecuteAsync((c, t) => audit.Append(c, t, new AuditEntry(AuditActions.AuthFailure, AuditOutcomes.Denied)
-            {
-                Actor = "sidecar", RemoteAddress = Remote(context), Detail = $"{context.Method}: session token {check.ToString().ToLowerInvariant()}",
-            }));
+            await failures.RecordAsync("sidecar", Remote(context), $"{context.Method}: session token {check.ToString().ToLowerInvariant()}");
         }
         var message = check switch
         {

@@ -424,7 +424,8 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
         public async Task InitializeAsync()
         {
-            Host = await BrokerTestHost.StartAsync();
+            // Hundreds of deliberate auth failures from one client: these tests want each one's 401, not the throttle's 429.
+            Host = await BrokerTestHost.StartAsync(o => o with { AuthFailureLimit = int.MaxValue, AuthFailureAddressLimit = int.MaxValue });
             _secrets.Add(Host.AdminKey);
             VictimUserId = await Host.CreateUserAsync("victim");
             VictimCredentialId = await Host.CreateGitCredentialAsync(VictimUserId, "https://git.example.test", "victim", VictimSecret);

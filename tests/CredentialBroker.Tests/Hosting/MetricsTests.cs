@@ -80,6 +80,27 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain(_host.AdminKey, metrics, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_RestAndGrpcRequests_CountedWithLatencies()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await sidecar.Grpc.ListGitTargetsAsync(new Xares.Protos.Broker.V1.ListGitTargetsRequest(), sidecar.Auth);
+        await _host.Admin.GetAsync("/api/v1/users");
+
+        var lines = (await ScrapeAsync()).Split('\n');
+
+        // prometheus-net's HTTP middleware sees gRPC calls too (HTTP/2 POSTs), labelled with their method's route
+        // (the gRPC status travels in trailers, so their code label is the HTTP 200).
+        Assert.Contains(lines, l => l.StartsWith("http_requests_received_total{", StringComparison.Ordinal)
+            && l.Contains("endpoint=\"/api/v1/users/\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("http_requests_received_total{", StringComparison.Ordinal)
+            && l.Contains("endpoint=\"/xares.broker.v1.SidecarBroker/ListGitTargets\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("http_request_duration_seconds_bucket{", StringComparison.Ordinal)
+            && l.Contains("ListGitTargets", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("http_request_duration_seconds_sum{", StringComparison.Ordinal)
+            && l.Contains("endpoint=\"/api/v1/users/\"", StringComparison.Ordinal));
+    }
+
     private async Task<string> ScrapeAsync()
     {
         using var client = _host.CreateClient(null);

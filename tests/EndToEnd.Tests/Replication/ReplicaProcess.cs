@@ -40,7 +40,8 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         environment["XARES_DATABASE"] = database;
         process = BackgroundProcess.Start(
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl],
+            // The race tests drive one session far past the default per-session call rate (100/s).
+            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl, "--session-rate", "100000", "--session-burst", "100000"],
             environment,
             Path.Combine(directory.Logs, $"{Name}.log"));
         var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), TimeSpan.FromSeconds(60));

@@ -23,6 +23,10 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
     public override Task<GitCredentialReply> GetGitCredential(GitCredentialRequest request, ServerCallContext context)
     {
         Authenticate(context);
+        if (state.GitCredentialFailure is { } failure)
+        {
+            throw new RpcException(failure);
+        }
         var lease = state.Issue(request);
         return Task.FromResult(lease is null ? new GitCredentialReply { NoMatch = new NoMatch() } : new GitCredentialReply { Lease = lease });
     }

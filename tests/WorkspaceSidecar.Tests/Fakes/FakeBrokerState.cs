@@ -20,6 +20,8 @@ internal sealed partial class FakeBrokerState
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan LeaseLifetime { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>When set, GetGitCredential answers with this status (e.g. the broker's session rate limit).</summary>
+    public Grpc.Core.Status? GitCredentialFailure { get; set; }
     public string WorkspaceId { get; } = "ws_fake";
     public List<GitTarget> Targets { get; } = [];
 

@@ -98,6 +98,31 @@ public sealed class GitCredentialServiceTests
     }
 
     [Fact]
+    public async Task Get_SessionRateLimited_MissFailsFastCacheServedSessionKept()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddCredential("github.com", "cred_1", "alice", "ghp_abc");
+        broker.State.AddCredential("gitlab.com", "cred_2", "bob", "glpat_abc");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        var cached = (await sidecar.GetAsync("github.com")).GitGet;
+
+        // What the broker's per-session token bucket answers when it is empty.
+        broker.State.GitCredentialFailure = new Grpc.Core.Status(Grpc.Core.StatusCode.ResourceExhausted, "This session is calling the broker too often");
+        var clock = Stopwatch.StartNew();
+        var miss = await sidecar.GetAsync("gitlab.com");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"rate-limited miss took {clock.Elapsed}");
+        Assert.Equal(Errors.BrokerUnavailableCode, miss.Error.Code);
+        Assert.Contains("ResourceExhausted", miss.Error.Message);
+        Assert.Equal(cached, (await sidecar.GetAsync("github.com")).GitGet);
+        // Not a session failure: once the bucket refills, the same session is served again.
+        broker.State.GitCredentialFailure = null;
+        Assert.StartsWith("glpat_abc", (await sidecar.GetAsync("gitlab.com")).GitGet.Password, StringComparison.Ordinal);
+        Assert.Equal(1, broker.State.OpenSessionCalls);
+    }
+
+    [Fact]
     public async Task Get_BrokerDown_ServesCachedLeaseAndFailsMissesFast()
     {
         await using var broker = await FakeBroker.StartAsync();
