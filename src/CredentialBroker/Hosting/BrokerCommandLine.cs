@@ -24,6 +24,10 @@ internal static class BrokerCommandLine
     {
         var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl };
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
+        foreach (var option in AuditCommandLine.ServeOptions)
+        {
+            serve.Options.Add(option);
+        }
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
         migrate.SetAction(parse =>
@@ -37,7 +41,7 @@ internal static class BrokerCommandLine
         var backup = new Command("backup", "Write a consistent online backup of the SQLite database (PostgreSQL: use pg_dump).") { backupTo };
         backup.SetAction(parse => Backup(Read(parse), parse.GetValue(backupTo)!, parse.InvocationConfiguration));
 
-        var verify = new Command("verify", "Verify the audit chain; exit 1 at the first broken record.");
+        var verify = new Command("verify", "Verify the audit chain and the checkpoint file; exit 1 at the first problem.") { AuditCommandLine.CheckpointFile };
         verify.SetAction(parse => VerifyAudit(Read(parse), parse.InvocationConfiguration));
         var audit = new Command("audit", "Audit log operations.") { verify };
 
@@ -84,6 +88,7 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
+            Audit = AuditCommandLine.Read(parse),
         };
     }
 
@@ -155,10 +160,12 @@ internal static class BrokerCommandLine
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
-        var result = new AuditChain(keyring, TimeProvider.System).Verify(connection);
+        var checkpointFile = options.Audit.CheckpointPath(options.DataDirectory);
+        var result = new AuditChain(keyring, TimeProvider.System).Verify(connection, AuditCheckpointFile.Read(checkpointFile, keyring));
         if (result.Ok)
         {
-            console.Output.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified.");
+            var range = result.FirstSequence > 1 ? $" (records {result.FirstSequence} onwards; older ones were pruned by retention)" : "";
+            console.Output.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified{range}; {result.CheckpointsChecked} checkpoints from {checkpointFile} matched.");
             return 0;
         }
         console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");
