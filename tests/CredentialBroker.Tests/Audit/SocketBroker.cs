@@ -19,9 +19,12 @@ internal sealed class SocketBroker : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<IDisposable> _clients = [];
 
-    private SocketBroker(WebApplication app, BrokerOptions options, string adminKey)
+    private readonly bool _ownsDataDirectory;
+
+    private SocketBroker(WebApplication app, BrokerOptions options, string adminKey, bool ownsDataDirectory)
     {
         _app = app;
+        _ownsDataDirectory = ownsDataDirectory;
         Options = options;
         AdminKey = adminKey;
     }
@@ -41,10 +44,16 @@ internal sealed class SocketBroker : IAsyncDisposable
             RestUrl = $"http://127.0.0.1:{FreePort()}",
             GrpcUrl = $"http://127.0.0.1:{FreePort()}",
         });
+        // A data directory the test chose is the test's to keep or remove.
+        var ownsDataDirectory = options.DataDirectory == directory;
+        if (!ownsDataDirectory)
+        {
+            Directory.Delete(directory);
+        }
         var app = BrokerHost.Build(options, builder => services?.Invoke(builder.Services));
         await app.StartAsync();
         var adminKey = (await File.ReadAllTextAsync(options.InitialAdminKeyPath)).Trim();
-        return new SocketBroker(app, options, adminKey);
+        return new SocketBroker(app, options, adminKey, ownsDataDirectory);
     }
 
     public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
@@ -87,6 +96,10 @@ internal sealed class SocketBroker : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
