@@ -41,28 +41,37 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         var raised = new List<AuditFlag>();
         // The newest record per counted subject: rates are judged once per subject and batch, at that record.
         var touched = new Dictionary<(string Counter, string Subject), AuditRecord>();
+        // Counts and addresses are gathered per batch, so a busy workspace costs a statement per batch, not per record.
+        var counts = new Dictionary<(string Counter, string Subject, long Bucket), long>();
+        var seen = new HashSet<(string Workspace, string Address)>();
+        void Count(string counter, string subject, long bucket, long amount) =>
+            counts[(counter, subject, bucket)] = counts.GetValueOrDefault((counter, subject, bucket)) + amount;
         foreach (var record in records)
         {
             var success = record.Outcome == AuditOutcomes.Success;
             switch (record.Action)
             {
                 case AuditActions.LeaseIssue when success && record.WorkspaceId is { } workspace:
-                    Count(c, t, LeaseCounter, workspace, record.At.ToDb() / HourMs, 1);
+                    Count(LeaseCounter, workspace, record.At.ToDb() / HourMs, 1);
                     touched[(LeaseCounter, workspace)] = record;
-                    NoteAddress(c, t, record, now, raised);
+                    NoteAddress(c, t, record, seen, now, raised);
                     break;
                 case AuditActions.SessionOpen or AuditActions.SessionRefresh when success:
-                    NoteAddress(c, t, record, now, raised);
+                    NoteAddress(c, t, record, seen, now, raised);
                     break;
                 case AuditActions.CredentialRejected when record.CredentialId is { } credential:
-                    Count(c, t, RejectionCounter, credential, record.At.ToDb() / MinuteMs, 1);
+                    Count(RejectionCounter, credential, record.At.ToDb() / MinuteMs, 1);
                     touched[(RejectionCounter, credential)] = record;
                     break;
                 case AuditActions.AuthFailure when record.RemoteAddress is { } address:
-                    Count(c, t, AuthFailureCounter, address, record.At.ToDb() / MinuteMs, FailuresIn(record.Detail));
+                    Count(AuthFailureCounter, address, record.At.ToDb() / MinuteMs, FailuresIn(record.Detail));
                     touched[(AuthFailureCounter, address)] = record;
                     break;
             }
+        }
+        foreach (var ((counter, subject, bucket), amount) in counts)
+        {
+            Add(c, t, counter, subject, bucket, amount);
         }
         foreach (var ((counter, subject), record) in touched)
         {
@@ -113,9 +122,9 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
     }
 
     // A workspace's first address is its baseline; any address after that is new once.
-    private void NoteAddress(DbConnection c, DbTransaction t, AuditRecord record, DateTimeOffset now, List<AuditFlag> raised)
+    private void NoteAddress(DbConnection c, DbTransaction t, AuditRecord record, HashSet<(string, string)> seen, DateTimeOffset now, List<AuditFlag> raised)
     {
-        if (record is not { WorkspaceId: { } workspace, RemoteAddress: { } address })
+        if (record is not { WorkspaceId: { } workspace, RemoteAddress: { } address } || !seen.Add((workspace, address)))
         {
             return;
         }
@@ -142,7 +151,7 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         return flag;
     }
 
-    private static void Count(DbConnection c, DbTransaction t, string counter, string subject, long bucket, long amount) =>
+    private static void Add(DbConnection c, DbTransaction t, string counter, string subject, long bucket, long amount) =>
         Sql.Execute(c, t,
             """
             INSERT INTO audit_flag_counters (kind, subject, bucket, count) VALUES (@kind, @subject, @bucket, @n)
