@@ -50,90 +50,24 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
 
     private sealed record ChainEnd(long Batch, long Sequence, byte[] Mac);
 
-    private byte[] HeadAnchor(int keyVersion, long sequence, byte[] mac) =>
-        HMACSHA256.HashData(keyring.AuditKey(keyVersion), System.Text.Encoding.UTF8.GetBytes($"xares-audit-head-v1:{sequence}:").Concat(mac).ToArray());
+    private byte[] HeadAnchor(int keyVersion, long sequence, byte[] mac) => AuditMacs.Head(keyring, keyVersion, sequence, mac);
 
-    /// <summary>Walks the whole chain and reports the first record that does not verify.</summary>
-    public AuditVerification Verify(DbConnection connection)
-    {
-        // One snapshot for the walk and the head, so appends committing meanwhile (other writers,
-        // other replicas) are either wholly in it or wholly out of it.
-        using var snapshot = connection is Microsoft.Data.Sqlite.SqliteConnection sqlite
-            ? sqlite.BeginTransaction(deferred: true)
-            : connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-        var (broken, count, lastMac) = WalkChain(connection, snapshot);
-        // The head is read after the walk's reader is closed: PostgreSQL runs one command at a time per connection.
-        return broken ?? VerifyHead(connection, snapshot, count, lastMac);
-    }
-
-    private (AuditVerification? Broken, long Count, byte[] LastMac) WalkChain(DbConnection connection, DbTransaction snapshot)
-    {
-        using var command = Sql.Command(connection, $"SELECT {AuditRecord.Columns}, mac FROM audit_log ORDER BY seq", snapshot);
-        using var reader = command.ExecuteReader();
-        var previousMac = Array.Empty<byte>();
-        long expected = 1;
-        long count = 0;
-        while (reader.Read())
-        {
-            var record = AuditRecord.Read(reader);
-            var mac = (byte[])reader["mac"];
-            if (record.Sequence != expected)
-            {
-                return (AuditVerification.Broken(count, expected, $"record {expected} is missing or out of order (found {record.Sequence})"), count, previousMac);
-            }
-            byte[] key;
-            try
-            {
-                key = keyring.AuditKey(record.KeyVersion);
-            }
-            catch (KeyNotFoundException)
-            {
-                return (AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} names unknown key version {record.KeyVersion}"), count, previousMac);
-            }
-            if (!CryptographicOperations.FixedTimeEquals(mac, HMACSHA256.HashData(key, record.ChainInput(previousMac))))
-            {
-                return (AuditVerification.Broken(count, record.Sequence, $"record {record.Sequence} was altered, or a record before it was removed or reordered"), count, previousMac);
-            }
-            previousMac = mac;
-            expected++;
-            count++;
-        }
-        return (null, count, previousMac);
-    }
-
-    // The head must name the last record walked, with a valid anchor; otherwise records were cut from the end.
-    private AuditVerification VerifyHead(DbConnection connection, DbTransaction snapshot, long count, byte[] lastMac)
-    {
-        var head = Sql.Single(connection, snapshot, "SELECT seq, mac, key_version, anchor FROM audit_head WHERE id = 1",
-            r => new Tuple<long, byte[], int, byte[]>(r.GetInt64(0), (byte[])r["mac"], r.GetInt32(2), (byte[])r["anchor"]));
-        if (head is null)
-        {
-            return count == 0 ? AuditVerification.Intact(0) : AuditVerification.Broken(count, count, "the audit head record is missing");
-        }
-        var (sequence, mac, keyVersion, anchor) = head;
-        bool anchorValid;
-        try
-        {
-            anchorValid = CryptographicOperations.FixedTimeEquals(anchor, HeadAnchor(keyVersion, sequence, mac));
-        }
-        catch (KeyNotFoundException)
-        {
-            anchorValid = false;
-        }
-        if (!anchorValid)
-        {
-            return AuditVerification.Broken(count, sequence, "the audit head record was altered");
-        }
-        if (sequence != count || !CryptographicOperations.FixedTimeEquals(mac, lastMac))
-        {
-            return AuditVerification.Broken(count, count + 1, $"records after {count} were removed (the head names record {sequence})");
-        }
-        return AuditVerification.Intact(count);
-    }
+    /// <summary>
+    /// Walks the chain from its base and reports the first record that does not verify; with
+    /// checkpoints from outside the database, also a chain that ends before one of them or differs from one.
+    /// </summary>
+    public AuditVerification Verify(DbConnection connection, AuditCheckpointSet? checkpoints = null) =>
+        new AuditVerifier(keyring, checkpoints ?? AuditCheckpointSet.Empty).Verify(connection);
 }
 
 internal sealed record AuditVerification(bool Ok, long VerifiedRecords, long? FirstBrokenSequence, string? Problem)
 {
+    /// <summary>The first record the chain holds: 1, or where it continues after retention pruned older records.</summary>
+    public long FirstSequence { get; init; } = 1;
+
+    /// <summary>How many external checkpoints were compared with the chain.</summary>
+    public int CheckpointsChecked { get; init; }
+
     public static AuditVerification Intact(long count) => new(true, count, null, null);
 
     public static AuditVerification Broken(long count, long sequence, string problem) => new(false, count, sequence, problem);

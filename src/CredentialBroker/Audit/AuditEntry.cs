@@ -36,6 +36,9 @@ internal static class AuditActions
     public const string AuthFailure = "auth.failure";
     public const string KeysRotate = "keys.rotate";
     public const string KeysRekey = "keys.rekey";
+    public const string AuditPruned = "audit.pruned";
+    public const string AuditFlag = "audit.flag";
+    public const string AuditFlagAck = "audit.flag.ack";
 }
 
 internal static class AuditOutcomes

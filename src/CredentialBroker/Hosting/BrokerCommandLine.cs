@@ -39,6 +39,10 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
+        foreach (var option in AuditCommandLine.ServeOptions)
+        {
+            serve.Options.Add(option);
+        }
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
@@ -53,7 +57,7 @@ internal static class BrokerCommandLine
         var backup = new Command("backup", "Write a consistent online backup of the SQLite database (PostgreSQL: use pg_dump).") { backupTo };
         backup.SetAction(parse => Backup(Read(parse), parse.GetValue(backupTo)!, parse.InvocationConfiguration));
 
-        var verify = new Command("verify", "Verify the audit chain; exit 1 at the first broken record.");
+        var verify = new Command("verify", "Verify the audit chain and the checkpoint file; exit 1 at the first problem.") { AuditCommandLine.CheckpointFile };
         verify.SetAction(parse => VerifyAudit(Read(parse), parse.InvocationConfiguration));
         var audit = new Command("audit", "Audit log operations.") { verify };
 
@@ -105,6 +109,7 @@ internal static class BrokerCommandLine
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),
             CredentialExpiringWindow = Scaled(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", TimeSpan.FromDays, defaults.CredentialExpiringWindow),
+            Audit = AuditCommandLine.Read(parse),
         });
     }
 
@@ -176,10 +181,12 @@ internal static class BrokerCommandLine
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
-        var result = new AuditChain(keyring, TimeProvider.System).Verify(connection);
+        var checkpointFile = options.Audit.CheckpointPath(options.DataDirectory);
+        var result = new AuditChain(keyring, TimeProvider.System).Verify(connection, AuditCheckpointFile.Read(checkpointFile, keyring));
         if (result.Ok)
         {
-            console.Output.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified.");
+            var range = result.FirstSequence > 1 ? $" (records {result.FirstSequence} onwards; older ones were pruned by retention)" : "";
+            console.Output.WriteLine($"Audit chain intact: {result.VerifiedRecords} records verified{range}; {result.CheckpointsChecked} checkpoints from {checkpointFile} matched.");
             return 0;
         }
         console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");

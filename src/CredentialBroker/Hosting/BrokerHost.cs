@@ -69,6 +69,7 @@ internal static class BrokerHost
         services.AddGrpcHealthChecks().AddAsyncCheck("database", _ => Readiness.DatabaseHealthAsync(database));
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
         services.AddDockerWatcher(options);
+        services.AddAuditOperations();
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);
         Credentials.CredentialEndpoints.AddCredentials(services);

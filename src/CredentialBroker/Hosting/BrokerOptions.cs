@@ -48,6 +48,9 @@ internal sealed record BrokerOptions
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;
 
+    /// <summary>Audit checkpoints, retention and suspicious-activity flags.</summary>
+    public Audit.AuditSettings Audit { get; init; } = new();
+
     public string DatabaseConnectionString =>
         Database ?? $"Data Source={Path.Combine(DataDirectory, "xares.db")}";
 

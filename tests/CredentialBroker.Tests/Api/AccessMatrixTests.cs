@@ -133,6 +133,7 @@ public sealed class AccessMatrixTests
             "POST /api/v1/workspaces/{id}/bootstrap" => new { },
             "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
             "POST /api/v1/api-keys/{id}/rotate" => new { graceSeconds = 60 },
+            "POST /api/v1/audit/flags/{id}/ack" => new { },
             _ => throw new InvalidOperationException($"No request body is known for {Name}; teach AccessMatrixTests.Operation.Body."),
         };
     }
@@ -158,6 +159,8 @@ public sealed class AccessMatrixTests
 
         private string KeyId { get; set; } = null!;
 
+        private string FlagId { get; set; } = null!;
+
         public static async Task<Owner> CreateAsync(BrokerTestHost host, string name)
         {
             var owner = new Owner(host);
@@ -166,9 +169,10 @@ public sealed class AccessMatrixTests
             var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, owner.UserId)).OpenAsync();
             owner.WorkspaceId = sidecar.WorkspaceId;
             owner.LeaseId = (await sidecar.GetAsync("https", "git.matrix.test")).Lease.LeaseId;
+            owner.FlagId = await Audit.AuditFlagsForTests.RaiseAsync(host, owner.UserId, owner.WorkspaceId);
             (owner.KeyId, var key) = await owner.CreateKeyWithIdAsync([.. ApiKeyScopes.All]);
             owner.Client = host.CreateClient(key);
-            owner.Ids = [owner.UserId, owner.CredentialId, owner.WorkspaceId, owner.LeaseId, owner.KeyId];
+            owner.Ids = [owner.UserId, owner.CredentialId, owner.WorkspaceId, owner.LeaseId, owner.KeyId, owner.FlagId];
             return owner;
         }
 
@@ -181,6 +185,7 @@ public sealed class AccessMatrixTests
             "workspaces" => WorkspaceId,
             "leases" => LeaseId,
             "api-keys" => KeyId,
+            "flags" => FlagId,
             var other => throw new InvalidOperationException($"No owner id is known for '{other}/{{…}}'; teach AccessMatrixTests.Owner.IdFor."),
         };
 

@@ -418,6 +418,8 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
         internal string VictimKeyId { get; private set; } = null!;
 
+        internal string VictimFlagId { get; private set; } = null!;
+
         private string ExpiredKey { get; set; } = null!;
 
         private string RevokedKey { get; set; } = null!;
@@ -441,6 +443,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                 Sql.Execute(c, t, "UPDATE session_tokens SET expires_at = 0 WHERE session_id = @id", ("@id", expiring.Grant.SessionId)));
 
             (VictimKeyId, var victimKey) = await CreateKeyAsync(["credentials:read"], VictimUserId);
+            VictimFlagId = await Audit.AuditFlagsForTests.RaiseAsync(Host, VictimUserId, VictimWorkspaceId);
             var mallory = await Host.CreateUserAsync("mallory");
             var (_, malloryKey) = await CreateKeyAsync(["admin", "users:read", "users:write", "credentials:read", "credentials:write", "workspaces:read", "workspaces:write", "audit:read"], mallory);
             Mallory = Host.CreateClient(malloryKey);
@@ -476,6 +479,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
             "workspaces" => VictimWorkspaceId,
             "leases" => VictimLeaseId,
             "api-keys" => VictimKeyId,
+            "flags" => VictimFlagId,
             var other => throw new InvalidOperationException($"No victim id is known for '{other}/{{…}}'; teach HostileInputTests.Fixture.VictimIdFor."),
         };
 

@@ -31,7 +31,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal(Migrator.LatestVersion, new Migrator(database).Migrate());
 
         using var connection = database.Open();
-        Assert.Equal((long)Migrator.LatestVersion, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+        Assert.Equal((long)Migrator.Names(DatabaseKind.Sqlite).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
     }
 
     [Fact]
@@ -229,7 +229,7 @@ public sealed class PostgresStorageContractTests() : StorageContractTests(new Po
         Assert.All(versions, v => Assert.Equal(Migrator.LatestVersion, v));
         using var check = new Database(db.ConnectionString);
         using var connection = check.Open();
-        Assert.Equal((long)Migrator.LatestVersion, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+        Assert.Equal((long)Migrator.Names(DatabaseKind.Sqlite).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
     }
 
     [Fact]

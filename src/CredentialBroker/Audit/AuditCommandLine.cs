@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Xares.Broker.Audit;
+
+/// <summary>The audit options of `xares-broker serve` (and the checkpoint file of `audit verify`), each also an XARES_AUDIT_* variable.</summary>
+internal static class AuditCommandLine
+{
+    public static readonly Option<string> CheckpointFile = new("--audit-checkpoint-file")
+    {
+        Description = "Append-only file of audit checkpoints, ideally on another volume (env XARES_AUDIT_CHECKPOINT_FILE, default <data-dir>/audit-checkpoints.jsonl).",
+    };
+
+    private static readonly Option<int?> CheckpointInterval = new("--audit-checkpoint-interval")
+    {
+        Description = "Seconds between audit checkpoints outside the database; 0 turns them off (env XARES_AUDIT_CHECKPOINT_INTERVAL, default 60).",
+    };
+
+    private static readonly Option<int?> RetentionDays = new("--audit-retention-days")
+    {
+        Description = "Prune audit records older than this many days (env XARES_AUDIT_RETENTION_DAYS; default: keep everything).",
+    };
+
+    private static readonly Option<int?> FlagInterval = new("--audit-flag-interval")
+    {
+        Description = "Seconds between suspicious-activity scans of new audit records; 0 turns them off (env XARES_AUDIT_FLAG_INTERVAL, default 10).",
+    };
+
+    private static readonly Option<double?> FlagLeaseFactor = new("--audit-flag-lease-factor")
+    {
+        Description = "Flag a workspace whose leases this hour exceed this multiple of its 7-day hourly average (env XARES_AUDIT_FLAG_LEASE_FACTOR, default 5).",
+    };
+
+    private static readonly Option<int?> FlagLeaseFloor = new("--audit-flag-lease-floor")
+    {
+        Description = "…and exceed this many (env XARES_AUDIT_FLAG_LEASE_FLOOR, default 60).",
+    };
+
+    private static readonly Option<int?> FlagRejections = new("--audit-flag-rejections")
+    {
+        Description = "Flag a credential git rejected this many times within an hour (env XARES_AUDIT_FLAG_REJECTIONS, default 3).",
+    };
+
+    private static readonly Option<int?> FlagAuthFailures = new("--audit-flag-auth-failures")
+    {
+        Description = "Flag a client address with this many failed authentications within 5 minutes (env XARES_AUDIT_FLAG_AUTH_FAILURES, default 20).",
+    };
+
+    public static IEnumerable<Option> ServeOptions =>
+        [CheckpointFile, CheckpointInterval, RetentionDays, FlagInterval, FlagLeaseFactor, FlagLeaseFloor, FlagRejections, FlagAuthFailures];
+
+    public static AuditSettings Read(ParseResult parse)
+    {
+        var defaults = new AuditSettings();
+        var flags = defaults.Flags;
+        return new AuditSettings
+        {
+            CheckpointFile = parse.GetValue(CheckpointFile) ?? Env("XARES_AUDIT_CHECKPOINT_FILE"),
+            CheckpointInterval = TimeSpan.FromSeconds(Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0) ?? defaults.CheckpointInterval.TotalSeconds),
+            RetentionDays = (int?)Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1),
+            Flags = new AuditFlagThresholds
+            {
+                ScanInterval = TimeSpan.FromSeconds(Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0) ?? flags.ScanInterval.TotalSeconds),
+                LeaseRateFactor = Number(parse, FlagLeaseFactor, "XARES_AUDIT_FLAG_LEASE_FACTOR", 1) ?? flags.LeaseRateFactor,
+                LeaseRateFloor = (int)(Number(parse, FlagLeaseFloor, "XARES_AUDIT_FLAG_LEASE_FLOOR", 1) ?? flags.LeaseRateFloor),
+                Rejections = (int)(Number(parse, FlagRejections, "XARES_AUDIT_FLAG_REJECTIONS", 1) ?? flags.Rejections),
+                AuthFailures = (int)(Number(parse, FlagAuthFailures, "XARES_AUDIT_FLAG_AUTH_FAILURES", 1) ?? flags.AuthFailures),
+            },
+        };
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    // A value from the option, else from the variable; below the minimum (or not a number) stops the start with a clear message.
+    private static double? Number<T>(ParseResult parse, Option<T> option, string env, double minimum)
+    {
+        double? value = parse.GetValue(option) is { } given ? Convert.ToDouble(given, CultureInfo.InvariantCulture) : null;
+        if (value is null && Env(env) is { } text)
+        {
+            value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
+        }
+        if (value is { } v && (double.IsNaN(v) || v < minimum))
+        {
+            throw new InvalidOperationException($"{option.Name} ({env}) must be a number of at least {minimum}.");
+        }
+        return value;
+    }
+}

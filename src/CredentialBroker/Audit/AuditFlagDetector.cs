@@ -1,0 +1,188 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Xares.Broker.Hosting;
+using Xares.Broker.Security;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Audit;
+
+/// <summary>
+/// Reads the audit records written since its last run (its position is in the database, and it
+/// runs under the chain's write lock, so replicas take turns and each record is examined once),
+/// keeps per-subject counters by time bucket, and raises flags: a workspace's lease rate far above
+/// its usual, a workspace seen from a new address, repeated git rejections of a credential, a burst
+/// of failed authentications from one address. Each flag is an audit record too.
+/// </summary>
+internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions options, TimeProvider time)
+{
+    internal const int BatchSize = 500;
+    private const string LeaseCounter = "lease";
+    private const string RejectionCounter = "rejection";
+    private const string AuthFailureCounter = "auth_failure";
+    private const long HourMs = 3_600_000;
+    private const long MinuteMs = 60_000;
+    private const int TrailingHours = 7 * 24;
+
+    private AuditFlagThresholds Thresholds => options.Audit.Flags;
+
+    /// <summary>Examines up to <see cref="BatchSize"/> new records; <see cref="AuditScan.More"/> says whether more are waiting.</summary>
+    public AuditScan Scan(DbConnection c, DbTransaction t)
+    {
+        Database.LockForWrite(c, t);
+        var last = Sql.Scalar(c, t, "SELECT last_seq FROM audit_flag_scan WHERE id = 1") is { } value ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+        var records = Sql.Query(c, t, $"SELECT {AuditRecord.Columns} FROM audit_log WHERE seq > @last ORDER BY seq LIMIT @n", AuditRecord.Read,
+            ("@last", last), ("@n", BatchSize));
+        if (records.Count == 0)
+        {
+            return new AuditScan(0, [], false);
+        }
+        var now = time.GetUtcNow();
+        var raised = new List<AuditFlag>();
+        // The newest record per counted subject: rates are judged once per subject and batch, at that record.
+        var touched = new Dictionary<(string Counter, string Subject), AuditRecord>();
+        // Counts and addresses are gathered per batch, so a busy workspace costs a statement per batch, not per record.
+        var counts = new Dictionary<(string Counter, string Subject, long Bucket), long>();
+        var seen = new HashSet<(string Workspace, string Address)>();
+        void Count(string counter, string subject, long bucket, long amount) =>
+            counts[(counter, subject, bucket)] = counts.GetValueOrDefault((counter, subject, bucket)) + amount;
+        foreach (var record in records)
+        {
+            var success = record.Outcome == AuditOutcomes.Success;
+            switch (record.Action)
+            {
+                case AuditActions.LeaseIssue when success && record.WorkspaceId is { } workspace:
+                    Count(LeaseCounter, workspace, record.At.ToDb() / HourMs, 1);
+                    touched[(LeaseCounter, workspace)] = record;
+                    NoteAddress(c, t, record, seen, now, raised);
+                    break;
+                case AuditActions.SessionOpen or AuditActions.SessionRefresh when success:
+                    NoteAddress(c, t, record, seen, now, raised);
+                    break;
+                case AuditActions.CredentialRejected when record.CredentialId is { } credential:
+                    Count(RejectionCounter, credential, record.At.ToDb() / MinuteMs, 1);
+                    touched[(RejectionCounter, credential)] = record;
+                    break;
+                case AuditActions.AuthFailure when record.RemoteAddress is { } address:
+                    Count(AuthFailureCounter, address, record.At.ToDb() / MinuteMs, FailuresIn(record.Detail));
+                    touched[(AuthFailureCounter, address)] = record;
+                    break;
+            }
+        }
+        foreach (var ((counter, subject, bucket), amount) in counts)
+        {
+            Add(c, t, counter, subject, bucket, amount);
+        }
+        foreach (var ((counter, subject), record) in touched)
+        {
+            Judge(c, t, counter, subject, record, now, raised);
+        }
+        Sql.Execute(c, t,
+            "INSERT INTO audit_flag_scan (id, last_seq) VALUES (1, @seq) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq",
+            ("@seq", records[^1].Sequence));
+        ForgetOldCounters(c, t, now);
+        return new AuditScan(records.Count, raised, records.Count == BatchSize);
+    }
+
+    private void Judge(DbConnection c, DbTransaction t, string counter, string subject, AuditRecord record, DateTimeOffset now, List<AuditFlag> raised)
+    {
+        var at = record.At.ToDb();
+        switch (counter)
+        {
+            case LeaseCounter:
+                var hour = at / HourMs;
+                var current = Sum(c, t, counter, subject, hour, hour + 1);
+                var average = Sum(c, t, counter, subject, hour - TrailingHours, hour) / (double)TrailingHours;
+                if (current > Thresholds.LeaseRateFloor && current > Thresholds.LeaseRateFactor * average
+                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.LeaseRate, AuditFlagSubject.Workspace, subject, now - Thresholds.Cooldown))
+                {
+                    raised.Add(Raise(c, t, AuditFlagKinds.LeaseRate, record with { CredentialId = null, LeaseId = null, RemoteAddress = null }, now,
+                        $"{current} leases in the hour from {DateTimeOffset.FromUnixTimeMilliseconds(hour * HourMs):u}, against a trailing 7-day average of {average:0.##} an hour"));
+                }
+                break;
+            case RejectionCounter:
+                var rejections = Sum(c, t, counter, subject, at / MinuteMs - 59, at / MinuteMs + 1);
+                if (rejections >= Thresholds.Rejections
+                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.RepeatedRejections, AuditFlagSubject.Credential, subject, now - Thresholds.Cooldown))
+                {
+                    raised.Add(Raise(c, t, AuditFlagKinds.RepeatedRejections, record with { LeaseId = null }, now,
+                        $"git rejected this credential's secret {rejections} times within an hour"));
+                }
+                break;
+            case AuthFailureCounter:
+                var failures = Sum(c, t, counter, subject, at / MinuteMs - 4, at / MinuteMs + 1);
+                if (failures >= Thresholds.AuthFailures
+                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.AuthFailures, AuditFlagSubject.RemoteAddress, subject, now - Thresholds.Cooldown))
+                {
+                    raised.Add(Raise(c, t, AuditFlagKinds.AuthFailures, record with { UserId = null, WorkspaceId = null, CredentialId = null, LeaseId = null }, now,
+                        $"{failures} failed authentications from {subject} within 5 minutes"));
+                }
+                break;
+        }
+    }
+
+    // A workspace's first address is its baseline; any address after that is new once.
+    private void NoteAddress(DbConnection c, DbTransaction t, AuditRecord record, HashSet<(string, string)> seen, DateTimeOffset now, List<AuditFlag> raised)
+    {
+        if (record is not { WorkspaceId: { } workspace, RemoteAddress: { } address } || !seen.Add((workspace, address)))
+        {
+            return;
+        }
+        var added = Sql.Execute(c, t,
+            "INSERT INTO audit_seen_addresses (workspace_id, address, first_seen) VALUES (@ws, @address, @at) ON CONFLICT (workspace_id, address) DO NOTHING",
+            ("@ws", workspace), ("@address", address), ("@at", record.At.ToDb()));
+        if (added == 1 && Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM audit_seen_addresses WHERE workspace_id = @ws", ("@ws", workspace)), CultureInfo.InvariantCulture) > 1)
+        {
+            raised.Add(Raise(c, t, AuditFlagKinds.NewAddress, record with { CredentialId = null, LeaseId = null }, now,
+                $"{record.Action} from {address}, an address this workspace was not seen from before"));
+        }
+    }
+
+    private AuditFlag Raise(DbConnection c, DbTransaction t, string kind, AuditRecord about, DateTimeOffset now, string detail)
+    {
+        var entry = audit.Append(c, t, new AuditEntry(AuditActions.AuditFlag, AuditOutcomes.Success)
+        {
+            Actor = "broker", UserId = about.UserId, WorkspaceId = about.WorkspaceId, CredentialId = about.CredentialId,
+            RemoteAddress = about.RemoteAddress, Detail = $"{kind}: {detail} (record {about.Sequence})",
+        });
+        var flag = new AuditFlag(entry.Sequence, OpaqueToken.NewId("flag_"), kind, now, about.UserId, about.WorkspaceId, about.CredentialId,
+            about.RemoteAddress, detail, null, null);
+        AuditFlagStore.Insert(c, t, flag);
+        return flag;
+    }
+
+    private static void Add(DbConnection c, DbTransaction t, string counter, string subject, long bucket, long amount) =>
+        Sql.Execute(c, t,
+            """
+            INSERT INTO audit_flag_counters (kind, subject, bucket, count) VALUES (@kind, @subject, @bucket, @n)
+            ON CONFLICT (kind, subject, bucket) DO UPDATE SET count = audit_flag_counters.count + excluded.count
+            """,
+            ("@kind", counter), ("@subject", subject), ("@bucket", bucket), ("@n", amount));
+
+    private static long Sum(DbConnection c, DbTransaction t, string counter, string subject, long fromBucket, long toBucket) =>
+        Convert.ToInt64(Sql.Scalar(c, t,
+            "SELECT COALESCE(SUM(count), 0) FROM audit_flag_counters WHERE kind = @kind AND subject = @subject AND bucket >= @from AND bucket < @to",
+            ("@kind", counter), ("@subject", subject), ("@from", fromBucket), ("@to", toBucket)), CultureInfo.InvariantCulture);
+
+    private static void ForgetOldCounters(DbConnection c, DbTransaction t, DateTimeOffset now)
+    {
+        Sql.Execute(c, t, "DELETE FROM audit_flag_counters WHERE kind = @kind AND bucket < @before",
+            ("@kind", LeaseCounter), ("@before", now.ToDb() / HourMs - TrailingHours - 1));
+        Sql.Execute(c, t, "DELETE FROM audit_flag_counters WHERE kind <> @kind AND bucket < @before",
+            ("@kind", LeaseCounter), ("@before", now.ToDb() / MinuteMs - 120));
+    }
+
+    /// <summary>
+    /// How many failures one auth.failure record stands for: records aggregated per client and
+    /// window say so in their detail (RateLimiting/AuthFailureAudit writes "37 more failures within
+    /// 60 s of the first"); a plain record is one.
+    /// </summary>
+    internal static long FailuresIn(string? detail) =>
+        detail is not null && AggregatedFailures().Match(detail) is { Success: true } match
+        && long.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+
+    [GeneratedRegex(@"\b(\d{1,9}) (?:more )?(?:failures|failed|attempts)\b", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex AggregatedFailures();
+}
+
+internal sealed record AuditScan(int Examined, IReadOnlyList<AuditFlag> Raised, bool More);
