@@ -47,13 +47,13 @@ internal static class BrokerCommandLine
         var admin = new Command("admin", "Local administration with direct database access.") { createKey };
 
         var rotate = new Command("rotate", "Add a key-encryption key version and re-wrap every data key under it (online, resumable).");
-        rotate.SetAction(parse => RotateKeys(Read(parse), parse.InvocationConfiguration));
+        rotate.SetAction(parse => KeyOperation(parse, () => RotateKeys(Read(parse), parse.InvocationConfiguration)));
         var rekey = new Command("rekey", "Re-wrap the keyring under a new master key from XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE.");
-        rekey.SetAction(parse => RekeyKeys(Read(parse), parse.InvocationConfiguration));
+        rekey.SetAction(parse => KeyOperation(parse, () => RekeyKeys(Read(parse), parse.InvocationConfiguration)));
         var status = new Command("status", "Show keyring versions, what each protects, and which are prunable.");
         status.SetAction(parse => KeyStatus(Read(parse), parse.InvocationConfiguration));
         var prune = new Command("prune", "Delete key-encryption key versions no credential or audit record uses any more (never the current one).");
-        prune.SetAction(parse => PruneKeys(Read(parse), parse.InvocationConfiguration));
+        prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
         var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
         var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys };
@@ -110,6 +110,20 @@ internal static class BrokerCommandLine
         // Test-only: the crash tests slow each re-wrap batch down so they can kill the process mid-way.
         var batchDelay = Environment.GetEnvironmentVariable("XARES_TEST_KEYS_BATCH_DELAY_MS") is { Length: > 0 } ms ? TimeSpan.FromMilliseconds(int.Parse(ms)) : TimeSpan.Zero;
         return new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System)) { BatchDelay = batchDelay };
+    }
+
+    // A refused key operation (lock held, rotation unfinished, lock lost) is an operator's answer, not a crash.
+    private static int KeyOperation(ParseResult parse, Func<int> operation)
+    {
+        try
+        {
+            return operation();
+        }
+        catch (InvalidOperationException e)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"xares: {e.Message}");
+            return 1;
+        }
     }
 
     private static int RotateKeys(BrokerOptions options, InvocationConfiguration console)

@@ -72,7 +72,8 @@ internal sealed class KeyMaintenanceLock : IDisposable
     /// <exception cref="InvalidOperationException">The lock was lost.</exception>
     public void ThrowIfLost()
     {
-        if (_lost || _time.GetElapsedTime(Interlocked.Read(ref _renewedAtTicks)) >= Lifetime)
+        // Stops a heartbeat early: well before the lock could be taken over, not after.
+        if (_lost || _time.GetElapsedTime(Interlocked.Read(ref _renewedAtTicks)) >= Lifetime - Heartbeat)
         {
             throw new InvalidOperationException("The key maintenance lock was lost (its heartbeat could not be written in time); stopped. Run the command again to resume.");
         }

@@ -116,47 +116,45 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
             {
                 return rewrapped;
             }
-            foreach (var id in ids)
-            {
-                if (RewrapOne(id, version))
-                {
-                    rewrapped++;
-                }
-                else
-                {
-                    unreadable.Add(id);
-                }
-            }
+            rewrapped += RewrapBatch(ids, version, unreadable);
             total = Math.Max(total, doneBefore + rewrapped + unreadable.Count);
             progress.Report(doneBefore + rewrapped, total, unreadable.Count);
         }
     }
 
-    private bool RewrapOne(string id, int version)
+    // One short transaction per batch: few commits (fsyncs), and brokers wait at most one batch.
+    private int RewrapBatch(List<string> ids, int version, HashSet<string> unreadable)
     {
+        var rewrapped = 0;
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        var record = CredentialStore.Find(connection, transaction, id);
-        if (record is null || record.Sealed.KekVersion >= version)
+        // Taken like every broker write batch, so the two never deadlock on row locks (PostgreSQL).
+        Database.LockForWrite(connection, transaction);
+        foreach (var id in ids)
         {
-            return true;
+            var record = CredentialStore.Find(connection, transaction, id);
+            if (record is null || record.Sealed.KekVersion >= version)
+            {
+                continue; // deleted, or re-sealed under the new version by a broker meanwhile
+            }
+            SealedSecret sealedAgain;
+            try
+            {
+                sealedAgain = keyring.Rewrap(record.Sealed, record.Context);
+            }
+            catch (SecretIntegrityException)
+            {
+                // A tampered row stays as it is (and keeps failing to open); the count is reported.
+                unreadable.Add(id);
+                continue;
+            }
+            // Guarded by the versions read, so a secret replaced meanwhile is not overwritten.
+            rewrapped += Sql.Execute(connection, transaction,
+                "UPDATE credentials SET kek_version = @kv, wrapped_dek = @w WHERE id = @id AND kek_version = @old AND secret_version = @sv",
+                ("@kv", sealedAgain.KekVersion), ("@w", sealedAgain.WrappedDataKey), ("@id", id), ("@old", record.Sealed.KekVersion), ("@sv", record.SecretVersion));
         }
-        SealedSecret rewrapped;
-        try
-        {
-            rewrapped = keyring.Rewrap(record.Sealed, record.Context);
-        }
-        catch (SecretIntegrityException)
-        {
-            // A tampered row stays as it is (and keeps failing to open); the count is reported.
-            return false;
-        }
-        // Guarded by the versions read, so a secret replaced meanwhile is not overwritten.
-        Sql.Execute(connection, transaction,
-            "UPDATE credentials SET kek_version = @kv, wrapped_dek = @w WHERE id = @id AND kek_version = @old AND secret_version = @sv",
-            ("@kv", rewrapped.KekVersion), ("@w", rewrapped.WrappedDataKey), ("@id", id), ("@old", record.Sealed.KekVersion), ("@sv", record.SecretVersion));
         transaction.Commit();
-        return true;
+        return rewrapped;
     }
 
     private long Remaining(int version) =>

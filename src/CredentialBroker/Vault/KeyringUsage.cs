@@ -16,7 +16,7 @@ internal static class KeyringUsage
     [
         new("credentials", "kek_version", "credentials"),
         new("audit_log", "key_version", "audit records"),
-        new("audit_head", "key_version", "audit head anchor"),
+        new("audit_head", "key_version", "audit head"),
     ];
 
     /// <summary>For each version in use, how many rows of each kind use it.</summary>

@@ -15,16 +15,19 @@ internal sealed class RewrapProgress(TextWriter output, bool redraw, TimeProvide
 
     private readonly long _started = time.GetTimestamp();
     private long? _lastDrawn;
+    private (long, long, long) _lastShown = (-1, -1, -1);
     private int _lastWidth;
 
-    /// <summary>Shows the state, unless it was shown very recently (<paramref name="force"/> shows it anyway).</summary>
+    /// <summary>Shows the state, unless it was shown very recently (<paramref name="force"/>: unless it is what was last shown).</summary>
     public void Report(long done, long total, long unreadable, bool force = false)
     {
-        if (!force && _lastDrawn is { } last && time.GetElapsedTime(last) < (redraw ? RedrawInterval : LineInterval))
+        var shown = (done, Math.Max(total, done), unreadable);
+        if (_lastDrawn is { } last && (force ? shown == _lastShown : time.GetElapsedTime(last) < (redraw ? RedrawInterval : LineInterval)))
         {
             return;
         }
         _lastDrawn = time.GetTimestamp();
+        _lastShown = shown;
         var line = Format(done, total, unreadable, time.GetElapsedTime(_started));
         if (redraw)
         {
