@@ -134,6 +134,8 @@ public abstract class KeyMaintenanceTests(StorageBackend backend)
             Assert.Equal([3L], Sql.Query(connection, null, "SELECT version FROM keyring", r => Convert.ToInt64(r.GetValue(0))));
             Assert.Equal("key-encryption key versions 1, 2 pruned; kept 3",
                 Sql.Scalar(connection, null, "SELECT detail FROM audit_log WHERE action = @a", ("@a", KeyringPruner.AuditAction)));
+            // A broker still taking a pruned version for current could not store a secret under it.
+            Assert.ThrowsAny<System.Data.Common.DbException>(() => Sql.Execute(connection, null, "UPDATE credentials SET kek_version = 1"));
         }
         // A process starting now loads only version 3 and still opens every secret.
         var restarted = db.AddReplica();
