@@ -69,7 +69,12 @@ internal static class AuditCheckpointFile
                 set.Unreadable++;
                 continue;
             }
-            if (AuditMacs.Matches(checkpoint.CheckpointMac, () => AuditMacs.Checkpoint(keyring, checkpoint.KeyVersion, checkpoint.Sequence, checkpoint.At, checkpoint.Mac)))
+            if (!keyring.Versions.Contains(checkpoint.KeyVersion))
+            {
+                // Its key was pruned (keys prune): it can't be checked, only placed.
+                set.PrunedKeyLines.Add((number, checkpoint.Sequence));
+            }
+            else if (AuditMacs.Matches(checkpoint.CheckpointMac, () => AuditMacs.Checkpoint(keyring, checkpoint.KeyVersion, checkpoint.Sequence, checkpoint.At, checkpoint.Mac)))
             {
                 set.Add(checkpoint);
             }
@@ -102,6 +107,9 @@ internal sealed class AuditCheckpointSet
     public int Count { get; private set; }
 
     public List<int> ForgedLines { get; } = [];
+
+    /// <summary>Lines MACed under a key version no longer in the keyring, with the sequence they name.</summary>
+    public List<(int Line, long Sequence)> PrunedKeyLines { get; } = [];
 
     public int Unreadable { get; set; }
 

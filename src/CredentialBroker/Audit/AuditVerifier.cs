@@ -30,7 +30,7 @@ internal sealed class AuditVerifier(Keyring keyring, AuditCheckpointSet checkpoi
         var walk = Walk(connection, snapshot, first, chainBase?.PreviousMac ?? []);
         var last = first + walk.Count - 1;
         // The head is read after the walk's reader is closed: PostgreSQL runs one command at a time per connection.
-        var result = walk.Broken ?? VerifyHead(connection, snapshot, walk.Count, last, walk.LastMac) ?? VerifyAgainstCheckpoints(walk.Count, last)
+        var result = walk.Broken ?? VerifyHead(connection, snapshot, walk.Count, last, walk.LastMac) ?? VerifyAgainstCheckpoints(walk.Count, first, last)
             ?? AuditVerification.Intact(walk.Count);
         return result with { FirstSequence = first, CheckpointsChecked = walk.CheckpointsChecked };
     }
@@ -102,12 +102,15 @@ internal sealed class AuditVerifier(Keyring keyring, AuditCheckpointSet checkpoi
         return null;
     }
 
-    private AuditVerification? VerifyAgainstCheckpoints(long count, long last)
+    private AuditVerification? VerifyAgainstCheckpoints(long count, long first, long last)
     {
-        if (checkpoints.ForgedLines.Count > 0)
+        // A line under a pruned key is fine when it names a pruned record (retention removed both);
+        // one naming a record that is still kept can't be checked, so it counts as forged.
+        var forged = checkpoints.ForgedLines.Concat(checkpoints.PrunedKeyLines.Where(p => p.Sequence >= first).Select(p => p.Line)).Order().ToList();
+        if (forged.Count > 0)
         {
             return new AuditVerification(false, count, null,
-                $"checkpoint file line(s) {string.Join(", ", checkpoints.ForgedLines.Take(10))} do not verify: the file was edited or lines were forged");
+                $"checkpoint file line(s) {string.Join(", ", forged.Take(10))} do not verify: the file was edited or lines were forged");
         }
         if (checkpoints.Latest is { } latest && latest.Sequence > last)
         {

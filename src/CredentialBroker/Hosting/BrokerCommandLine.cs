@@ -67,12 +67,14 @@ internal static class BrokerCommandLine
         var admin = new Command("admin", "Local administration with direct database access.") { createKey };
 
         var rotate = new Command("rotate", "Add a key-encryption key version and re-wrap every data key under it (online, resumable).");
-        rotate.SetAction(parse => RotateKeys(Read(parse), parse.InvocationConfiguration));
+        rotate.SetAction(parse => KeyOperation(parse, () => RotateKeys(Read(parse), parse.InvocationConfiguration)));
         var rekey = new Command("rekey", "Re-wrap the keyring under a new master key from XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE.");
-        rekey.SetAction(parse => RekeyKeys(Read(parse), parse.InvocationConfiguration));
-        var status = new Command("status", "Show keyring versions and how many credentials each protects.");
+        rekey.SetAction(parse => KeyOperation(parse, () => RekeyKeys(Read(parse), parse.InvocationConfiguration)));
+        var status = new Command("status", "Show keyring versions, what each protects, and which are prunable.");
         status.SetAction(parse => KeyStatus(Read(parse), parse.InvocationConfiguration));
-        var keys = new Command("keys", "Key management.") { rotate, rekey, status };
+        var prune = new Command("prune", "Delete key-encryption key versions no credential or audit record uses any more (never the current one).");
+        prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
+        var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
         var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys };
         foreach (var option in serve.Options)
@@ -131,18 +133,46 @@ internal static class BrokerCommandLine
     private static KeyRotation OpenRotation(BrokerOptions options)
     {
         var (database, keyring) = OpenVault(options);
-        return new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System));
+        // Test-only: the crash tests slow each re-wrap batch down so they can kill the process mid-way.
+        var batchDelay = Environment.GetEnvironmentVariable("XARES_TEST_KEYS_BATCH_DELAY_MS") is { Length: > 0 } ms ? TimeSpan.FromMilliseconds(int.Parse(ms)) : TimeSpan.Zero;
+        return new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System)) { BatchDelay = batchDelay };
+    }
+
+    // A refused key operation (lock held, rotation unfinished, lock lost) is an operator's answer, not a crash.
+    private static int KeyOperation(ParseResult parse, Func<int> operation)
+    {
+        try
+        {
+            return operation();
+        }
+        catch (InvalidOperationException e)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"xares: {e.Message}");
+            return 1;
+        }
     }
 
     private static int RotateKeys(BrokerOptions options, InvocationConfiguration console)
     {
-        var result = OpenRotation(options).Rotate(console.Output, "cli");
-        console.Output.WriteLine($"Rotation complete: version {result.Version} current, {result.Rewrapped} data keys re-wrapped.");
+        // Redraw the progress bar in place only on a terminal; logs and pipes get plain lines.
+        var redraw = console.Output == Console.Out && !Console.IsOutputRedirected;
+        var result = OpenRotation(options).Rotate(console.Output, "cli", redraw);
         if (result.Unreadable > 0)
         {
-            console.Error.WriteLine($"xares: {result.Unreadable} credentials failed their integrity check and were left as they are.");
+            console.Error.WriteLine($"xares: {result.Unreadable} credentials failed their integrity check and were left as they are; the rotation to version {result.Version} stays unfinished until they are deleted or replaced.");
             return 1;
         }
+        console.Output.WriteLine($"Rotation complete: version {result.Version} current, {result.Rewrapped} data keys re-wrapped. Older versions stay until `xares-broker keys prune`.");
+        return 0;
+    }
+
+    private static int PruneKeys(BrokerOptions options, InvocationConfiguration console)
+    {
+        var (database, keyring) = OpenVault(options);
+        var result = new KeyringPruner(database, keyring, new AuditChain(keyring, TimeProvider.System), TimeProvider.System).Prune("cli");
+        console.Output.WriteLine(result.Pruned.Count == 0
+            ? $"Nothing to prune; versions {string.Join(", ", result.Kept)} are in use or current."
+            : $"Pruned key-encryption key versions {string.Join(", ", result.Pruned)}; kept {string.Join(", ", result.Kept)}.");
         return 0;
     }
 
@@ -162,9 +192,19 @@ internal static class BrokerCommandLine
 
     private static int KeyStatus(BrokerOptions options, InvocationConfiguration console)
     {
-        foreach (var (version, credentials) in OpenRotation(options).Status())
+        var (versions, unfinished, holder) = OpenRotation(options).Status();
+        foreach (var version in versions)
         {
-            console.Output.WriteLine($"version {version}: {credentials} credentials");
+            var usage = string.Join(", ", KeyringUsage.References.Select(r => $"{version.Usage.GetValueOrDefault(r.What)} {r.What}"));
+            console.Output.WriteLine($"version {version.Version}: {usage}{(version.Current ? " (current)" : "")}{(version.Prunable ? " (prunable)" : "")}");
+        }
+        if (unfinished is { } v)
+        {
+            console.Output.WriteLine($"The rotation to version {v} is unfinished: run `xares-broker keys rotate` to resume it.");
+        }
+        if (holder is not null)
+        {
+            console.Output.WriteLine($"Running now: {holder}.");
         }
         return 0;
     }

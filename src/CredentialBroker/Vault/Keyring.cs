@@ -17,7 +17,9 @@ namespace Xares.Broker.Vault;
 internal sealed class Keyring
 {
     private const int KeySize = 32;
-    private static readonly TimeSpan CurrentVersionRecheck = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a process may keep using a superseded current version before it looks again.</summary>
+    public static readonly TimeSpan CurrentVersionRecheck = TimeSpan.FromSeconds(5);
 
     private readonly Database _database;
     private readonly MasterKey _masterKey;
@@ -66,7 +68,8 @@ internal sealed class Keyring
             Database.LockForWrite(connection, transaction); // replicas starting together create one keyring
             if (Sql.Scalar(connection, transaction, "SELECT COUNT(*) FROM keyring") is 0L or 0)
             {
-                Insert(connection, transaction, masterKey, 1, RandomNumberGenerator.GetBytes(KeySize), time);
+                // Nothing is wrapped yet, so there is nothing to re-wrap: version 1 starts out complete.
+                Insert(connection, transaction, masterKey, 1, RandomNumberGenerator.GetBytes(KeySize), time, rewrapped: true);
             }
             transaction.Commit();
         }
@@ -111,17 +114,56 @@ internal sealed class Keyring
         return _keys.GetValueOrDefault(version);
     }
 
-    /// <summary>Adds a key-encryption key version (committed before any re-wrap) and makes it current.</summary>
-    public int AddVersion()
+    /// <summary>
+    /// The version an unfinished rotation was re-wrapping to (resumed), or else a new version,
+    /// committed and current before any re-wrap, and marked unfinished until <see cref="CompleteRotation"/>.
+    /// <paramref name="added"/> runs in the transaction that adds it (the audit record commits with it).
+    /// </summary>
+    public (int Version, bool Resumed) BeginRotation(Action<DbConnection, DbTransaction, int> added)
     {
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
         Database.LockForWrite(connection, transaction);
+        if (UnfinishedRotation(connection, transaction) is { } unfinished)
+        {
+            transaction.Commit();
+            return (unfinished, true);
+        }
         var next = Convert.ToInt32(Sql.Scalar(connection, transaction, "SELECT MAX(version) FROM keyring") ?? 0) + 1;
-        Insert(connection, transaction, _masterKey, next, RandomNumberGenerator.GetBytes(KeySize), _time);
+        Insert(connection, transaction, _masterKey, next, RandomNumberGenerator.GetBytes(KeySize), _time, rewrapped: false);
+        added(connection, transaction, next);
         transaction.Commit();
         Reload();
-        return next;
+        return (next, false);
+    }
+
+    public void CompleteRotation(int version) =>
+        _database.ReadAsync(c => Sql.Execute(c, null, "UPDATE keyring SET rewrapped_at = @t WHERE version = @v", ("@t", _time.GetUtcNow().ToDb()), ("@v", version)))
+            .GetAwaiter().GetResult();
+
+    /// <summary>The version a rotation started re-wrapping to and did not finish, if any.</summary>
+    public static int? UnfinishedRotation(DbConnection connection, DbTransaction? transaction) =>
+        Sql.Scalar(connection, transaction, "SELECT MIN(version) FROM keyring WHERE rewrapped_at IS NULL") is { } v and not DBNull
+            ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>Deletes versions inside the caller's transaction; <see cref="Forget"/> them once it commits.</summary>
+    public static void Delete(DbConnection connection, DbTransaction transaction, IEnumerable<int> versions)
+    {
+        foreach (var version in versions)
+        {
+            Sql.Execute(connection, transaction, "DELETE FROM keyring WHERE version = @v", ("@v", version));
+        }
+    }
+
+    /// <summary>Drops versions deleted from the database from this process's keyring.</summary>
+    public void Forget(IEnumerable<int> versions)
+    {
+        foreach (var version in versions)
+        {
+            _auditKeys.TryRemove(version, out _);
+        }
+        Reload();
     }
 
     /// <summary>Re-wraps every keyring version under <paramref name="newMasterKey"/> in one transaction.</summary>
@@ -137,9 +179,12 @@ internal sealed class Keyring
         transaction.Commit();
     }
 
-    private static void Insert(DbConnection connection, DbTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time) =>
-        Sql.Execute(connection, transaction, "INSERT INTO keyring (version, wrapped_key, created_at) VALUES (@v, @k, @t)",
-            ("@v", version), ("@k", AesGcmBox.Seal(masterKey.Key, key, KeyringAssociatedData(version))), ("@t", time.GetUtcNow().ToDb()));
+    private static void Insert(DbConnection connection, DbTransaction transaction, MasterKey masterKey, int version, byte[] key, TimeProvider time, bool rewrapped)
+    {
+        var now = time.GetUtcNow().ToDb();
+        Sql.Execute(connection, transaction, "INSERT INTO keyring (version, wrapped_key, created_at, rewrapped_at) VALUES (@v, @k, @t, @r)",
+            ("@v", version), ("@k", AesGcmBox.Seal(masterKey.Key, key, KeyringAssociatedData(version))), ("@t", now), ("@r", rewrapped ? now : null));
+    }
 
     private static byte[] KeyringAssociatedData(int version) => Encoding.UTF8.GetBytes($"xares-keyring-v1:{version}");
 

@@ -144,7 +144,8 @@ public sealed class AuditCheckpointTests
         await AppendAsync(db, 2);
         var writer = Writer(db);
         await writer.WriteAsync();
-        db.Keyring.AddVersion();
+        var (rotated, _) = db.Keyring.BeginRotation((_, _, _) => { });
+        db.Keyring.CompleteRotation(rotated);
         await AppendAsync(db, 2);
         await writer.WriteAsync();
 

@@ -165,6 +165,32 @@ public sealed class AuditRetentionTests
     }
 
     [Fact]
+    public async Task Verify_AfterRetentionAndKeysPrune_OldCheckpointsUnderThePrunedKeyAreIgnored_KeptOnesStillCount()
+    {
+        await using var db = TestDatabase.Create();
+        var (chain, pruner) = Parts(db);
+        var writer = Writer(db, _time);
+        await AppendAsync(db, 4, "old", chain);
+        await writer.WriteAsync();
+        var (rotated, _) = db.Keyring.BeginRotation((_, _, _) => { });
+        db.Keyring.CompleteRotation(rotated);
+        _time.Advance(TimeSpan.FromDays(10));
+        await AppendAsync(db, 3, "recent", chain);
+        await writer.WriteAsync();
+        await PruneAsync(db, pruner, TimeSpan.FromDays(7));
+
+        var keys = new Xares.Broker.Vault.KeyringPruner(db.Database, db.Keyring, chain, _time).Prune("test");
+
+        Assert.Contains(1, keys.Pruned);
+        var verified = Verify(db, chain);
+        Assert.True(verified.Ok, verified.Problem);
+        // A line under the pruned key that names a record still kept can't be checked: it counts as forged.
+        var line = File.ReadLines(CheckpointPath(db)).First().Replace("\"sequence\":4,", "\"sequence\":9,", StringComparison.Ordinal);
+        File.AppendAllLines(CheckpointPath(db), [line]);
+        Assert.Contains("do not verify", Verify(db, chain).Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Prune_RemovesFlagsOlderThanTheCutoff()
     {
         await using var db = TestDatabase.Create();

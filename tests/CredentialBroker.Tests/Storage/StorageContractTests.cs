@@ -31,7 +31,8 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal(Migrator.LatestVersion, new Migrator(database).Migrate());
 
         using var connection = database.Open();
-        Assert.Equal((long)Migrator.Names(DatabaseKind.Sqlite).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+        // Each migration once (numbers need not be contiguous).
+        Assert.Equal((long)Migrator.Names(database.Kind).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
     }
 
     [Fact]
@@ -229,7 +230,7 @@ public sealed class PostgresStorageContractTests() : StorageContractTests(new Po
         Assert.All(versions, v => Assert.Equal(Migrator.LatestVersion, v));
         using var check = new Database(db.ConnectionString);
         using var connection = check.Open();
-        Assert.Equal((long)Migrator.Names(DatabaseKind.Sqlite).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+        Assert.Equal((long)Migrator.Names(check.Kind).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
     }
 
     [Fact]

@@ -29,8 +29,8 @@ public sealed class KeyRotationTests
 
         Assert.Equal(2, result.Version);
         Assert.Equal(5, result.Rewrapped);
-        Assert.All(new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System)).Status(),
-            s => Assert.Equal(s.Version == 2 ? 5 : 0, s.Credentials));
+        Assert.All(new KeyRotation(database, keyring, new AuditChain(keyring, TimeProvider.System)).Status().Versions,
+            s => Assert.Equal(s.Version == 2 ? 5 : 0, s.Usage.GetValueOrDefault("credentials")));
         // The running broker has never seen version 2: it picks it up on first sight.
         var lease = (await sidecar.GetAsync("https", "git3.example.test")).Lease;
         Assert.Equal("secret-rotation-3-abcdef", lease.Secret);
@@ -44,7 +44,7 @@ public sealed class KeyRotationTests
         await using var db = TestDatabase.Create();
         var context = new SecretContext("cred_1", "usr_1", 1, "git", "generic", "https://h.example.test", "u");
         var sealedV1 = db.Keyring.Seal("s3cret-value"u8, context);
-        var rotation = new KeyRotation(db.Database, db.Keyring, db.Audit);
+        var rotation = new KeyRotation(db.Database, db.Keyring, db.Audit) { Settle = TimeSpan.Zero };
 
         rotation.Rotate(TextWriter.Null, "test");
         rotation.Rotate(TextWriter.Null, "test");
@@ -61,7 +61,7 @@ public sealed class KeyRotationTests
         await using var db = TestDatabase.Create();
         var context = new SecretContext("cred_1", "usr_1", 1, "git", "generic", "https://h.example.test", "u");
         var sealedSecret = db.Keyring.Seal("s3cret-value"u8, context);
-        new KeyRotation(db.Database, db.Keyring, db.Audit).Rotate(TextWriter.Null, "test");
+        new KeyRotation(db.Database, db.Keyring, db.Audit) { Settle = TimeSpan.Zero }.Rotate(TextWriter.Null, "test");
         var newMaster = MasterKey.FromBytes(RandomNumberGenerator.GetBytes(MasterKey.Size), "new");
 
         new KeyRotation(db.Database, db.Keyring, db.Audit).Rekey(newMaster, "test");
