@@ -13,6 +13,8 @@ internal sealed class SidecarClient(string socketPath, TimeSpan timeout)
     // Leases are small; a larger frame means a confused or hostile peer.
     public const int MaxResponseBytes = 64 * 1024;
 
+    private const int InitialReceiveBytes = 512;
+
     // Returns the sidecar's answer; an ErrorResponse becomes a HelperException.
     public SidecarResponse Exchange(SidecarRequest request)
     {
@@ -65,11 +67,18 @@ internal sealed class SidecarClient(string socketPath, TimeSpan timeout)
 
     private SidecarResponse Receive(UnixStreamSocket socket, long started)
     {
-        var buffer = new byte[MaxResponseBytes];
+        // Sized for a typical answer and grown to the announced frame: zeroing a 64 KiB buffer up
+        // front is measurable in a process this short.
+        var buffer = new byte[InitialReceiveBytes];
         var received = 0;
         int frameLength;
         while (!TryGetFrameLength(buffer.AsSpan(0, received), out frameLength) || received < frameLength)
         {
+            if (frameLength > buffer.Length)
+            {
+                Array.Resize(ref buffer, frameLength);
+            }
+
             var read = socket.Receive(buffer.AsSpan(received), RemainingMilliseconds(started, "did not answer"));
             if (read == 0)
             {
