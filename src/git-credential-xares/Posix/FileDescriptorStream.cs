@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Xares.GitHelper.Posix;
 
 // An inherited standard stream (0, 1 or 2) read and written with plain read(2)/write(2).
@@ -68,10 +70,10 @@ internal sealed unsafe class FileDescriptorStream(int fd) : Stream
 
     private void ThrowUnlessInterrupted(string operation)
     {
-        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        var errno = Marshal.GetLastPInvokeError();
         if (errno != Libc.EINTR)
         {
-            throw new IOException($"cannot {operation} file descriptor {fd}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}");
+            throw new IOException($"cannot {operation} file descriptor {fd}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
     }
 }
