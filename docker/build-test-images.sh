@@ -43,7 +43,8 @@ copy_libs() {
 }
 
 # 1. Base: busybox applets, git (with git-remote-http) and the libraries they need.
-base_hash=$( (sha256sum /bin/busybox /usr/bin/git; ldd "$art/native/xares-sidecar" "$art/native/git-credential-xares" | grep -o '/[^ ]*' | grep -v ':$' | sort -u; dpkg-query -W git busybox-static) | sha256sum | cut -c1-16)
+# ldd exits 1 for the statically linked git-credential-xares (it still lists the sidecar's libraries).
+base_hash=$( (sha256sum /bin/busybox /usr/bin/git; { ldd "$art/native/xares-sidecar" "$art/native/git-credential-xares" || true; } | grep -o '/[^ ]*' | grep -v ':$' | sort -u; dpkg-query -W git busybox-static) | sha256sum | cut -c1-16)
 if [ "$(current_label xares-test/base)" != "$base_hash" ]; then
     root="$work/base"
     mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,run,var/tmp,home}

@@ -1,11 +1,13 @@
 using System.Text;
 using Xares.GitHelper;
+using Xares.GitHelper.Posix;
 
-// Raw standard streams rather than Console.In/Out: exact UTF-8 without BOM, "\n" only, nothing else at startup.
+// Plain read(2)/write(2) on the standard descriptors rather than System.Console, whose first write
+// starts a signal-handling thread; exact UTF-8 without BOM, "\n" only, nothing else at startup.
 var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-using var stdin = new StreamReader(Console.OpenStandardInput(), utf8, detectEncodingFromByteOrderMarks: false);
-using var stdout = new StreamWriter(Console.OpenStandardOutput(), utf8);
-using var stderr = new StreamWriter(Console.OpenStandardError(), utf8);
+using var stdin = new StreamReader(new FileDescriptorStream(0), utf8, detectEncodingFromByteOrderMarks: false);
+using var stdout = new StreamWriter(new FileDescriptorStream(1), utf8);
+using var stderr = new StreamWriter(new FileDescriptorStream(2), utf8);
 
 if (!HelperEnvironment.TryParseTimeout(Environment.GetEnvironmentVariable(HelperEnvironment.TimeoutVariable), out var timeout))
 {

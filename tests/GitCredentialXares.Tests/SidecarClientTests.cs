@@ -21,6 +21,20 @@ public sealed class SidecarClientTests
         Assert.Equal(StatusRequest, Assert.Single(sidecar.Requests));
     }
 
+    [Theory]
+    [InlineData(511)]
+    [InlineData(513)]
+    [InlineData(60_000)]
+    public void Exchange_AnswerOfAnySizeUpToTheLimit_ArrivesWhole(int lastErrorLength)
+    {
+        var answer = new SidecarResponse { Status = new StatusResponse { LastError = new string('e', lastErrorLength), WorkspaceId = "ws-1" } };
+        using var sidecar = FakeSidecar.Answering(answer);
+
+        var response = new SidecarClient(sidecar.SocketPath, TimeSpan.FromSeconds(10)).Exchange(StatusRequest);
+
+        Assert.Equal(answer, response);
+    }
+
     [Fact]
     public void Exchange_ErrorAnswer_ThrowsWithCodeAndMessage()
     {
