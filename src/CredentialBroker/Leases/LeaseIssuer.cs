@@ -77,7 +77,11 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
         return GitCredentialMatcher.FindBest(candidates, r => r.Destination, r => r.Username, target, requestedUsername);
     }
 
-    private sealed record Ready(SessionContext Session, GitRequestTarget Target, GitCredentialRow Credential, string Secret);
+    private sealed record Ready(SessionContext Session, GitRequestTarget Target, GitCredentialRow Credential, string Secret)
+    {
+        // Holds a secret: never print it.
+        public override string ToString() => nameof(Ready);
+    }
 
     private static AuditEntry Entry(SessionContext session, string? remoteAddress, string outcome) => new(AuditActions.LeaseIssue, outcome)
     {
