@@ -15,13 +15,6 @@ internal sealed class UsageRecorder(AuditChain audit, LeaseRevocation leases)
     public MonthlyQuota? Record(DbConnection c, DbTransaction t, CredentialUse use, long uses, long inputTokens, long outputTokens, DateTimeOffset now)
     {
         var after = CredentialUsageStore.Add(c, t, use.CredentialId, uses, inputTokens, outputTokens, now);
-        Added(c, t, use, uses, after, now);
-        return after;
-    }
-
-    /// <summary>What follows adding <paramref name="uses"/> that left the counts at <paramref name="after"/>: crossing the limit revokes and audits.</summary>
-    public void Added(DbConnection c, DbTransaction t, CredentialUse use, long uses, MonthlyQuota? after, DateTimeOffset now)
-    {
         if (after is { IsReached: true, MonthlyLimit: { } limit } && after.UsesThisMonth - uses < limit)
         {
             leases.RevokeForCredential(c, t, use.CredentialId, use.UserId, now);
@@ -32,6 +25,7 @@ internal sealed class UsageRecorder(AuditChain audit, LeaseRevocation leases)
                 Detail = $"{after.UsesThisMonth} uses this month reached the monthly limit of {limit}; leases revoked",
             });
         }
+        return after;
     }
 
     /// <summary>Audits a refusal because the limit is reached (a lease.issue denial).</summary>

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
-using Xares.Broker.Storage.Postgres;
 
 namespace Xares.Broker.Storage;
 
@@ -48,44 +47,18 @@ internal static class Sql
         }
     }
 
-    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        if (PendingWrites.With(connection, transaction, sql, parameters) is { } batch)
-        {
-            using (batch)
-            {
-                return PendingWrites.Run(batch, b =>
-                {
-                    b.ExecuteNonQuery();
-                    return b.BatchCommands[^1].RecordsAffected;
-                });
-            }
-        }
-        return Prepare(connection, sql, transaction, parameters).ExecuteNonQuery();
-    }
-
-    /// <summary>
-    /// A write whose row count nobody needs: inside a PostgreSQL write batch it is held back and sent
-    /// with the next statement (see <see cref="PendingWrites"/>); elsewhere it runs at once.
-    /// </summary>
-    public static void Write(DbConnection connection, DbTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        if (!PendingWrites.TryDefer(connection, sql, parameters))
-        {
-            Execute(connection, transaction, sql, parameters);
-        }
-    }
+    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        Prepare(connection, sql, transaction, parameters).ExecuteNonQuery();
 
     public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.SingleResult);
-        var value = reader.Read() ? reader.GetValue(0) : null;
+        var value = Prepare(connection, sql, transaction, parameters).ExecuteScalar();
         return value is DBNull ? null : value;
     }
 
     public static List<T> Query<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
     {
-        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.Default);
+        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader();
         var rows = new List<T>();
         while (reader.Read())
         {
@@ -97,17 +70,9 @@ internal static class Sql
     public static T? Single<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
         where T : class
     {
-        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.SingleRow);
+        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader(CommandBehavior.SingleRow);
         return reader.Read() ? map(reader) : null;
     }
-
-    // With writes pending, they go first in the same round trip; their statements return no rows, so
-    // the reader starts at this statement's rows.
-    private static DbDataReader Reader(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters,
-        CommandBehavior behavior) =>
-        PendingWrites.With(connection, transaction, sql, parameters) is { } batch
-            ? PendingWrites.Run(batch, b => b.ExecuteReader())
-            : Prepare(connection, sql, transaction, parameters).ExecuteReader(behavior);
 
     public static string? NullableString(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

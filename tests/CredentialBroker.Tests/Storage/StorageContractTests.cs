@@ -4,9 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
 using Xares.Broker.Audit;
-using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
-using Xares.Broker.Leases;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 using Xares.Broker.Tests.Support;
@@ -60,88 +58,6 @@ public abstract class StorageContractTests(StorageBackend backend)
         await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
         using var connection = replica.Database.Open();
         Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
-    }
-
-    [Fact]
-    public async Task WriteQueue_HeldBackWriteFails_OnlyItsUnitFailsAndLaterUnitsSeeEarlierWrites()
-    {
-        await using var db = await ContractDatabase.CreateAsync(backend);
-        var replica = db.AddReplica();
-        using var release = new ManualResetEventSlim();
-        using var started = new ManualResetEventSlim();
-        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
-        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
-
-        // On PostgreSQL these writes are held back and sent with the next statement; the duplicate
-        // fails there, and the batch reruns so that only the unit that wrote it fails.
-        var first = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_first"));
-        var seen = replica.Writes.ExecuteAsync((c, t) => Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM users WHERE id = @id", ("@id", "usr_first"))));
-        var duplicate = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_first"));
-        var last = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_last"));
-        var audited = replica.Writes.ExecuteAsync((c, t) => replica.Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success)));
-        release.Set();
-        await blocker;
-
-        await first;
-        Assert.Equal(1, await seen);
-        await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
-        await last;
-        using var connection = replica.Database.Open();
-        Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
-        var verification = replica.Verify();
-        Assert.True(verification.Ok, verification.Problem);
-        Assert.Equal(verification.VerifiedRecords, (await audited).Sequence);
-    }
-
-    [Fact]
-    public async Task LeaseClaim_CountsAUseOnlyWhileWhatWasReadStillHolds()
-    {
-        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
-        await using var _ = db;
-        await using var host = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
-        var user = await host.CreateUserAsync("erin");
-        var id = await host.CreateGitCredentialAsync(user, "https://git.example.com/team", "erin", "tok_claim_00000000000001");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, user)).OpenAsync();
-        var token = sidecar.Grant!.SessionToken;
-        using var database = new Database(db.ConnectionString);
-        GitCredentialRow Read()
-        {
-            using var connection = database.Open();
-            return CredentialStore.FindGit(connection, null, id)!;
-        }
-        long? Claim(GitCredentialRow row, string sessionToken)
-        {
-            using var connection = database.Open();
-            using var transaction = connection.BeginTransaction();
-            var after = LeaseClaim.CountUseIfCurrent(connection, transaction, sessionToken, row, DateTimeOffset.UtcNow);
-            transaction.Commit();
-            return after?.UsesThisMonth;
-        }
-
-        var row = Read();
-        Assert.Equal(1, Claim(row, token));
-        Assert.Equal(2, Claim(row, token));
-
-        // A new secret version: the row read before no longer holds; a fresh read does.
-        (await host.Admin.PatchAsJsonAsync($"/api/v1/credentials/{id}", new { secret = "tok_claim_00000000000002" })).EnsureSuccessStatusCode();
-        Assert.Null(Claim(row, token));
-        row = Read();
-        Assert.Equal(3, Claim(row, token));
-
-        // The monthly limit is checked as it is now: at 3 of 4 one more use counts, then none.
-        (await host.Admin.PatchAsJsonAsync($"/api/v1/credentials/{id}", new { monthlyLimit = 4 })).EnsureSuccessStatusCode();
-        Assert.Equal(4, Claim(row, token));
-        Assert.Null(Claim(row, token));
-        (await host.Admin.PatchAsJsonAsync($"/api/v1/credentials/{id}", new { monthlyLimit = 100 })).EnsureSuccessStatusCode();
-        Assert.Equal(5, Claim(row, token));
-
-        // A superseded session token (rotation), an unknown one, and a deleted credential claim nothing.
-        await sidecar.RefreshAsync();
-        Assert.Null(Claim(row, token));
-        Assert.Null(Claim(row, "xst_unknown"));
-        Assert.Equal(6, Claim(row, sidecar.Grant!.SessionToken));
-        (await host.Admin.DeleteAsync($"/api/v1/credentials/{id}")).EnsureSuccessStatusCode();
-        Assert.Null(Claim(row, sidecar.Grant!.SessionToken));
     }
 
     [Fact]
@@ -291,10 +207,6 @@ public abstract class StorageContractTests(StorageBackend backend)
 
         Assert.Single(outcomes, won => won);
     }
-
-    private static void WriteUser(DbConnection connection, DbTransaction transaction, string id) =>
-        Sql.Write(connection, transaction, "INSERT INTO users (id, name, email, created_at) VALUES (@id, 'n', NULL, @created)",
-            ("@id", id), ("@created", DateTimeOffset.UtcNow.ToDb()));
 
     private static void InsertUser(DbConnection connection, DbTransaction transaction, string id) =>
         UserStore.Insert(connection, transaction, new UserRecord(id, "n", null, DateTimeOffset.UtcNow));
