@@ -4,6 +4,7 @@ using Grpc.Core;
 using Xares.Broker.Audit;
 using Xares.Broker.Tests.Credentials;
 using Xares.Protos.Broker.V1;
+using Xares.Broker.Tests.Support;
 
 namespace Xares.Broker.Tests.Audit;
 

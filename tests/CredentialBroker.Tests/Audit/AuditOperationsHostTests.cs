@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Xares.Broker.Audit;
 using Xares.Broker.Hosting;
 using Xares.Broker.Tests.Credentials;
+using Xares.Broker.Tests.Support;
 
 namespace Xares.Broker.Tests.Audit;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Xares.Broker.Tests.Credentials;
+using Xares.Broker.Tests.Support;
 
 namespace Xares.Broker.Tests.RateLimiting;
 
@@ -14,8 +15,8 @@ public sealed class RestAuthThrottlingTests
     [Fact]
     public async Task FailedAuth_PastKeyLimit_429WithRetryAfterAndOtherClientsUnaffected()
     {
-        await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 3, AuthFailureAddressLimit = 100 });
-        using var attacker = broker.Client(ClientA, Forged);
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 3, AuthFailureAddressLimit = 100 });
+        using var attacker = broker.Rest(Forged, from: ClientA);
         var limitedBefore = Xares.Broker.Hosting.BrokerMetrics.RateLimited.WithLabels("rest").Value;
 
         for (var i = 0; i < 3; i++)
@@ -29,40 +30,40 @@ public sealed class RestAuthThrottlingTests
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("requestId").GetString()));
         Assert.True(Xares.Broker.Hosting.BrokerMetrics.RateLimited.WithLabels("rest").Value > limitedBefore);
         // Another key from the same client is a different partition (the address budget is not spent).
-        using var adminFromA = broker.Client(ClientA, broker.AdminKey);
+        using var adminFromA = broker.Rest(broker.AdminKey, from: ClientA);
         Assert.Equal(HttpStatusCode.OK, (await adminFromA.GetAsync("/api/v1/users")).StatusCode);
         // Another client, even with the same wrong key, is judged on its own.
-        using var adminFromB = broker.Client(ClientB, broker.AdminKey);
+        using var adminFromB = broker.Rest(broker.AdminKey, from: ClientB);
         Assert.Equal(HttpStatusCode.OK, (await adminFromB.GetAsync("/api/v1/users")).StatusCode);
-        using var forgedFromB = broker.Client(ClientB, Forged);
+        using var forgedFromB = broker.Rest(Forged, from: ClientB);
         await (await forgedFromB.GetAsync("/api/v1/users")).ProblemAsync(401, "unauthorized");
     }
 
     [Fact]
     public async Task FailedAuth_PastAddressLimit_EvenACorrectKeyFromThatClientWaits()
     {
-        await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 100, AuthFailureAddressLimit = 4 });
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 100, AuthFailureAddressLimit = 4 });
         // A different key each time, as a guesser would: only the per-address budget catches it.
         for (var i = 0; i < 4; i++)
         {
-            using var guesser = broker.Client(ClientA, $"xar_{i:D4}" + new string('g', 39));
+            using var guesser = broker.Rest($"xar_{i:D4}" + new string('g', 39), from: ClientA);
             await (await guesser.GetAsync("/api/v1/users")).ProblemAsync(401);
         }
 
-        using var adminFromA = broker.Client(ClientA, broker.AdminKey);
+        using var adminFromA = broker.Rest(broker.AdminKey, from: ClientA);
         await (await adminFromA.GetAsync("/api/v1/users")).ProblemAsync(429, "too-many-failures");
-        using var adminFromB = broker.Client(ClientB, broker.AdminKey);
+        using var adminFromB = broker.Rest(broker.AdminKey, from: ClientB);
         Assert.Equal(HttpStatusCode.OK, (await adminFromB.GetAsync("/api/v1/users")).StatusCode);
         // Requests without a key are not attempts at one: public endpoints still answer.
-        using var anonymousFromA = broker.Client(ClientA, null);
+        using var anonymousFromA = broker.Rest(null, from: ClientA);
         Assert.Equal(HttpStatusCode.OK, (await anonymousFromA.GetAsync("/healthz")).StatusCode);
     }
 
     [Fact]
     public async Task NoTrustedProxy_ForwardedForIgnored_ThePeerIsTheClient()
     {
-        await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 2 });
-        using var attacker = broker.Client(ClientA, Forged);
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 2 });
+        using var attacker = broker.Rest(Forged, from: ClientA);
         for (var i = 0; i < 2; i++)
         {
             await (await attacker.SendAsync(Forwarded($"203.0.113.{10 + i}"))).ProblemAsync(401);
@@ -77,8 +78,8 @@ public sealed class RestAuthThrottlingTests
     [Fact]
     public async Task TrustedProxy_ForwardedFor_EachForwardedClientHasItsOwnBudget()
     {
-        await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 2, TrustedProxies = [ClientA, "10.0.0.0/8"] });
-        using var proxy = broker.Client(ClientA, Forged);
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 2, TrustedProxies = [ClientA, "10.0.0.0/8"] });
+        using var proxy = broker.Rest(Forged, from: ClientA);
         for (var i = 0; i < 2; i++)
         {
             await (await proxy.SendAsync(Forwarded("203.0.113.5"))).ProblemAsync(401);
@@ -100,8 +101,8 @@ public sealed class RestAuthThrottlingTests
     [Fact]
     public async Task TrustedProxy_RequestFromAnUntrustedPeer_ItsForwardedForIsIgnored()
     {
-        await using var broker = await KestrelBroker.StartAsync(o => o with { AuthFailureLimit = 1, TrustedProxies = [ClientA] });
-        using var direct = broker.Client(ClientB, Forged);
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 1, TrustedProxies = [ClientA] });
+        using var direct = broker.Rest(Forged, from: ClientB);
         await (await direct.SendAsync(Forwarded("203.0.113.7"))).ProblemAsync(401);
 
         await (await direct.SendAsync(Forwarded("203.0.113.8"))).ProblemAsync(429);
@@ -115,9 +116,9 @@ public sealed class RestAuthThrottlingTests
         return request;
     }
 
-    private static async Task<List<JsonElement>> AuthFailuresAsync(KestrelBroker broker)
+    private static async Task<List<JsonElement>> AuthFailuresAsync(SocketBroker broker)
     {
-        using var admin = broker.Client(ClientB, broker.AdminKey);
+        using var admin = broker.Rest(broker.AdminKey, from: ClientB);
         var body = await (await admin.GetAsync("/api/v1/audit?action=auth.failure")).JsonAsync(200);
         return [.. body.GetProperty("items").EnumerateArray()];
     }

@@ -8,11 +8,12 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xares.Broker.Hosting;
 
-namespace Xares.Broker.Tests.Audit;
+namespace Xares.Broker.Tests.Support;
 
 /// <summary>
 /// A whole broker on real loopback sockets (Kestrel, REST and gRPC), so the remote addresses the
-/// audit log records are real: clients can connect from 127.0.0.1, 127.0.0.2, … (all loopback on Linux).
+/// audit log and the rate limits see are real: clients can connect from 127.0.0.1, 127.0.0.2, … (all
+/// loopback on Linux), each acting as another machine.
 /// </summary>
 internal sealed class SocketBroker : IAsyncDisposable
 {
@@ -37,7 +38,7 @@ internal sealed class SocketBroker : IAsyncDisposable
 
     public static async Task<SocketBroker> StartAsync(Func<BrokerOptions, BrokerOptions> configure, Action<IServiceCollection>? services = null)
     {
-        var directory = Directory.CreateTempSubdirectory("xares-audit-socket-").FullName;
+        var directory = Directory.CreateTempSubdirectory("xares-socket-broker-").FullName;
         var options = configure(new BrokerOptions
         {
             DataDirectory = directory,
