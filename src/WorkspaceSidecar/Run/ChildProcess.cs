@@ -37,6 +37,10 @@ internal static class ChildProcess
             info.Environment[name] = value;
         }
 
+        // Handlers first: a child quick enough to signal us before they exist would otherwise
+        // meet the runtime's default (exit 0 on SIGTERM) and be orphaned.
+        var forwarder = new SignalForwarder();
+        var registrations = forwarder.Register();
         Process child;
         try
         {
@@ -44,11 +48,12 @@ internal static class ChildProcess
         }
         catch (Win32Exception ex)
         {
+            Dispose(registrations);
             throw new SidecarException($"cannot start {command[0]}: {ex.Message}", ex);
         }
         using (child)
         {
-            var registrations = ForwardSignals(child.Id);
+            forwarder.Started(child.Id);
             try
             {
                 var copies = new List<Task>();
@@ -66,33 +71,74 @@ internal static class ChildProcess
             }
             finally
             {
-                foreach (var registration in registrations)
-                {
-                    registration.Dispose();
-                }
+                Dispose(registrations);
             }
         }
     }
 
-    private static List<PosixSignalRegistration> ForwardSignals(int pid)
+    private static void Dispose(List<PosixSignalRegistration> registrations)
     {
-        // Keys typed at a terminal (^C, ^\) already reach the child: the tty signals the whole
-        // foreground process group. Sending them again would make a tool see two.
-        var terminalDelivers = Libc.tcgetpgrp(0) is var group && group > 0 && group == Libc.getpgrp();
-        var registrations = new List<PosixSignalRegistration>();
-        foreach (var signal in new[] { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 })
+        foreach (var registration in registrations)
         {
-            var forward = !(terminalDelivers && signal is SIGINT or SIGQUIT);
-            registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
+            registration.Dispose();
+        }
+    }
+
+    /// <summary>Forwards signals to the child; those that arrive before it has a pid are sent once it has one.</summary>
+    private sealed class SignalForwarder
+    {
+        private readonly Lock _lock = new();
+        private readonly List<int> _early = [];
+        private int _pid;
+
+        public List<PosixSignalRegistration> Register()
+        {
+            // Keys typed at a terminal (^C, ^\) already reach the child: the tty signals the whole
+            // foreground process group. Sending them again would make a tool see two.
+            var terminalDelivers = Libc.tcgetpgrp(0) is var group && group > 0 && group == Libc.getpgrp();
+            var registrations = new List<PosixSignalRegistration>();
+            foreach (var signal in new[] { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 })
             {
-                // Never die before the child: its exit code is ours.
-                context.Cancel = true;
-                if (forward)
+                var forward = !(terminalDelivers && signal is SIGINT or SIGQUIT);
+                registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
+                {
+                    // Never die before the child: its exit code is ours.
+                    context.Cancel = true;
+                    if (forward)
+                    {
+                        Forward(signal);
+                    }
+                }));
+            }
+            return registrations;
+        }
+
+        public void Started(int pid)
+        {
+            lock (_lock)
+            {
+                _pid = pid;
+                foreach (var signal in _early)
                 {
                     _ = Libc.kill(pid, signal);
                 }
-            }));
+                _early.Clear();
+            }
         }
-        return registrations;
+
+        private void Forward(int signal)
+        {
+            lock (_lock)
+            {
+                if (_pid == 0)
+                {
+                    _early.Add(signal);
+                }
+                else
+                {
+                    _ = Libc.kill(_pid, signal);
+                }
+            }
+        }
     }
 }

@@ -103,9 +103,12 @@ public sealed class RevocationWatcherTests
             Assert.Equal(revoked, (await sidecar.GetAsync("github.com")).GitGet.Password);
             broker.State.RevokeLeaseQuietly("lease_1");
             var validationsBefore = broker.State.ValidateCalls.Count;
+            var opensBefore = broker.State.WatchOpens.Count;
 
             await broker.RestartAsync();
             await sidecar.WaitConnectedAsync();
+            // The stream is opened before the validation call, but the server may see it after.
+            await Until.TrueAsync(() => broker.State.WatchOpens.Count > opensBefore, what: "the stream to be reopened");
 
             var validated = broker.State.ValidateCalls[validationsBefore];
             Assert.Equal(["lease_1", "lease_2"], validated.Order());
