@@ -10,11 +10,13 @@ internal sealed class BrokerProcess : IAsyncDisposable
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly ScratchDirectory directory;
+    private readonly IReadOnlyList<string> extraArguments;
     private BackgroundProcess? process;
 
-    private BrokerProcess(ScratchDirectory directory)
+    private BrokerProcess(ScratchDirectory directory, IReadOnlyList<string> extraArguments)
     {
         this.directory = directory;
+        this.extraArguments = extraArguments;
         DataDirectory = directory.Sub("broker-data");
         RestUrl = $"http://127.0.0.1:{FreePort.Next()}";
         GrpcUrl = $"http://127.0.0.1:{FreePort.Next()}";
@@ -34,9 +36,10 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     public bool IsRunning => process is { HasExited: false };
 
-    public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory)
+    /// <param name="extraArguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
+    public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory, params string[] extraArguments)
     {
-        var broker = new BrokerProcess(directory);
+        var broker = new BrokerProcess(directory, extraArguments);
         await broker.LaunchAsync();
         return broker;
     }
@@ -66,7 +69,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
         var environment = ProcessRunner.BaseEnvironment(directory.Sub("broker-home"));
         process = BackgroundProcess.Start(
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl],
+            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl, .. extraArguments],
             environment,
             LogFile);
 
