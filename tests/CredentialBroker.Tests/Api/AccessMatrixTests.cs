@@ -22,7 +22,7 @@ public sealed class AccessMatrixTests
     public async Task EveryOperation_AnswersEachKindOfCallerAsItShould()
     {
         await using var host = await BrokerTestHost.StartAsync();
-        var operations = await DocumentedOperationsAsync(host);
+        var operations = await DocumentedOperation.ReadAsync(host);
         var other = await Owner.CreateAsync(host, "other");
         var failures = new List<string>();
 
@@ -43,7 +43,7 @@ public sealed class AccessMatrixTests
             else
             {
                 // A listing answers another user, but without the owner's rows.
-                using var response = await other.Client.SendAsync(operation.Request(owner));
+                using var response = await other.Client.SendAsync(Request(operation, owner));
                 var body = await response.Content.ReadAsStringAsync();
                 if (!response.IsSuccessStatusCode || owner.Ids.Any(id => body.Contains(id, StringComparison.Ordinal)))
                 {
@@ -55,7 +55,7 @@ public sealed class AccessMatrixTests
                 failures.Add($"{operation.Name}: a refused call changed the database");
             }
 
-            using (var response = await owner.Client.SendAsync(operation.Request(owner)))
+            using (var response = await owner.Client.SendAsync(Request(operation, owner)))
             {
                 var expectSuccess = !UnboundOnly.Contains(operation.Name);
                 if (response.IsSuccessStatusCode != expectSuccess || (!expectSuccess && response.StatusCode != HttpStatusCode.Forbidden))
@@ -66,7 +66,7 @@ public sealed class AccessMatrixTests
 
             async Task ExpectAsync(HttpClient client, string caller, HttpStatusCode expected)
             {
-                using var response = await client.SendAsync(operation.Request(owner));
+                using var response = await client.SendAsync(Request(operation, owner));
                 var problem = response.Content.Headers.ContentType?.MediaType == "application/problem+json";
                 if (response.StatusCode != expected || !problem)
                 {
@@ -84,59 +84,37 @@ public sealed class AccessMatrixTests
     {
         await using var host = await BrokerTestHost.StartAsync();
 
-        var operations = await DocumentedOperationsAsync(host);
+        var operations = await DocumentedOperation.ReadAsync(host);
 
         Assert.All(operations, o => Assert.Contains(o.Scope, ApiKeyScopes.All));
         Assert.Contains(operations, o => o is { Name: "DELETE /api/v1/credentials/{id}", Scope: ApiKeyScopes.CredentialsWrite });
         Assert.Contains(operations, o => o is { Name: "GET /api/v1/api-keys", Scope: ApiKeyScopes.Admin });
     }
 
-    private static async Task<List<Operation>> DocumentedOperationsAsync(BrokerTestHost host)
+    private static HttpRequestMessage Request(DocumentedOperation operation, Owner owner)
     {
-        using var anonymous = host.CreateClient(null);
-        using var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
-        return [.. document.RootElement.GetProperty("paths").EnumerateObject()
-            .Where(p => p.Name.StartsWith("/api/", StringComparison.Ordinal))
-            .SelectMany(p => p.Value.EnumerateObject()
-                .Where(o => o.Name is "get" or "post" or "put" or "patch" or "delete")
-                .Select(o => new Operation(o.Name.ToUpperInvariant(), p.Name.TrimEnd('/'), DocumentedScope(o.Value))))];
-    }
-
-    private static string DocumentedScope(JsonElement operation) =>
-        operation.TryGetProperty("security", out var security)
-            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject()).SelectMany(s => s.Value.EnumerateArray()).Select(s => s.GetString()!).Single()
-            : "(none documented)";
-
-    private sealed record Operation(string Method, string Template, string Scope)
-    {
-        public string Name => $"{Method} {Template}";
-
-        public HttpRequestMessage Request(Owner owner)
+        var request = new HttpRequestMessage(new HttpMethod(operation.Method), operation.Fill(owner.IdFor));
+        if (operation.HasBody)
         {
-            var path = System.Text.RegularExpressions.Regex.Replace(Template, @"\{(\w+)\}", m => owner.IdFor(Template[..m.Index]));
-            var request = new HttpRequestMessage(new HttpMethod(Method), path);
-            if (Method is "POST" or "PUT" or "PATCH")
-            {
-                request.Content = JsonContent.Create(Body(owner));
-            }
-            return request;
+            request.Content = JsonContent.Create(Body(operation, owner));
         }
-
-        // A body the operation accepts from its owner, so only the caller decides the answer.
-        private object Body(Owner owner) => Name switch
-        {
-            "POST /api/v1/users" => new { name = "new-user" },
-            "POST /api/v1/users/{userId}/credentials" => new { kind = "git", provider = "generic", url = "https://git.matrix.test/other", username = "u", secret = "matrix-secret-2" },
-            "PATCH /api/v1/credentials/{id}" => new { name = "renamed" },
-            "POST /api/v1/credentials/{id}/test" => new { },
-            "POST /api/v1/workspaces" => new { userId = owner.UserId, name = "ws2" },
-            "POST /api/v1/workspaces/{id}/bootstrap" => new { },
-            "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
-            "POST /api/v1/api-keys/{id}/rotate" => new { graceSeconds = 60 },
-            "POST /api/v1/audit/flags/{id}/ack" => new { },
-            _ => throw new InvalidOperationException($"No request body is known for {Name}; teach AccessMatrixTests.Operation.Body."),
-        };
+        return request;
     }
+
+    // A body the operation accepts from its owner, so only the caller decides the answer.
+    private static object Body(DocumentedOperation operation, Owner owner) => operation.Name switch
+    {
+        "POST /api/v1/users" => new { name = "new-user" },
+        "POST /api/v1/users/{userId}/credentials" => new { kind = "git", provider = "generic", url = "https://git.matrix.test/other", username = "u", secret = "matrix-secret-2" },
+        "PATCH /api/v1/credentials/{id}" => new { name = "renamed" },
+        "POST /api/v1/credentials/{id}/test" => new { },
+        "POST /api/v1/workspaces" => new { userId = owner.UserId, name = "ws2" },
+        "POST /api/v1/workspaces/{id}/bootstrap" => new { },
+        "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
+        "POST /api/v1/api-keys/{id}/rotate" => new { graceSeconds = 60 },
+        "POST /api/v1/audit/flags/{id}/ack" => new { },
+        _ => throw new InvalidOperationException($"No request body is known for {operation.Name}; teach AccessMatrixTests.Body."),
+    };
 
     /// <summary>A user with one of everything, and a key bound to them holding every scope.</summary>
     private sealed class Owner

@@ -352,7 +352,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
         };
     }
 
-    private async Task AssertProblemAsync(HttpClient client, HttpRequestMessage request, Operation operation, HttpStatusCode? expected)
+    private async Task AssertProblemAsync(HttpClient client, HttpRequestMessage request, DocumentedOperation operation, HttpStatusCode? expected)
     {
         var what = $"{operation.Method} {request.RequestUri}";
         using var response = await client.SendAsync(request);
@@ -372,16 +372,6 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
         Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{what}: {status} {response.Content.Headers.ContentType} '{body}'");
     }
 
-    internal sealed record Operation(string Method, string Template, IReadOnlyList<string> QueryParameters)
-    {
-        public bool HasBody => Method is "POST" or "PUT" or "PATCH";
-
-        public string Fill(Func<string, string> id) =>
-            System.Text.RegularExpressions.Regex.Replace(Template, @"\{(\w+)\}", m => id(Template[..m.Index]));
-
-        public override string ToString() => $"{Method} {Template}";
-    }
-
     /// <summary>
     /// One broker for the whole suite: a victim user with a credential, a workspace, a live lease
     /// and a key; a second user ("mallory") with an all-scopes key bound to them; an expired and a revoked key.
@@ -398,7 +388,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
         internal HttpClient Mallory { get; private set; } = null!;
 
-        internal IReadOnlyList<Operation> Operations { get; private set; } = [];
+        internal IReadOnlyList<DocumentedOperation> Operations { get; private set; } = [];
 
         internal SidecarClient Sidecar { get; private set; } = null!;
 
@@ -456,13 +446,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
             (ExpiredKey, RevokedKey) = (expiredKey, revokedKey);
             _secrets.AddRange([victimKey, malloryKey, expiredKey, revokedKey]);
 
-            using var anonymous = Host.CreateClient(null);
-            using var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
-            Operations = [.. document.RootElement.GetProperty("paths").EnumerateObject()
-                .Where(p => p.Name.StartsWith("/api/", StringComparison.Ordinal))
-                .SelectMany(p => p.Value.EnumerateObject()
-                    .Where(o => o.Name is "get" or "post" or "put" or "patch" or "delete")
-                    .Select(o => new Operation(o.Name.ToUpperInvariant(), p.Name.TrimEnd('/'), QueryParameters(o.Value))))];
+            Operations = await DocumentedOperation.ReadAsync(Host);
         }
 
         public async Task DisposeAsync()
@@ -532,11 +516,6 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                 Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{what}: a test secret leaked into the answer");
             }
         }
-
-        private static List<string> QueryParameters(JsonElement operation) =>
-            operation.TryGetProperty("parameters", out var parameters)
-                ? [.. parameters.EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()!)]
-                : [];
 
         private async Task<(string Id, string Key)> CreateKeyAsync(string[] scopes, string? userId)
         {
