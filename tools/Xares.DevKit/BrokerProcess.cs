@@ -62,7 +62,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
         await LaunchAsync();
     }
 
-    public string LogTail() => process?.LogTail() ?? "(broker never started)";
+    public string LogTail(int lines = 40) => process?.LogTail(lines) ?? "(broker never started)";
 
     private async Task LaunchAsync()
     {

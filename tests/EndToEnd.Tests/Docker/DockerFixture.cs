@@ -19,7 +19,7 @@ public sealed class DockerFixture : IAsyncLifetime
 
     internal string Image { get; private set; } = "";
 
-    internal DockerBroker Broker { get; private set; } = null!;
+    internal BrokerProcess Broker { get; private set; } = null!;
 
     internal AdminClient Admin { get; private set; } = null!;
 
@@ -77,8 +77,7 @@ public sealed class DockerFixture : IAsyncLifetime
         Engine = await DockerEngine.ConnectAsync(Path.Combine(Directory.Logs, "docker.log"));
         Image = await Engine.BuildImagesAsync();
         GitServer = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
-        Broker = new DockerBroker(Directory, Engine.Endpoint);
-        await Broker.StartAsync();
+        Broker = await BrokerProcess.StartAsync(Directory, "--docker", Engine.Endpoint);
         Admin = new AdminClient(Broker.RestUrl, Broker.AdminKey);
     }
 

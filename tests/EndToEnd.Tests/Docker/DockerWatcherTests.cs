@@ -142,7 +142,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         await fixture.Engine.DockerOkAsync("restart", "-t", "1", restartedContainer);
         await fixture.Engine.DockerOkAsync("rm", "-f", removedContainer);
         await fixture.RunContainerAsync(late);
-        await fixture.Broker.StartAsync();
+        await fixture.Broker.RestartAsync();
 
         Assert.True(await Poll.UntilAsync(async () => (await fixture.WorkspaceAsync(removed)).GetProperty("status").GetString() == "revoked",
             TimeSpan.FromSeconds(5)), "removed container's workspace not revoked\n" + fixture.Broker.LogTail());
