@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Credentials;
-using Xares.Broker.Docker;
 using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 using Xares.Broker.Users;
@@ -34,9 +33,7 @@ internal static class CredentialHealthEndpoints
         services.AddSingleton<CredentialTester>();
         if (options.CredentialTestInterval > TimeSpan.Zero)
         {
-            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<CredentialHealthMonitor>(sp,
-                new LeaderLease(sp.GetRequiredService<WriteQueue>(), sp.GetRequiredService<TimeProvider>(), LeaseName,
-                    $"{Environment.MachineName} {options.GrpcUrl}", LeaseLifetime)));
+            services.AddHostedService(sp => ActivatorUtilities.CreateInstance<CredentialHealthMonitor>(sp, LeaderLease.For(sp, LeaseName, LeaseLifetime)));
         }
         return services;
     }

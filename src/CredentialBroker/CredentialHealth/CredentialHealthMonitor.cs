@@ -1,4 +1,3 @@
-using Xares.Broker.Docker;
 using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 

@@ -20,8 +20,7 @@ internal static class DockerWatcherRegistration
         services.AddSingleton<ContainerBinding>();
         services.AddSingleton<BootstrapDelivery>();
         services.AddSingleton<ContainerBootstrapper>();
-        services.AddSingleton(sp => new LeaderLease(sp.GetRequiredService<WriteQueue>(), sp.GetRequiredService<TimeProvider>(), LeaseName,
-            $"{Environment.MachineName} {options.GrpcUrl}", LeaseLifetime));
+        services.AddSingleton(sp => LeaderLease.For(sp, LeaseName, LeaseLifetime));
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<DockerWatcher>(sp, endpoint));
         return services;
     }

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Xares.Broker.CredentialHealth;
-using Xares.Broker.Docker;
 using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 using Xares.Broker.Tests.Credentials;

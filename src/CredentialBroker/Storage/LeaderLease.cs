@@ -1,6 +1,6 @@
-using Xares.Broker.Storage;
+using Xares.Broker.Hosting;
 
-namespace Xares.Broker.Docker;
+namespace Xares.Broker.Storage;
 
 /// <summary>
 /// "Exactly one replica runs this job": a row in leader_leases that its holder renews before it
@@ -10,6 +10,11 @@ namespace Xares.Broker.Docker;
 /// </summary>
 internal sealed class LeaderLease(WriteQueue writes, TimeProvider time, string name, string holder, TimeSpan lifetime)
 {
+    /// <summary>This broker's lease on <paramref name="name"/>, held as its host and gRPC listener.</summary>
+    public static LeaderLease For(IServiceProvider services, string name, TimeSpan lifetime) =>
+        new(services.GetRequiredService<WriteQueue>(), services.GetRequiredService<TimeProvider>(), name,
+            $"{Environment.MachineName} {services.GetRequiredService<BrokerOptions>().GrpcUrl}", lifetime);
+
     public string Name => name;
 
     public string Holder => holder;

@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Xares.Broker.Docker;
-using Xares.Broker.Tests.Storage;
+using Xares.Broker.Storage;
 
-namespace Xares.Broker.Tests.Docker;
+namespace Xares.Broker.Tests.Storage;
 
 public sealed class LeaderLeaseTests : IAsyncLifetime
 {
