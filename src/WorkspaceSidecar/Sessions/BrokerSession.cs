@@ -145,17 +145,20 @@ internal sealed class BrokerSession : IAsyncDisposable
     /// <summary>Ends <paramref name="scope"/> if it is still the live session: drops every cached lease.</summary>
     public void End(SessionScope scope, string reason)
     {
+        int dropped;
         lock (_lock)
         {
             if (_scope != scope)
             {
                 return;
             }
+            // Under the lock: whoever sees no session also sees no cached lease and a link that
+            // says why.
+            dropped = _cache.Clear();
+            _link.MarkDisconnected(reason);
             _scope = null;
         }
         scope.End();
-        var dropped = _cache.Clear();
-        _link.MarkDisconnected(reason);
         SidecarLog.SessionEnded(_logger, scope.Snapshot.SessionId, reason, dropped);
     }
 
