@@ -24,15 +24,40 @@ internal static class Sql
     private static DbCommand Prepare(DbConnection connection, string sql, DbTransaction? transaction, (string Name, object? Value)[] parameters)
     {
         var commands = Prepared.GetOrCreateValue(connection);
-        if (!commands.TryGetValue(sql, out var command))
+        if (commands.TryGetValue(sql, out var command) && SameNames(command.Parameters, parameters))
         {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            commands[sql] = command;
+            // New values go into the parameter objects the command already holds: once Npgsql has
+            // prepared a command it binds the parameters it parsed it with, so replacing them
+            // (Clear + Add) would silently run the statement with the previous values.
+            command.Transaction = transaction;
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+            }
+            return command;
         }
-        command.Parameters.Clear();
+        command?.Dispose();
+        command = connection.CreateCommand();
+        command.CommandText = sql;
         Bind(command, transaction, parameters);
+        commands[sql] = command;
         return command;
+    }
+
+    private static bool SameNames(DbParameterCollection existing, (string Name, object? Value)[] parameters)
+    {
+        if (existing.Count != parameters.Length)
+        {
+            return false;
+        }
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (existing[i].ParameterName != parameters[i].Name)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void Bind(DbCommand command, DbTransaction? transaction, (string Name, object? Value)[] parameters)

@@ -36,6 +36,25 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task RepeatedStatement_OnOneConnection_RunsWithEachCallsValues()
+    {
+        // Statements are cached per connection and (on PostgreSQL) prepared after their second use;
+        // every later call must still bind its own values, nulls included.
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        using var database = new Database(db.ConnectionString);
+        using var connection = database.Open();
+        Database.Execute(connection, "CREATE TEMP TABLE repeated (n INTEGER NOT NULL, label TEXT)");
+
+        for (var n = 1; n <= 8; n++)
+        {
+            Sql.Execute(connection, null, "INSERT INTO repeated (n, label) VALUES (@n, @label)", ("@n", n), ("@label", n % 3 == 0 ? null : $"row {n}"));
+        }
+
+        var rows = Sql.Query(connection, null, "SELECT n, label FROM repeated ORDER BY n", r => (r.GetInt32(0), r.NullableString(1)));
+        Assert.Equal(Enumerable.Range(1, 8).Select(n => (n, n % 3 == 0 ? null : $"row {n}")), rows);
+    }
+
+    [Fact]
     public async Task WriteQueue_FailingUnitInBatch_RollsBackAloneWhileOthersCommit()
     {
         await using var db = await ContractDatabase.CreateAsync(backend);
@@ -231,6 +250,28 @@ public sealed class PostgresStorageContractTests() : StorageContractTests(new Po
         using var check = new Database(db.ConnectionString);
         using var connection = check.Open();
         Assert.Equal((long)Migrator.Names(check.Kind).Count, Convert.ToInt64(Sql.Scalar(connection, null, "SELECT COUNT(*) FROM schema_version")));
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData(";Max Auto Prepare=0", false)]
+    public async Task RepeatedStatements_ArePreparedOnTheServer_UnlessTheConnectionStringSaysOtherwise(string extra, bool prepared)
+    {
+        // A lease issue runs the same few statements every time: parsing and planning them again
+        // each time cost the single writer most of its time. Behind a transaction pooler an
+        // operator turns preparation off, and that choice stands.
+        await using var db = await ContractDatabase.CreateAsync(new PostgresBackend());
+        using var database = new Database(db.ConnectionString + extra);
+        using var connection = database.Open();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Sql.Scalar(connection, null, "SELECT COUNT(*) FROM users WHERE id = @id", ("@id", $"usr_{i}"));
+        }
+
+        var count = Convert.ToInt64(Sql.Scalar(connection, null,
+            "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM users WHERE id%' AND statement NOT LIKE '%pg_prepared_statements%'"));
+        Assert.Equal(prepared, count > 0);
     }
 
     [Fact]

@@ -10,17 +10,25 @@ internal static class PostgresConnections
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // Statements the stores repeat (every lease issue runs the same few) are prepared once per
         // physical connection, unless the operator chose otherwise (e.g. behind a transaction pooler).
-        if (!builder.ContainsKey("Max Auto Prepare"))
+        if (!Names(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
         }
-        if (!builder.ContainsKey("Application Name"))
+        if (!Names(connectionString, "Application Name", "ApplicationName"))
         {
             builder.ApplicationName = "xares-broker";
         }
         description = $"postgres://{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}";
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    // NpgsqlConnectionStringBuilder.ContainsKey answers true for every keyword it knows, set or
+    // not; only the string as given tells whether the operator chose a value.
+    private static bool Names(string connectionString, params string[] keywords)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keywords.Any(given.ContainsKey);
     }
 
     /// <summary>
