@@ -29,17 +29,18 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
         var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
 
-        // The record and the head in one command: one round trip.
-        Sql.Execute(connection, transaction,
-            $"""
-            INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac);
+        // Held back inside a PostgreSQL write batch and sent with the batch's next statement (Sql.Write).
+        Sql.Write(connection, transaction,
+            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
+            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
+            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
+            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
+        Sql.Write(connection, transaction,
+            """
             INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor
             """,
-            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
-            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
-            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac),
-            ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
+            ("@seq", record.Sequence), ("@mac", mac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
         t_last = batch is null ? null : new ChainEnd(batch.Value, record.Sequence, mac);
         Hosting.BrokerMetrics.AuditRecords.WithLabels(record.Action).Inc();
         return record;

@@ -21,7 +21,7 @@ internal static class CredentialStore
         "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
         "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, monthly_limit";
 
-    private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at";
+    private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at, uses_this_month, usage_month, monthly_limit";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, CredentialRecord r) =>
         Sql.Execute(connection, transaction,
@@ -131,6 +131,7 @@ internal static class CredentialStore
     private static GitCredentialRow? ReadGit(DbDataReader r) =>
         GitDestination.TryParse(r.GetString(3), out var destination, out _)
             ? new GitCredentialRow(r.GetString(0), r.GetString(1), r.GetString(2), destination, r.GetString(4), r.GetInt64(5),
-                r.NullableTime(9), new SealedSecret(r.GetInt32(6), (byte[])r[7], (byte[])r[8]))
+                r.NullableTime(9), new SealedSecret(r.GetInt32(6), (byte[])r[7], (byte[])r[8]),
+                CredentialUsage.None with { UsesThisMonth = r.GetInt64(10), UsageMonth = r.NullableString(11) }, r.NullableInt64(12))
             : null;
 }

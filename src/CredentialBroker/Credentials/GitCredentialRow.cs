@@ -17,8 +17,13 @@ internal sealed record GitCredentialRow(
     string Username,
     long SecretVersion,
     DateTimeOffset? ExpiresAt,
-    SealedSecret Sealed)
+    SealedSecret Sealed,
+    CredentialUsage Usage,
+    long? MonthlyLimit)
 {
+    /// <summary>Uses this month against the limit, as read with the row (the lease path needs no second read).</summary>
+    public MonthlyQuota QuotaAt(DateTimeOffset now) => new(Usage.UsesIn(MonthlyQuota.MonthOf(now)), MonthlyLimit);
+
     /// <summary>The associated data to open <see cref="Sealed"/> with.</summary>
     public SecretContext Context =>
         CredentialRecord.ContextFor(Id, UserId, SecretVersion, CredentialKinds.Git, Provider, Destination.CanonicalUrl, Username);

@@ -59,7 +59,8 @@ internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring k
         }
         var leaseId = OpaqueToken.NewId("lease_");
         var use = new CredentialUse(credential.Id, session.UserId, session.WorkspaceId, leaseId, remoteAddress);
-        if (CredentialUsageStore.Find(c, t, credential.Id, now) is { IsReached: true } quota)
+        var quota = credential.QuotaAt(now);
+        if (quota.IsReached)
         {
             usage.AuditRefusal(c, t, use, quota, $"{target.Scheme}://{target.Host}:{target.Port}");
             return null;
@@ -87,7 +88,7 @@ internal sealed class LeaseIssuer(WriteQueue writes, AuditChain audit, Keyring k
             expiresAt = credentialExpiry;
         }
         // Each issued git lease is one use; reaching the limit ends earlier leases before this one is written.
-        usage.Record(c, t, use, 1, 0, 0, now);
+        usage.RecordLease(c, t, use, quota, now);
         var lease = new LeaseRecord(leaseId, session.WorkspaceId, session.SessionId, credential.Id, credential.SecretVersion, now, expiresAt, null, null);
         LeaseStore.Insert(c, t, lease);
         audit.Append(c, t, Entry(AuditOutcomes.Success) with

@@ -8,7 +8,7 @@ internal static class LeaseStore
     private const string Columns = "id, workspace_id, session_id, credential_id, secret_version, issued_at, expires_at, revoked_at, rejected_at";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, LeaseRecord lease) =>
-        Sql.Execute(connection, transaction,
+        Sql.Write(connection, transaction,
             $"INSERT INTO leases ({Columns}) VALUES (@id, @ws, @session, @cred, @version, @issued, @expires, NULL, NULL)",
             ("@id", lease.Id), ("@ws", lease.WorkspaceId), ("@session", lease.SessionId), ("@cred", lease.CredentialId),
             ("@version", lease.SecretVersion), ("@issued", lease.IssuedAt.ToDb()), ("@expires", lease.ExpiresAt.ToDb()));

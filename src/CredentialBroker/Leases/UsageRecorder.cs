@@ -28,6 +28,20 @@ internal sealed class UsageRecorder(AuditChain audit, LeaseRevocation leases)
         return after;
     }
 
+    /// <summary>
+    /// Counts one lease of a credential whose quota was read in this write unit: without a monthly
+    /// limit nothing can be crossed, so the counters are updated without waiting for them.
+    /// </summary>
+    public void RecordLease(DbConnection c, DbTransaction t, CredentialUse use, MonthlyQuota before, DateTimeOffset now)
+    {
+        if (before.MonthlyLimit is null)
+        {
+            CredentialUsageStore.AddUnlimited(c, t, use.CredentialId, 1, now);
+            return;
+        }
+        Record(c, t, use, 1, 0, 0, now);
+    }
+
     /// <summary>Audits a refusal because the limit is reached (a lease.issue denial).</summary>
     public void AuditRefusal(DbConnection c, DbTransaction t, CredentialUse use, MonthlyQuota quota, string what) =>
         audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Denied)

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using Xares.Broker.Storage.Postgres;
 
 namespace Xares.Broker.Storage;
 
@@ -72,18 +73,44 @@ internal static class Sql
         }
     }
 
-    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
-        Prepare(connection, sql, transaction, parameters).ExecuteNonQuery();
+    public static int Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        if (PendingWrites.With(connection, transaction, sql, parameters) is { } batch)
+        {
+            using (batch)
+            {
+                return PendingWrites.Run(batch, b =>
+                {
+                    b.ExecuteNonQuery();
+                    return b.BatchCommands[^1].RecordsAffected;
+                });
+            }
+        }
+        return Prepare(connection, sql, transaction, parameters).ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// A write whose row count nobody needs: inside a PostgreSQL write batch it is held back and sent
+    /// with the next statement (see <see cref="PendingWrites"/>); elsewhere it runs at once.
+    /// </summary>
+    public static void Write(DbConnection connection, DbTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        if (!PendingWrites.TryDefer(connection, sql, parameters))
+        {
+            Execute(connection, transaction, sql, parameters);
+        }
+    }
 
     public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        var value = Prepare(connection, sql, transaction, parameters).ExecuteScalar();
+        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.SingleResult);
+        var value = reader.Read() ? reader.GetValue(0) : null;
         return value is DBNull ? null : value;
     }
 
     public static List<T> Query<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
     {
-        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader();
+        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.Default);
         var rows = new List<T>();
         while (reader.Read())
         {
@@ -95,9 +122,17 @@ internal static class Sql
     public static T? Single<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
         where T : class
     {
-        using var reader = Prepare(connection, sql, transaction, parameters).ExecuteReader(CommandBehavior.SingleRow);
+        using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.SingleRow);
         return reader.Read() ? map(reader) : null;
     }
+
+    // With writes pending, they go first in the same round trip; their statements return no rows, so
+    // the reader starts at this statement's rows.
+    private static DbDataReader Reader(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters,
+        CommandBehavior behavior) =>
+        PendingWrites.With(connection, transaction, sql, parameters) is { } batch
+            ? PendingWrites.Run(batch, b => b.ExecuteReader())
+            : Prepare(connection, sql, transaction, parameters).ExecuteReader(behavior);
 
     public static string? NullableString(this DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

@@ -86,6 +86,10 @@ internal sealed class WriteQueue : IAsyncDisposable
         // a constraint or a domain check) rolls the whole batch back; the others run again
         // without it. Nothing is visible to anyone before the commit either way.
         var savepoints = connection is not Npgsql.NpgsqlConnection;
+        // PostgreSQL: writes nobody waits on are held back and ride along with the next statement
+        // (PendingWrites); if one of them fails, the batch runs again with each write sent at once,
+        // so the failure lands on the unit that caused it.
+        var deferWrites = !savepoints;
         var pending = batch;
         while (pending.Count > 0)
         {
@@ -94,17 +98,29 @@ internal sealed class WriteQueue : IAsyncDisposable
             {
                 // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
                 PostgresLocks.LockForBatch(connection, transaction);
+                PendingWrites.Enable(deferWrites);
                 var failed = savepoints ? RunInSavepoints(connection, transaction, pending) : RunUntilFailure(connection, transaction, pending);
                 if (failed is not null)
                 {
+                    PendingWrites.Discard(connection);
                     transaction.Rollback();
                     pending = pending.Where(item => item != failed).ToList();
                     continue;
                 }
+                PendingWrites.Flush(connection, transaction);
                 transaction.Commit();
+            }
+            catch (DeferredWriteFailedException) when (deferWrites)
+            {
+                PendingWrites.Discard(connection);
+                transaction.Rollback();
+                deferWrites = false;
+                continue;
             }
             finally
             {
+                PendingWrites.Enable(false);
+                PendingWrites.Discard(connection);
                 PostgresLocks.EndBatch();
             }
             break;
@@ -143,7 +159,7 @@ internal sealed class WriteQueue : IAsyncDisposable
             {
                 item.Run(connection, transaction);
             }
-            catch (Exception ex) when (!Database.IsTransactionFatal(ex))
+            catch (Exception ex) when (ex is not DeferredWriteFailedException && !Database.IsTransactionFatal(ex))
             {
                 item.Fail(ex);
                 return item;

@@ -80,6 +80,37 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task WriteQueue_HeldBackWriteFails_OnlyItsUnitFailsAndLaterUnitsSeeEarlierWrites()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replica = db.AddReplica();
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+
+        // On PostgreSQL these writes are held back and sent with the next statement; the duplicate
+        // fails there, and the batch reruns so that only the unit that wrote it fails.
+        var first = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_first"));
+        var seen = replica.Writes.ExecuteAsync((c, t) => Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM users WHERE id = @id", ("@id", "usr_first"))));
+        var duplicate = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_first"));
+        var last = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_last"));
+        var audited = replica.Writes.ExecuteAsync((c, t) => replica.Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success)));
+        release.Set();
+        await blocker;
+
+        await first;
+        Assert.Equal(1, await seen);
+        await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
+        await last;
+        using var connection = replica.Database.Open();
+        Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
+        var verification = replica.Verify();
+        Assert.True(verification.Ok, verification.Problem);
+        Assert.Equal(verification.VerifiedRecords, (await audited).Sequence);
+    }
+
+    [Fact]
     public async Task AuditChain_TwoReplicasAppendingAtOnce_StaysOneVerifiableChain()
     {
         await using var db = await ContractDatabase.CreateAsync(backend);
@@ -226,6 +257,10 @@ public abstract class StorageContractTests(StorageBackend backend)
 
         Assert.Single(outcomes, won => won);
     }
+
+    private static void WriteUser(DbConnection connection, DbTransaction transaction, string id) =>
+        Sql.Write(connection, transaction, "INSERT INTO users (id, name, email, created_at) VALUES (@id, 'n', NULL, @created)",
+            ("@id", id), ("@created", DateTimeOffset.UtcNow.ToDb()));
 
     private static void InsertUser(DbConnection connection, DbTransaction transaction, string id) =>
         UserStore.Insert(connection, transaction, new UserRecord(id, "n", null, DateTimeOffset.UtcNow));
