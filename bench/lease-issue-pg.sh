@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lease-issue throughput and latency of the published broker on PostgreSQL, with one or more
 # replicas on one database, and revocation propagation across two replicas:
-#   bash bench/lease-issue-pg.sh [REPLICAS=2] [SESSIONS=64] [SECONDS=10]
+#   bash bench/lease-issue-pg.sh [REPLICAS=2] [SESSIONS=64] [SECONDS=10] [WARMUP=2]
 # Starts the throwaway cluster (scripts/setup-postgres.sh), creates a fresh database, starts
 # REPLICAS brokers on it (free loopback ports, one shared master key), runs bench/LeaseLoad with
 # its sessions spread round-robin over the replicas (each request is a full issue: session check,
@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 replicas=${1:-2}
 sessions=${2:-64}
 seconds=${3:-10}
+warmup=${4:-2}
 
 source bench/common.sh
 ensure_artifacts
@@ -60,15 +61,15 @@ done
 key_file="$work/data1/initial-admin-key"
 for _ in $(seq 50); do [ -s "$key_file" ] && break; sleep 0.1; done
 
-echo "xares: $replicas replica(s) on PostgreSQL ($database); $sessions sessions for $seconds s after a 2 s warm-up" >&2
+echo "xares: $replicas replica(s) on PostgreSQL ($database); $sessions sessions for $seconds s after a $warmup s warm-up" >&2
 load_at_start=$(load_average)
 grpc_list=$(IFS=,; echo "${grpc_urls[*]}")
 result=$(dotnet run --project bench/LeaseLoad/LeaseLoad.csproj -c Release --no-build -- \
-    "${rest_urls[0]}" "$grpc_list" "$key_file" "$sessions" "$seconds")
+    "${rest_urls[0]}" "$grpc_list" "$key_file" "$sessions" "$seconds" "$warmup")
 echo "$result"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 rate=$(field rate "$result")
-echo "| $(date -u +%F) | lease-issue-pg | PostgreSQL, $replicas replica(s), $(field sessions "$result") sessions, $(field seconds "$result") s: ${rate%/s} leases/s, p50 $(field p50 "$result" | sed 's/ms$/ ms/'), p99 $(field p99 "$result" | sed 's/ms$/ ms/'), max $(field max "$result" | sed 's/ms$/ ms/') | >= 3,000 leases/s with 2 replicas | load1 $load_at_start |"
+echo "| $(date -u +%F) | lease-issue-pg | PostgreSQL, $replicas replica(s), $(field sessions "$result") sessions, $(field seconds "$result") s after $warmup s warm-up: ${rate%/s} leases/s, p50 $(field p50 "$result" | sed 's/ms$/ ms/'), p99 $(field p99 "$result" | sed 's/ms$/ ms/'), max $(field max "$result" | sed 's/ms$/ ms/') | >= 3,000 leases/s with 2 replicas | load1 $load_at_start |"
 
 if [ "$replicas" -ge 2 ]; then
     load_at_start=$(load_average)

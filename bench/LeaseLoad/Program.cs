@@ -13,7 +13,7 @@ using Xares.Protos.Broker.V1;
 // GRPC_URL may list several broker replicas (comma-separated): sessions are spread over them
 // round-robin, as sidecars would be spread over replicas behind a load balancer.
 //
-// usage: LeaseLoad REST_URL GRPC_URL[,GRPC_URL…] ADMIN_KEY_FILE [sessions=64] [seconds=10]
+// usage: LeaseLoad REST_URL GRPC_URL[,GRPC_URL…] ADMIN_KEY_FILE [sessions=64] [seconds=10] [warmup-seconds=2]
 //        LeaseLoad propagation REST_URL_B GRPC_URL_A ADMIN_KEY_FILE [revocations=200]
 if (args.Length > 0 && args[0] == "propagation")
 {
@@ -21,7 +21,7 @@ if (args.Length > 0 && args[0] == "propagation")
 }
 if (args.Length < 3)
 {
-    Console.Error.WriteLine("usage: LeaseLoad REST_URL GRPC_URL ADMIN_KEY_FILE [sessions] [seconds]");
+    Console.Error.WriteLine("usage: LeaseLoad REST_URL GRPC_URL ADMIN_KEY_FILE [sessions] [seconds] [warmup-seconds]");
     return 2;
 }
 var restUrl = args[0];
@@ -29,6 +29,7 @@ var grpcUrl = args[1];
 var adminKey = (await File.ReadAllTextAsync(args[2])).Trim();
 var sessions = args.Length > 3 ? int.Parse(args[3]) : 64;
 var seconds = args.Length > 4 ? int.Parse(args[4]) : 10;
+var warmupSeconds = args.Length > 5 ? int.Parse(args[5]) : 2;
 
 using var rest = new HttpClient { BaseAddress = new Uri(restUrl) };
 rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
@@ -69,8 +70,8 @@ async Task<List<double>> Worker((SidecarBroker.SidecarBrokerClient Client, Metad
     return latencies;
 }
 
-// Warm-up, then the measured run.
-await Task.WhenAll(auth.Select(a => Worker(a, TimeSpan.FromSeconds(2))));
+// Warm-up (the broker's JIT reaches its steady state within seconds), then the measured run.
+await Task.WhenAll(auth.Select(a => Worker(a, TimeSpan.FromSeconds(warmupSeconds))));
 var total = Stopwatch.StartNew();
 var results = await Task.WhenAll(auth.Select(a => Worker(a, TimeSpan.FromSeconds(seconds))));
 var elapsed = total.Elapsed.TotalSeconds;
