@@ -60,9 +60,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         await using var db = await ContractDatabase.CreateAsync(backend);
         var replica = db.AddReplica();
         using var release = new ManualResetEventSlim();
-        using var started = new ManualResetEventSlim();
-        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
-        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        var blocker = HoldWriter(replica, release);
 
         var first = replica.Writes.ExecuteAsync((c, t) => InsertUser(c, t, "usr_first"));
         var failing = replica.Writes.ExecuteAsync((c, t) => { InsertUser(c, t, "usr_failing"); throw new InvalidOperationException("unit failed"); });
@@ -85,9 +83,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         await using var db = await ContractDatabase.CreateAsync(backend);
         var replica = db.AddReplica();
         using var release = new ManualResetEventSlim();
-        using var started = new ManualResetEventSlim();
-        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
-        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        var blocker = HoldWriter(replica, release);
 
         // On PostgreSQL these writes are held back and sent with the next statement; the duplicate
         // fails there, and the batch reruns so that only the unit that wrote it fails.
@@ -256,6 +252,15 @@ public abstract class StorageContractTests(StorageBackend backend)
         }));
 
         Assert.Single(outcomes, won => won);
+    }
+
+    /// <summary>Keeps the replica's writer busy until <paramref name="release"/>, so the units queued meanwhile run as one batch.</summary>
+    private static Task HoldWriter(ContractDatabase.Replica replica, ManualResetEventSlim release)
+    {
+        using var started = new ManualResetEventSlim();
+        var blocker = replica.Writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        return blocker;
     }
 
     private static void WriteUser(DbConnection connection, DbTransaction transaction, string id) =>
