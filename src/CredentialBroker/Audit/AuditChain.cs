@@ -35,7 +35,8 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
             ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
             ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
-        Sql.Write(connection, transaction,
+        // The head only matters once the batch commits: one upsert per batch, of its newest record.
+        Sql.WriteFolded(connection, transaction, "audit head", [],
             """
             INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor

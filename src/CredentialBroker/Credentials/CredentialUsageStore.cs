@@ -19,12 +19,16 @@ internal static class CredentialUsageStore
 
     /// <summary>
     /// The same update when nobody needs the counts after it (no limit to cross): on PostgreSQL it
-    /// rides along with the write batch's next statement instead of costing a round trip.
+    /// rides along with the write batch's next statement instead of costing a round trip, and the
+    /// batch's uses of one credential in one month add up into one statement (a credential shared
+    /// by many workspaces would otherwise have its row rewritten for every lease).
     /// </summary>
     public static void AddUnlimited(DbConnection connection, DbTransaction transaction, string credentialId, long uses, DateTimeOffset now) =>
-        Sql.Write(connection, transaction, AddSql, AddParameters(credentialId, uses, 0, 0, now));
+        Sql.WriteFolded(connection, transaction, $"usage {credentialId} {MonthlyQuota.MonthOf(now)}", ["@uses", "@input", "@output"], AddSql,
+            AddParameters(credentialId, uses, 0, 0, now));
 
-    private const string AddSql =
+    /// <summary>The counting UPDATE, ending in <c>WHERE id = @id</c> so callers can add conditions.</summary>
+    internal const string AddSql =
         """
         UPDATE credentials SET
             uses_this_month = CASE WHEN usage_month = @month THEN uses_this_month + @uses ELSE @uses END,
@@ -36,6 +40,6 @@ internal static class CredentialUsageStore
         WHERE id = @id
         """;
 
-    private static (string, object?)[] AddParameters(string credentialId, long uses, long inputTokens, long outputTokens, DateTimeOffset now) =>
+    internal static (string, object?)[] AddParameters(string credentialId, long uses, long inputTokens, long outputTokens, DateTimeOffset now) =>
         [("@id", credentialId), ("@month", MonthlyQuota.MonthOf(now)), ("@uses", uses), ("@input", inputTokens), ("@output", outputTokens), ("@now", now.ToDb())];
 }

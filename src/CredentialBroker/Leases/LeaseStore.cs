@@ -5,13 +5,19 @@ namespace Xares.Broker.Leases;
 
 internal static class LeaseStore
 {
-    private const string Columns = "id, workspace_id, session_id, credential_id, secret_version, issued_at, expires_at, revoked_at, rejected_at";
+    internal const string Columns = "id, workspace_id, session_id, credential_id, secret_version, issued_at, expires_at, revoked_at, rejected_at";
+
+    /// <summary>The values of a new lease row, in <see cref="Columns"/> order, named as <see cref="NewRowParameters"/> names them.</summary>
+    internal const string NewRowValues = "@id, @ws, @session, @cred, @version, @issued, @expires, NULL, NULL";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, LeaseRecord lease) =>
-        Sql.Write(connection, transaction,
-            $"INSERT INTO leases ({Columns}) VALUES (@id, @ws, @session, @cred, @version, @issued, @expires, NULL, NULL)",
-            ("@id", lease.Id), ("@ws", lease.WorkspaceId), ("@session", lease.SessionId), ("@cred", lease.CredentialId),
-            ("@version", lease.SecretVersion), ("@issued", lease.IssuedAt.ToDb()), ("@expires", lease.ExpiresAt.ToDb()));
+        Sql.Write(connection, transaction, $"INSERT INTO leases ({Columns}) VALUES ({NewRowValues})", NewRowParameters(lease));
+
+    internal static (string, object?)[] NewRowParameters(LeaseRecord lease) =>
+    [
+        ("@id", lease.Id), ("@ws", lease.WorkspaceId), ("@session", lease.SessionId), ("@cred", lease.CredentialId),
+        ("@version", lease.SecretVersion), ("@issued", lease.IssuedAt.ToDb()), ("@expires", lease.ExpiresAt.ToDb()),
+    ];
 
     public static LeaseRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM leases WHERE id = @id", Read, ("@id", id));

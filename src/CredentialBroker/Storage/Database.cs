@@ -21,12 +21,17 @@ internal sealed class Database : IDisposable
     private readonly string _connectionString = "";
     private readonly NpgsqlDataSource? _postgres;
 
+    // Read-only calls leave no session state behind (no LISTEN, SET, advisory or temporary
+    // objects), so their pool skips the reset statements Npgsql otherwise runs on every reuse.
+    private readonly NpgsqlDataSource? _postgresReads;
+
     public Database(string connectionString)
     {
         if (IsPostgres(connectionString))
         {
             Kind = DatabaseKind.Postgres;
-            _postgres = PostgresConnections.CreateDataSource(connectionString, out var description);
+            _postgres = PostgresConnections.CreateDataSource(connectionString, resetOnReuse: true, out var description);
+            _postgresReads = PostgresConnections.CreateDataSource(connectionString, resetOnReuse: false, out _);
             _connectionString = connectionString;
             DataSource = description;
             return;
@@ -66,9 +71,10 @@ internal sealed class Database : IDisposable
         return connection;
     }
 
+    /// <summary>Runs reads outside any transaction; <paramref name="read"/> must leave no session state behind.</summary>
     public async Task<T> ReadAsync<T>(Func<DbConnection, T> read)
     {
-        await using var connection = Open();
+        await using var connection = _postgresReads?.OpenConnection() ?? Open();
         return read(connection);
     }
 
@@ -98,5 +104,9 @@ internal sealed class Database : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void Dispose() => _postgres?.Dispose();
+    public void Dispose()
+    {
+        _postgres?.Dispose();
+        _postgresReads?.Dispose();
+    }
 }

@@ -101,6 +101,30 @@ internal static class Sql
         }
     }
 
+    /// <summary>
+    /// A write that later ones of the same <paramref name="foldKey"/> fold into inside a PostgreSQL
+    /// write batch (see <see cref="PendingWrites.TryDeferFolded"/>): one statement per batch for a
+    /// counter or a chain head instead of one per change. Elsewhere it runs at once.
+    /// </summary>
+    public static void WriteFolded(DbConnection connection, DbTransaction transaction, string foldKey, IReadOnlyCollection<string> summed, string sql,
+        params (string Name, object? Value)[] parameters)
+    {
+        if (!PendingWrites.TryDeferFolded(connection, foldKey, sql, parameters, summed))
+        {
+            Execute(connection, transaction, sql, parameters);
+        }
+    }
+
+    /// <summary>
+    /// A conditional write that must change a row to count. Inside a PostgreSQL write batch it is
+    /// held back like <see cref="Write"/> and true is returned at once; should it change nothing
+    /// once sent, <paramref name="onStale"/> runs and the batch runs again. Elsewhere it runs at
+    /// once and returns whether it changed a row.
+    /// </summary>
+    public static bool WriteIfCurrent(DbConnection connection, DbTransaction transaction, string sql, Action onStale,
+        params (string Name, object? Value)[] parameters) =>
+        PendingWrites.TryDefer(connection, sql, parameters, onStale) || Execute(connection, transaction, sql, parameters) > 0;
+
     public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var reader = Reader(connection, transaction, sql, parameters, CommandBehavior.SingleResult);

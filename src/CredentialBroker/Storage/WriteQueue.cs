@@ -20,6 +20,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     private readonly Database _database;
     private readonly Action _afterCommit;
     private readonly Task _writer;
+    private int _waiting;
 
     /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake revocation watchers).</param>
     public WriteQueue(Database database, Action afterCommit)
@@ -33,9 +34,17 @@ internal sealed class WriteQueue : IAsyncDisposable
     public Task<T> ExecuteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
         var item = new WorkItem<T>(work);
-        ObjectDisposedException.ThrowIf(!_channel.Writer.TryWrite(item), this);
+        Interlocked.Increment(ref _waiting);
+        if (!_channel.Writer.TryWrite(item))
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new ObjectDisposedException(nameof(WriteQueue));
+        }
         return item.Completion.Task;
     }
+
+    /// <summary>Units waiting for the writer (not yet in a running batch).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public Task ExecuteAsync(Action<DbConnection, DbTransaction> work) =>
         ExecuteAsync<bool>((c, t) => { work(c, t); return true; });
@@ -52,6 +61,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                 while (batch.Count < MaxBatch && _channel.Reader.TryRead(out var item))
                 {
                     batch.Add(item);
+                    Interlocked.Decrement(ref _waiting);
                 }
                 try
                 {
@@ -110,11 +120,12 @@ internal sealed class WriteQueue : IAsyncDisposable
                 PendingWrites.Flush(connection, transaction);
                 transaction.Commit();
             }
-            catch (DeferredWriteFailedException) when (deferWrites)
+            catch (DeferredWriteFailedException ex) when (deferWrites)
             {
                 PendingWrites.Discard(connection);
                 transaction.Rollback();
-                deferWrites = false;
+                // A stale condition was noted by its unit, which decides afresh on the rerun.
+                deferWrites = ex.Stale;
                 continue;
             }
             finally

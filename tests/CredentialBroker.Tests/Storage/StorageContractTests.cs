@@ -107,6 +107,74 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task WriteQueue_ConditionalWriteMadeStaleByAnEarlierUnit_ItsUnitDecidesAgain()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replica = db.AddReplica();
+        await replica.Writes.ExecuteAsync((c, t) => InsertUser(c, t, "usr_target"));
+        using var release = new ManualResetEventSlim();
+        var blocker = HoldWriter(replica, release);
+
+        // The second unit's condition (name still 'n') is true when it is queued but not once the
+        // first unit's write runs before it. On PostgreSQL both are held back and the stale
+        // condition is only seen when they are sent: the batch reruns and the unit takes its other branch.
+        var renamed = replica.Writes.ExecuteAsync((c, t) => Sql.Write(c, t, "UPDATE users SET name = 'renamed' WHERE id = 'usr_target'"));
+        var stale = false;
+        var decided = replica.Writes.ExecuteAsync((c, t) =>
+            !stale && Sql.WriteIfCurrent(c, t, "UPDATE users SET email = 'claimed' WHERE id = 'usr_target' AND name = 'n'", () => stale = true)
+                ? "claimed"
+                : Convert.ToString(Sql.Scalar(c, t, "SELECT name FROM users WHERE id = 'usr_target'")));
+        var after = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_after"));
+        release.Set();
+        await blocker;
+
+        await renamed;
+        Assert.Equal("renamed", await decided);
+        await after;
+        using var connection = replica.Database.Open();
+        Assert.Null(Sql.Scalar(connection, null, "SELECT email FROM users WHERE id = 'usr_target'"));
+        Assert.Equal(["usr_after", "usr_target"], UserStore.List(connection, null).Select(u => u.Id).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task LeaseIssue_CredentialDeletedJustBeforeTheLeaseIsWritten_NoLeaseAndTheChainVerifies()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var user = await broker.CreateUserAsync("erin");
+        var credential = await broker.CreateGitCredentialAsync(user, "https://git.example.com/team", "erin", "tok_contract_000000000002");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync();
+        Assert.Equal(GitCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAsync("https", "git.example.com", "team/warm")).ResultCase);
+        var writes = broker.Get<WriteQueue>();
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var blocker = writes.ExecuteAsync((c, t) => { started.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+
+        // The delete is queued first; the lease request reads the credential (still there) and is
+        // queued behind it. On PostgreSQL the lease was decided before the write unit, so its claim
+        // must find the credential gone when the batch runs, and the unit decide again.
+        var delete = writes.ExecuteAsync((c, t) => Sql.Execute(c, t, "DELETE FROM credentials WHERE id = @id", ("@id", credential)));
+        var lease = sidecar.GetAsync("https", "git.example.com", "team/repo");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (writes.Waiting < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+        Assert.Equal(2, writes.Waiting);
+        release.Set();
+        await blocker;
+
+        Assert.Equal(1, await delete);
+        Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await lease).ResultCase);
+        var leases = JsonDocument.Parse(await broker.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}&includeEnded=true")).RootElement;
+        Assert.Equal(1, leases.GetProperty("items").GetArrayLength());
+        var verify = JsonDocument.Parse(await broker.Admin.GetStringAsync("/api/v1/audit/verify")).RootElement;
+        Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
+    }
+
+    [Fact]
     public async Task AuditChain_TwoReplicasAppendingAtOnce_StaysOneVerifiableChain()
     {
         await using var db = await ContractDatabase.CreateAsync(backend);

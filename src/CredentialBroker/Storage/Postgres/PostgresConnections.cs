@@ -5,9 +5,14 @@ namespace Xares.Broker.Storage.Postgres;
 /// <summary>Builds the Npgsql data source the broker uses, with pooling and statement preparation on.</summary>
 internal static class PostgresConnections
 {
-    public static NpgsqlDataSource CreateDataSource(string connectionString, out string description)
+    /// <param name="resetOnReuse">False for a pool whose users leave no session state (Npgsql then skips its reset statements on reuse).</param>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, bool resetOnReuse, out string description)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!resetOnReuse)
+        {
+            builder.NoResetOnClose = true;
+        }
         // Statements the stores repeat (every lease issue runs the same few) are prepared once per
         // physical connection, unless the operator chose otherwise (e.g. behind a transaction pooler).
         if (!Names(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
