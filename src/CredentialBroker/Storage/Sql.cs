@@ -123,7 +123,7 @@ internal static class Sql
     /// </summary>
     public static bool WriteIfCurrent(DbConnection connection, DbTransaction transaction, string sql, Action onStale,
         params (string Name, object? Value)[] parameters) =>
-        PendingWrites.TryDefer(connection, sql, parameters, onStale) || Execute(connection, transaction, sql, parameters) > 0;
+        PendingWrites.TryDeferConditional(connection, sql, parameters, onStale) || Execute(connection, transaction, sql, parameters) > 0;
 
     public static object? Scalar(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {

@@ -107,8 +107,8 @@ internal sealed class WriteQueue : IAsyncDisposable
             try
             {
                 // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
-                PostgresLocks.LockForBatch(connection, transaction);
                 PendingWrites.Enable(deferWrites);
+                PostgresLocks.LockForBatch(connection, transaction);
                 var failed = savepoints ? RunInSavepoints(connection, transaction, pending) : RunUntilFailure(connection, transaction, pending);
                 if (failed is not null)
                 {
@@ -117,8 +117,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                     pending = pending.Where(item => item != failed).ToList();
                     continue;
                 }
-                PendingWrites.Flush(connection, transaction);
-                transaction.Commit();
+                PendingWrites.Commit(connection, transaction);
             }
             catch (DeferredWriteFailedException ex) when (deferWrites)
             {

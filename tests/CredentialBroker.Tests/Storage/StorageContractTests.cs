@@ -124,12 +124,15 @@ public abstract class StorageContractTests(StorageBackend backend)
             !stale && Sql.WriteIfCurrent(c, t, "UPDATE users SET email = 'claimed' WHERE id = 'usr_target' AND name = 'n'", () => stale = true)
                 ? "claimed"
                 : Convert.ToString(Sql.Scalar(c, t, "SELECT name FROM users WHERE id = 'usr_target'")));
+        // A read sends what is held back (batch lock, rename, claim) with it: the stale claim surfaces there, behind the lock's row.
+        var counted = replica.Writes.ExecuteAsync((c, t) => Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM users")));
         var after = replica.Writes.ExecuteAsync((c, t) => WriteUser(c, t, "usr_after"));
         release.Set();
         await blocker;
 
         await renamed;
         Assert.Equal("renamed", await decided);
+        Assert.Equal(1, await counted);
         await after;
         using var connection = replica.Database.Open();
         Assert.Null(Sql.Scalar(connection, null, "SELECT email FROM users WHERE id = 'usr_target'"));

@@ -5,22 +5,27 @@ using Npgsql;
 namespace Xares.Broker.Storage.Postgres;
 
 /// <summary>
-/// Writes whose outcome nobody waits for (lease rows, audit records, the chain head), held back
-/// inside a PostgreSQL write batch and sent with the batch's next statement as one NpgsqlBatch, or
-/// just before the commit: a round trip costs more than the statement, and these writes would
-/// otherwise be most of a lease's round trips. Every statement of a write unit goes through
-/// <see cref="Sql"/>, which sends what is pending first, so units still see their own and earlier
-/// units' writes in order. Elsewhere (SQLite, reads, writes outside a batch) writes run at once.
+/// Writes whose outcome nobody waits for (the batch lock, lease rows, audit records, the chain
+/// head, usage counters), held back inside a PostgreSQL write batch and sent with the batch's next
+/// statement as one NpgsqlBatch, or with the COMMIT: a round trip costs more than the statement,
+/// and these writes would otherwise be most of a lease's round trips. Every statement of a write
+/// unit goes through <see cref="Sql"/>, which sends what is pending first, so units still see their
+/// own and earlier units' writes in order. Elsewhere (SQLite, reads, writes outside a batch)
+/// writes run at once.
 /// </summary>
 internal static class PendingWrites
 {
+    /// <summary>SQLSTATE of a held-back conditional write that changed no row (see <see cref="TryDefer"/>).</summary>
+    private const string NoRowState = "22012";
+
     private static readonly ConditionalWeakTable<DbConnection, List<Pending>> ByConnection = new();
 
     /// <summary>
-    /// A held-back statement; <see cref="OnNoRow"/> is set for a conditional write that must change
-    /// a row, <see cref="FoldKey"/> for one that later writes of the same key fold into.
+    /// A held-back statement. <see cref="OnNoRow"/> is set for a conditional write that must change a
+    /// row, <see cref="FoldKey"/> for one later writes of the same key fold into; <see cref="ReturnsRows"/>
+    /// when it returns rows nobody reads.
     /// </summary>
-    internal sealed record Pending(NpgsqlBatchCommand Command, Action? OnNoRow, string? FoldKey = null);
+    internal sealed record Pending(NpgsqlBatchCommand Command, Action? OnNoRow = null, string? FoldKey = null, bool ReturnsRows = false);
 
     // Off for a batch rerun after a held-back write failed: each unit's writes then fail in the unit itself.
     [ThreadStatic]
@@ -28,19 +33,35 @@ internal static class PendingWrites
 
     public static void Enable(bool enabled) => t_enabled = enabled;
 
+    private static bool Deferring(DbConnection connection) =>
+        t_enabled && connection is NpgsqlConnection && PostgresLocks.CurrentBatch is not null;
+
     /// <summary>Holds the statement back when inside a PostgreSQL write batch; false when it must run now.</summary>
-    /// <param name="onNoRow">
-    /// For a conditional write that must change a row: called when, once sent, it changed none;
-    /// the batch then fails with <see cref="DeferredWriteFailedException.Stale"/> set, so the write
-    /// queue runs it again (the caller's callback notes which decision went stale).
-    /// </param>
-    public static bool TryDefer(DbConnection connection, string sql, (string Name, object? Value)[] parameters, Action? onNoRow = null)
+    /// <param name="returnsRows">The statement returns rows nobody reads (the batch lock): a reader skips them.</param>
+    public static bool TryDefer(DbConnection connection, string sql, (string Name, object? Value)[] parameters, bool returnsRows = false)
     {
-        if (!t_enabled || connection is not NpgsqlConnection || PostgresLocks.CurrentBatch is null)
+        if (!Deferring(connection))
         {
             return false;
         }
-        ByConnection.GetOrCreateValue(connection).Add(new Pending(Command(sql, parameters), onNoRow));
+        ByConnection.GetOrCreateValue(connection).Add(new Pending(Command(sql, parameters), ReturnsRows: returnsRows));
+        return true;
+    }
+
+    /// <summary>
+    /// Holds back a conditional write (INSERT … SELECT … WHERE, UPDATE … WHERE) that must change a row.
+    /// It is sent so that changing none is an error, which aborts the batch before its COMMIT:
+    /// <paramref name="onNoRow"/> then runs and the batch fails with <see cref="DeferredWriteFailedException.Stale"/>,
+    /// so the write queue runs it again (the callback notes which unit's decision went stale).
+    /// </summary>
+    public static bool TryDeferConditional(DbConnection connection, string sql, (string Name, object? Value)[] parameters, Action onNoRow)
+    {
+        if (!Deferring(connection))
+        {
+            return false;
+        }
+        var failsOnNoRow = $"WITH written AS ({sql} RETURNING 1) SELECT 1 / COUNT(*) FROM written";
+        ByConnection.GetOrCreateValue(connection).Add(new Pending(Command(failsOnNoRow, parameters), onNoRow, ReturnsRows: true));
         return true;
     }
 
@@ -54,7 +75,7 @@ internal static class PendingWrites
     public static bool TryDeferFolded(DbConnection connection, string foldKey, string sql, (string Name, object? Value)[] parameters,
         IReadOnlyCollection<string> summed)
     {
-        if (!t_enabled || connection is not NpgsqlConnection || PostgresLocks.CurrentBatch is null)
+        if (!Deferring(connection))
         {
             return false;
         }
@@ -68,7 +89,7 @@ internal static class PendingWrites
             }
             return true;
         }
-        pending.Add(new Pending(Command(sql, parameters), null, foldKey));
+        pending.Add(new Pending(Command(sql, parameters), FoldKey: foldKey));
         return true;
     }
 
@@ -87,14 +108,22 @@ internal static class PendingWrites
         return batch;
     }
 
-    /// <summary>Sends what is still held back (before the commit).</summary>
-    public static void Flush(DbConnection connection, DbTransaction transaction)
+    /// <summary>
+    /// Commits the batch's transaction; what is still held back goes in the same round trip, ahead of
+    /// the COMMIT (a failing write, or a conditional one that changed nothing, stops the batch before
+    /// the COMMIT runs, and the transaction is left to roll back).
+    /// </summary>
+    public static void Commit(DbConnection connection, DbTransaction transaction)
     {
-        if (ByConnection.TryGetValue(connection, out var pending) && pending.Count > 0)
+        if (!ByConnection.TryGetValue(connection, out var pending) || pending.Count == 0)
         {
-            using var batch = Take((NpgsqlConnection)connection, transaction, pending);
-            Run(batch, b => b.ExecuteNonQuery(), lastIsDeferred: true);
+            transaction.Commit();
+            return;
         }
+        using var batch = Take((NpgsqlConnection)connection, transaction, pending);
+        batch.Batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        // Npgsql sees the transaction end (the server reports it idle), so disposing it rolls nothing back.
+        Run(batch, b => b.ExecuteNonQuery());
     }
 
     /// <summary>Forgets what is held back (the transaction rolled back).</summary>
@@ -109,38 +138,38 @@ internal static class PendingWrites
     /// <summary>
     /// Runs a batch from <see cref="With"/>. A failure of a held-back write is not the fault of the
     /// unit running now: it surfaces as <see cref="DeferredWriteFailedException"/>, and the write
-    /// queue reruns the batch with nothing held back.
+    /// queue reruns the batch (with nothing held back, or, when a conditional write found its
+    /// condition changed, as before).
     /// </summary>
-    public static T Run<T>(HeldBatch batch, Func<NpgsqlBatch, T> execute) => Run(batch, execute, lastIsDeferred: false);
-
-    private static T Run<T>(HeldBatch held, Func<NpgsqlBatch, T> execute, bool lastIsDeferred)
+    public static T Run<T>(HeldBatch held, Func<NpgsqlBatch, T> execute)
     {
         var batch = held.Batch;
-        T result;
+        T result = default!;
         try
         {
             result = execute(batch);
-        }
-        catch (PostgresException ex) when (!PostgresConnections.IsFatal(ex) && (lastIsDeferred || ex.BatchCommand != batch.BatchCommands[^1]))
-        {
-            throw new DeferredWriteFailedException(ex, stale: false);
-        }
-        // The held-back statements have run by now (a reader is past them: they return no rows).
-        var stale = false;
-        foreach (var write in held.Writes)
-        {
-            if (write.OnNoRow is not null && write.Command.RecordsAffected == 0)
+            // A reader starts at the first statement that returns rows: step past the held-back
+            // ones (their rows are not for the caller; a failing one throws here).
+            if (result is DbDataReader reader)
             {
-                write.OnNoRow();
-                stale = true;
+                foreach (var write in held.Writes.Where(w => w.ReturnsRows))
+                {
+                    reader.NextResult();
+                }
             }
+            return result;
         }
-        if (stale)
+        catch (PostgresException ex) when (ex.SqlState == NoRowState && held.Writes.FirstOrDefault(w => w.Command == ex.BatchCommand) is { OnNoRow: { } onNoRow })
         {
             (result as IDisposable)?.Dispose();
-            throw new DeferredWriteFailedException(null, stale: true);
+            onNoRow();
+            throw new DeferredWriteFailedException(ex, stale: true);
         }
-        return result;
+        catch (PostgresException ex) when (!PostgresConnections.IsFatal(ex) && ex.BatchCommand != batch.BatchCommands[^1])
+        {
+            (result as IDisposable)?.Dispose();
+            throw new DeferredWriteFailedException(ex, stale: false);
+        }
     }
 
     private static HeldBatch Take(NpgsqlConnection connection, DbTransaction? transaction, List<Pending> pending)

@@ -29,18 +29,31 @@ internal static class PostgresLocks
     {
         if (connection is NpgsqlConnection && !t_batchHoldsLock)
         {
-            Sql.Execute(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", ("@key", Writes));
+            Sql.Execute(connection, transaction, LockSql, ("@key", Writes));
         }
     }
 
-    /// <summary>Takes <see cref="Writes"/> for a write-queue batch; <see cref="EndBatch"/> when its transaction ends.</summary>
+    /// <summary>
+    /// Takes <see cref="Writes"/> for a write-queue batch; <see cref="EndBatch"/> when its transaction
+    /// ends. With writes held back the lock statement is held back too, as the batch's first: it
+    /// then costs no round trip of its own, and every statement of the batch still runs after it.
+    /// </summary>
     public static void LockForBatch(DbConnection connection, DbTransaction transaction)
     {
         t_batchHoldsLock = false;
-        LockWrites(connection, transaction);
-        t_batchHoldsLock = connection is NpgsqlConnection;
+        if (connection is not NpgsqlConnection)
+        {
+            return;
+        }
+        t_batchHoldsLock = true;
         t_batch++;
+        if (!PendingWrites.TryDefer(connection, LockSql, [("@key", Writes)], returnsRows: true))
+        {
+            Sql.Execute(connection, transaction, LockSql, ("@key", Writes));
+        }
     }
+
+    private const string LockSql = "SELECT pg_advisory_xact_lock(@key)";
 
     /// <summary>
     /// Identifies the write-queue batch transaction running on this thread while it holds the lock
