@@ -48,22 +48,40 @@ internal sealed class SessionService(Database database, WriteQueue writes, Audit
             return new Grant(token, session, RevocationLog.LatestSequence(c, t));
         });
 
-    /// <summary>Rotates the session token. A superseded token revokes the workspace.</summary>
-    public Task<(SessionCheck Check, Grant? Grant)> RefreshAsync(string? token, string? remoteAddress) =>
+    /// <summary>How long after a refresh its retry (same old token, same retry key) is still honoured.</summary>
+    public static readonly TimeSpan RefreshRetryGrace = TimeSpan.FromMinutes(5);
+
+    /// <summary>Shortest retry key taken; a shorter one counts as none.</summary>
+    public const int MinimumRetryKeyBytes = 16;
+
+    /// <summary>
+    /// Rotates the session token. A superseded token revokes the workspace, unless it comes with the
+    /// retry key of the refresh that superseded it, within <see cref="RefreshRetryGrace"/>: the
+    /// sidecar never got that refresh's reply (e.g. the replica died after committing it), so the
+    /// token it issued is superseded in turn and a fresh one returned.
+    /// </summary>
+    public Task<(SessionCheck Check, Grant? Grant)> RefreshAsync(string? token, byte[]? retryKey, string? remoteAddress) =>
         writes.ExecuteAsync<(SessionCheck, Grant?)>((c, t) =>
         {
             var now = time.GetUtcNow();
-            var lookup = CheckWithin(c, t, token, now, remoteAddress);
-            if (lookup.Check != SessionCheck.Valid)
+            var retryKeyHash = retryKey is { Length: >= MinimumRetryKeyBytes } ? System.Security.Cryptography.SHA256.HashData(retryKey) : null;
+            var session = retryKeyHash is null ? null : SessionStore.FindLostRefresh(c, t, token, retryKeyHash, now, now - RefreshRetryGrace);
+            var retried = session is not null;
+            if (session is null)
             {
-                return (lookup.Check, null);
+                var lookup = CheckWithin(c, t, token, now, remoteAddress);
+                if (lookup.Check != SessionCheck.Valid)
+                {
+                    return (lookup.Check, null);
+                }
+                session = lookup.Session!;
             }
-            var session = lookup.Session!;
             var tokenExpires = Min(now + options.SessionTokenLifetime, session.SessionExpiresAt);
-            var newToken = SessionStore.IssueToken(c, t, session.SessionId, now, tokenExpires);
+            var newToken = SessionStore.IssueToken(c, t, session.SessionId, now, tokenExpires, retryKeyHash);
             audit.Append(c, t, new AuditEntry(AuditActions.SessionRefresh, AuditOutcomes.Success)
             {
                 Actor = "sidecar", UserId = session.UserId, WorkspaceId = session.WorkspaceId, RemoteAddress = remoteAddress,
+                Detail = retried ? "retry of a refresh whose reply was lost; the token it issued is superseded" : null,
             });
             return (SessionCheck.Valid, new Grant(newToken, session with { TokenExpiresAt = tokenExpires }, RevocationLog.LatestSequence(c, t)));
         });

@@ -21,11 +21,16 @@ internal static class SessionStore
         return sessionId;
     }
 
-    /// <summary>Issues a new token for the session and supersedes every earlier one.</summary>
-    public static string IssueToken(DbConnection connection, DbTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt)
+    /// <summary>
+    /// Issues a new token for the session and supersedes every earlier one, noting the refresh's
+    /// retry key (hashed) on the superseded tokens so a retry of a refresh whose reply was lost is recognised.
+    /// </summary>
+    public static string IssueToken(DbConnection connection, DbTransaction transaction, string sessionId, DateTimeOffset now, DateTimeOffset expiresAt,
+        byte[]? retryKeyHash = null)
     {
         Sql.Execute(connection, transaction,
-            "UPDATE session_tokens SET superseded_at = @now WHERE session_id = @id AND superseded_at IS NULL", ("@id", sessionId), ("@now", now.ToDb()));
+            "UPDATE session_tokens SET superseded_at = @now, retry_key_hash = @key WHERE session_id = @id AND superseded_at IS NULL",
+            ("@id", sessionId), ("@now", now.ToDb()), ("@key", retryKeyHash));
         var token = OpaqueToken.Create(OpaqueToken.SessionPrefix);
         Sql.Execute(connection, transaction,
             "INSERT INTO session_tokens (token_hash, session_id, created_at, expires_at, superseded_at) VALUES (@hash, @id, @now, @expires, NULL)",
@@ -39,33 +44,55 @@ internal static class SessionStore
         {
             return new SessionLookup(SessionCheck.Unknown, null);
         }
-        var row = Sql.Single(connection, transaction,
-            """
-            SELECT t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at
-            FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id
-            WHERE t.token_hash = @hash
-            """,
-            r => new
-            {
-                TokenExpires = r.Time(0), Superseded = !r.IsDBNull(1), SessionId = r.GetString(2), WorkspaceId = r.GetString(3),
-                SessionExpires = r.Time(4), SessionRevoked = !r.IsDBNull(5), UserId = r.GetString(6),
-                AllowedHosts = r.IsDBNull(7) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(7)), WorkspaceRevoked = !r.IsDBNull(8),
-            },
-            ("@hash", OpaqueToken.Hash(token!)));
+        var row = Sql.Single(connection, transaction, $"{TokenRowSelect} WHERE t.token_hash = @hash", ReadTokenRow, ("@hash", OpaqueToken.Hash(token!)));
         if (row is null)
         {
             return new SessionLookup(SessionCheck.Unknown, null);
         }
-        var session = new SessionContext(row.SessionId, row.WorkspaceId, row.UserId, row.AllowedHosts, row.SessionExpires, row.TokenExpires);
         var check = row switch
         {
             { SessionRevoked: true } or { WorkspaceRevoked: true } => SessionCheck.Revoked,
             { Superseded: true } => SessionCheck.Replayed,
-            _ when row.TokenExpires <= now || row.SessionExpires <= now => SessionCheck.Expired,
+            _ when row.Session.TokenExpiresAt <= now || row.Session.SessionExpiresAt <= now => SessionCheck.Expired,
             _ => SessionCheck.Valid,
         };
-        return new SessionLookup(check, session);
+        return new SessionLookup(check, row.Session);
     }
+
+    /// <summary>
+    /// The session whose <paramref name="token"/> was superseded, at or after <paramref name="since"/>,
+    /// by a refresh sent with this retry key, if the session and its workspace are still live: the
+    /// sidecar is retrying a refresh whose reply it never got. Null otherwise.
+    /// </summary>
+    public static SessionContext? FindLostRefresh(DbConnection connection, DbTransaction transaction, string? token, byte[] retryKeyHash,
+        DateTimeOffset now, DateTimeOffset since)
+    {
+        if (!OpaqueToken.HasShape(token, OpaqueToken.SessionPrefix))
+        {
+            return null;
+        }
+        var row = Sql.Single(connection, transaction,
+            $"""
+            {TokenRowSelect}
+            WHERE t.token_hash = @hash AND t.retry_key_hash = @key AND t.superseded_at >= @since
+              AND s.revoked_at IS NULL AND s.expires_at > @now AND w.revoked_at IS NULL
+            """,
+            ReadTokenRow, ("@hash", OpaqueToken.Hash(token!)), ("@key", retryKeyHash), ("@since", since.ToDb()), ("@now", now.ToDb()));
+        return row?.Session;
+    }
+
+    private const string TokenRowSelect =
+        """
+        SELECT t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at
+        FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id
+        """;
+
+    private sealed record TokenRow(SessionContext Session, bool Superseded, bool SessionRevoked, bool WorkspaceRevoked);
+
+    private static TokenRow ReadTokenRow(DbDataReader r) => new(
+        new SessionContext(r.GetString(2), r.GetString(3), r.GetString(6), r.IsDBNull(7) ? null : JsonSerializer.Deserialize<string[]>(r.GetString(7)),
+            r.Time(4), r.Time(0)),
+        Superseded: !r.IsDBNull(1), SessionRevoked: !r.IsDBNull(5), WorkspaceRevoked: !r.IsDBNull(8));
 
     /// <summary>Whether the session can still be used (by any of its tokens): not revoked, not past its end, workspace not revoked.</summary>
     public static bool IsLive(DbConnection connection, string sessionId, DateTimeOffset now) =>

@@ -34,7 +34,7 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     public override async Task<SessionGrant> RefreshSession(RefreshSessionRequest request, ServerCallContext context)
     {
-        var (check, grant) = await sessions.RefreshAsync(SessionToken(context), Remote(context));
+        var (check, grant) = await sessions.RefreshAsync(SessionToken(context), request.RetryKey.ToByteArray(), Remote(context));
         return grant is not null ? ToGrant(grant) : throw await Denied(check, context);
     }
 

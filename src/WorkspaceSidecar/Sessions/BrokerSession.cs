@@ -185,6 +185,11 @@ internal sealed class BrokerSession : IAsyncDisposable
         {
             throw new NoSessionException();
         }
+        if (scope.UnsettledRefreshKey is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                "the session token is being renewed (the broker did not answer the last refresh); retrying shortly"));
+        }
         try
         {
             return await action(_client, Bearer(scope.Token), cancellationToken);

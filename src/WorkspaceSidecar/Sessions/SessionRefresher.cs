@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Xares.Protos.Broker.V1;
@@ -5,7 +6,12 @@ using Xares.Sidecar.Broker;
 
 namespace Xares.Sidecar.Sessions;
 
-/// <summary>Rotates the session token at ~60% of its lifetime, long before it expires.</summary>
+/// <summary>
+/// Rotates the session token at ~60% of its lifetime, long before it expires. A refresh that got no
+/// answer is retried soon with the same retry key (the broker may have committed it, e.g. a replica
+/// died before replying); until then calls fail fast, as while the broker is unreachable (cached
+/// leases are still served), rather than present a token the broker may have superseded.
+/// </summary>
 internal sealed class SessionRefresher(
     BrokerSession session,
     SidecarBroker.SidecarBrokerClient client,
@@ -21,7 +27,7 @@ internal sealed class SessionRefresher(
     public async Task RunAsync(SessionScope scope)
     {
         var cancellationToken = scope.Lifetime;
-        var retry = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        var retry = new Backoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
         var failing = false;
         try
         {
@@ -37,8 +43,9 @@ internal sealed class SessionRefresher(
                 {
                     using (await gate.EnterRotationAsync(cancellationToken))
                     {
+                        var retryKey = scope.BeginRefresh();
                         var grant = await client.RefreshSessionAsync(
-                            new RefreshSessionRequest(),
+                            new RefreshSessionRequest { RetryKey = ByteString.CopyFrom(retryKey) },
                             new CallOptions(BrokerSession.Bearer(scope.Token), DateTime.UtcNow + RefreshTimeout, cancellationToken));
                         scope.Apply(grant, time.GetUtcNow());
                     }

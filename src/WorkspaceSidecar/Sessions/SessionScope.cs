@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Xares.Protos.Broker.V1;
 
 namespace Xares.Sidecar.Sessions;
@@ -37,8 +38,19 @@ internal sealed class SessionScope
 
     public long RevocationSequence => Interlocked.Read(ref _revocationSequence);
 
+    /// <summary>
+    /// The retry key of a refresh that was sent but not answered: the broker may have rotated the
+    /// token already, so until a retry with this key settles it, no call may present the token
+    /// (a superseded token presented again revokes the workspace, design rule d).
+    /// </summary>
+    public byte[]? UnsettledRefreshKey { get; private set; }
+
+    /// <summary>The retry key for the next refresh attempt: the unsettled one again, or a new one.</summary>
+    public byte[] BeginRefresh() => UnsettledRefreshKey ??= RandomNumberGenerator.GetBytes(32);
+
     public void Apply(SessionGrant grant, DateTimeOffset now)
     {
+        UnsettledRefreshKey = null;
         Token = grant.SessionToken;
         Snapshot = new SessionSnapshot(
             grant.SessionId,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using Grpc.Core;
@@ -78,6 +79,76 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal("revoked", workspace!.Status);
         Assert.NotEqual(default, refreshed.TokenExpiresAt);
         Assert.Contains(await AuditActionsAsync(), a => a == "session.replay");
+    }
+
+    [Fact]
+    public async Task RefreshSession_LostReplyRetriedWithSameKey_FreshTokenAndTheLostOneSuperseded()
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        var oldAuth = sidecar.Auth;
+        var key = Google.Protobuf.ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+        // The broker commits the refresh, but its reply never reaches the sidecar...
+        var lost = await sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = key }, oldAuth);
+        // ...which retries with the token it still has and the same key (twice: that reply was lost too).
+        await sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = key }, oldAuth);
+        var retried = await sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = key }, oldAuth);
+
+        Assert.NotEqual(lost.SessionToken, retried.SessionToken);
+        Assert.Equal(lost.SessionId, retried.SessionId);
+        var retriedAuth = new Metadata { { "authorization", "Bearer " + retried.SessionToken } };
+        Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch,
+            (await sidecar.Grpc.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "example.com" }, retriedAuth)).ResultCase);
+        var audit = await _host.Admin.GetStringAsync("/api/v1/audit?action=session.refresh&limit=10");
+        Assert.Contains("retry of a refresh whose reply was lost", audit, StringComparison.Ordinal);
+
+        // Rule d still holds for everything else: the token whose reply was lost, presented again, is a replay.
+        var lostAuth = new Metadata { { "authorization", "Bearer " + lost.SessionToken } };
+        var replay = await Assert.ThrowsAsync<RpcException>(() => sidecar.Grpc.GetGitCredentialAsync(
+            new GitCredentialRequest { Protocol = "https", Host = "example.com" }, lostAuth).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, replay.StatusCode);
+        Assert.Contains(await AuditActionsAsync(), a => a == "session.replay");
+    }
+
+    [Theory]
+    [InlineData("other key")]
+    [InlineData("no key")]
+    [InlineData("short key")]
+    public async Task RefreshSession_OldTokenWithoutTheRefreshsKey_IsAReplayAndRevokesWorkspace(string presented)
+    {
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _userId)).OpenAsync();
+        var oldAuth = sidecar.Auth;
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        await sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = Google.Protobuf.ByteString.CopyFrom(key) }, oldAuth);
+
+        var request = presented switch
+        {
+            "other key" => new RefreshSessionRequest { RetryKey = Google.Protobuf.ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) },
+            "short key" => new RefreshSessionRequest { RetryKey = Google.Protobuf.ByteString.CopyFrom(key, 0, 8) },
+            _ => new RefreshSessionRequest(),
+        };
+        var replay = await Assert.ThrowsAsync<RpcException>(() => sidecar.Grpc.RefreshSessionAsync(request, oldAuth).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, replay.StatusCode);
+        var workspace = await _host.Admin.GetFromJsonAsync<WorkspaceBody>($"/api/v1/workspaces/{sidecar.WorkspaceId}");
+        Assert.Equal("revoked", workspace!.Status);
+    }
+
+    [Fact]
+    public async Task RefreshSession_RetryAfterTheGraceWindow_IsAReplay()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await BrokerTestHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var user = await host.CreateUserAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, user)).OpenAsync();
+        var oldAuth = sidecar.Auth;
+        var key = Google.Protobuf.ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = key }, oldAuth);
+
+        clock.Advance(Xares.Broker.Sessions.SessionService.RefreshRetryGrace + TimeSpan.FromSeconds(1));
+        var replay = await Assert.ThrowsAsync<RpcException>(() => sidecar.Grpc.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = key }, oldAuth).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, replay.StatusCode);
     }
 
     [Fact]

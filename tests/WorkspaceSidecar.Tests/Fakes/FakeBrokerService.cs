@@ -14,11 +14,8 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
             : Task.FromResult(grant);
     }
 
-    public override Task<SessionGrant> RefreshSession(RefreshSessionRequest request, ServerCallContext context)
-    {
-        Authenticate(context);
-        return Task.FromResult(state.Refresh());
-    }
+    public override Task<SessionGrant> RefreshSession(RefreshSessionRequest request, ServerCallContext context) =>
+        Task.FromResult(state.Refresh(BearerToken(context), request.RetryKey));
 
     public override Task<GitCredentialReply> GetGitCredential(GitCredentialRequest request, ServerCallContext context)
     {
@@ -96,11 +93,15 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
         }
     }
 
-    private void Authenticate(ServerCallContext context)
+    private static string? BearerToken(ServerCallContext context)
     {
         var header = context.RequestHeaders.GetValue("authorization");
-        var token = header is not null && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : null;
-        if (state.CheckToken(token) != "ok")
+        return header is not null && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : null;
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
+        if (state.CheckToken(BearerToken(context)) != "ok")
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "session token not valid"));
         }

@@ -1,4 +1,6 @@
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Xares.Protos.Broker.V1;
 
 namespace Xares.Sidecar.Tests.Fakes;
@@ -9,6 +11,8 @@ internal sealed partial class FakeBrokerState
     private readonly Lock _lock = new();
     private readonly HashSet<string> _bootstrapTokens = [];
     private readonly HashSet<string> _supersededTokens = [];
+    // Superseded token → the retry key of the refresh that superseded it.
+    private readonly Dictionary<string, ByteString> _refreshKeys = [];
     private readonly Dictionary<string, (string CredentialId, string Username, string Secret)> _credentials = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _leaseCredentials = [];
     private readonly HashSet<string> _revokedLeases = [];
@@ -72,13 +76,45 @@ internal sealed partial class FakeBrokerState
         }
     }
 
-    public SessionGrant Refresh()
+    /// <summary>When set, the next refresh is committed but its reply lost (the caller sees Unavailable).</summary>
+    public bool LoseNextRefreshReply { get; set; }
+
+    /// <summary>The retry key of every refresh call, in order.</summary>
+    public List<ByteString> RefreshKeys { get; } = [];
+
+    /// <summary>
+    /// Rotates the token like the broker: from the current token, or from a token a refresh with the
+    /// same retry key superseded (a retry of a refresh whose reply was lost); anything else is a replay.
+    /// </summary>
+    public SessionGrant Refresh(string? token, ByteString retryKey)
     {
+        SessionGrant grant;
         lock (_lock)
         {
             RefreshCalls++;
-            return Rotate();
+            RefreshKeys.Add(retryKey);
+            var retry = token is not null && _refreshKeys.TryGetValue(token, out var key) && key == retryKey && !retryKey.IsEmpty;
+            if (token is null || (token != CurrentToken && !retry))
+            {
+                if (token is not null && _supersededTokens.Contains(token))
+                {
+                    SupersededTokenPresentations++;
+                    throw new RpcException(new Status(StatusCode.PermissionDenied, "superseded session token presented again"));
+                }
+                throw new RpcException(new Status(StatusCode.Unauthenticated, "session token not valid"));
+            }
+            if (!retry)
+            {
+                _refreshKeys[token] = retryKey;
+            }
+            grant = Rotate();
+            if (LoseNextRefreshReply)
+            {
+                LoseNextRefreshReply = false;
+                throw new RpcException(new Status(StatusCode.Unavailable, "the replica went away before replying"));
+            }
         }
+        return grant;
     }
 
     private SessionGrant Rotate()

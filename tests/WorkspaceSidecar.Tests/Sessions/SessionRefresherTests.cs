@@ -35,6 +35,38 @@ public sealed class SessionRefresherTests
     }
 
     [Fact]
+    public async Task Refresh_ReplyLost_RetriedWithTheSameKeyAndNoCallPresentsTheOldToken()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.TokenLifetime = TimeSpan.FromSeconds(2);
+        broker.State.AddCredential("github.com", "cred_1", "alice", "ghp_abc");
+        broker.State.LoseNextRefreshReply = true;
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        var firstExpiry = sidecar.Runtime.Session.Current!.Snapshot.TokenExpiresAt;
+
+        // Calls keep coming while the first refresh commits on the broker but its reply is lost:
+        // until the retry settles it, none may present the token the broker already superseded.
+        var calls = Task.Run(async () =>
+        {
+            while (broker.State.RefreshCalls < 2)
+            {
+                await sidecar.SendAsync(new Protos.Sidecar.V1.SidecarRequest { GitTargets = new() });
+            }
+        });
+        await broker.State.WaitForAsync(s => s.RefreshCalls >= 2, firstExpiry - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(5));
+        await calls;
+
+        Assert.Equal(broker.State.RefreshKeys[0], broker.State.RefreshKeys[1]);
+        Assert.Equal(32, broker.State.RefreshKeys[0].Length);
+        Assert.Equal(0, broker.State.SupersededTokenPresentations);
+        Assert.NotNull(sidecar.Runtime.Session.Current);
+        Assert.Equal(broker.State.CurrentToken, sidecar.Runtime.Session.Current!.Token);
+        Assert.True((await sidecar.GetAsync("github.com")).GitGet.Found);
+        Assert.Equal(0, broker.State.SupersededTokenPresentations);
+    }
+
+    [Fact]
     public void NextRefreshDelay_FreshToken_IsSixtyPercentOfLifetime()
     {
         var issued = DateTimeOffset.UnixEpoch;
