@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -73,9 +74,14 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         {
             Add(c, t, counter, subject, bucket, amount);
         }
-        foreach (var ((counter, subject), record) in touched)
+        // Every touched subject's window sums come back from one statement (per chunk), so a scan
+        // holds the write lock for a few round trips, not several per busy workspace.
+        foreach (var chunk in touched.Select(entry => Window(entry.Key.Counter, entry.Key.Subject, entry.Value)).Chunk(WindowsPerStatement))
         {
-            Judge(c, t, counter, subject, record, now, raised);
+            foreach (var (window, sums) in SumWindows(c, t, chunk))
+            {
+                Judge(c, t, window, sums, now, raised);
+            }
         }
         Sql.Execute(c, t,
             "INSERT INTO audit_flag_scan (id, last_seq) VALUES (1, @seq) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq",
@@ -84,24 +90,65 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         return new AuditScan(records.Count, raised, records.Count == BatchSize);
     }
 
-    private void Judge(DbConnection c, DbTransaction t, string counter, string subject, AuditRecord record, DateTimeOffset now, List<AuditFlag> raised)
+    /// <summary>
+    /// The buckets a subject is judged over, at its newest record of the batch: [From, To), of which
+    /// [Current, To) is "now" (the lease rate's current hour against the trailing week before it).
+    /// </summary>
+    private sealed record CounterWindow(string Counter, string Subject, AuditRecord Record, long From, long Current, long To);
+
+    private const int WindowsPerStatement = 200;
+
+    private static CounterWindow Window(string counter, string subject, AuditRecord record)
     {
         var at = record.At.ToDb();
+        return counter switch
+        {
+            LeaseCounter => new CounterWindow(counter, subject, record, at / HourMs - TrailingHours, at / HourMs, at / HourMs + 1),
+            RejectionCounter => new CounterWindow(counter, subject, record, at / MinuteMs - 59, at / MinuteMs - 59, at / MinuteMs + 1),
+            _ => new CounterWindow(counter, subject, record, at / MinuteMs - 4, at / MinuteMs - 4, at / MinuteMs + 1),
+        };
+    }
+
+    /// <summary>Each window's count in [Current, To) and in [From, Current).</summary>
+    private static IEnumerable<(CounterWindow Window, (long Current, long Before) Sums)> SumWindows(DbConnection c, DbTransaction t, CounterWindow[] windows)
+    {
+        var rows = string.Join(", ", windows.Select((_, i) => $"(@k{i}, @s{i}, @f{i}, @c{i}, @t{i})"));
+        var parameters = windows.SelectMany((w, i) => new (string, object?)[]
+        {
+            ($"@k{i}", w.Counter), ($"@s{i}", w.Subject), ($"@f{i}", w.From), ($"@c{i}", w.Current), ($"@t{i}", w.To),
+        }).ToArray();
+        var sums = Sql.Query(c, t,
+            $"""
+            WITH w(kind, subject, lo, cur, hi) AS (VALUES {rows})
+            SELECT w.kind, w.subject,
+                COALESCE(SUM(CASE WHEN n.bucket >= w.cur THEN n.count ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN n.bucket < w.cur THEN n.count ELSE 0 END), 0)
+            FROM w LEFT JOIN audit_flag_counters n ON n.kind = w.kind AND n.subject = w.subject AND n.bucket >= w.lo AND n.bucket < w.hi
+            GROUP BY w.kind, w.subject
+            """,
+            r => (Key: (r.GetString(0), r.GetString(1)), Current: Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture),
+                Before: Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture)),
+            parameters).ToDictionary(row => row.Key, row => (row.Current, row.Before));
+        return windows.Select(w => (w, sums.GetValueOrDefault((w.Counter, w.Subject))));
+    }
+
+    private void Judge(DbConnection c, DbTransaction t, CounterWindow window, (long Current, long Before) sums, DateTimeOffset now, List<AuditFlag> raised)
+    {
+        var (counter, subject, record) = (window.Counter, window.Subject, window.Record);
         switch (counter)
         {
             case LeaseCounter:
-                var hour = at / HourMs;
-                var current = Sum(c, t, counter, subject, hour, hour + 1);
-                var average = Sum(c, t, counter, subject, hour - TrailingHours, hour) / (double)TrailingHours;
+                var current = sums.Current;
+                var average = sums.Before / (double)TrailingHours;
                 if (current > Thresholds.LeaseRateFloor && current > Thresholds.LeaseRateFactor * average
                     && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.LeaseRate, AuditFlagSubject.Workspace, subject, now - Thresholds.Cooldown))
                 {
                     raised.Add(Raise(c, t, AuditFlagKinds.LeaseRate, record with { CredentialId = null, LeaseId = null, RemoteAddress = null }, now,
-                        $"{current} leases in the hour from {DateTimeOffset.FromUnixTimeMilliseconds(hour * HourMs):u}, against a trailing 7-day average of {average:0.##} an hour"));
+                        $"{current} leases in the hour from {DateTimeOffset.FromUnixTimeMilliseconds(window.Current * HourMs):u}, against a trailing 7-day average of {average:0.##} an hour"));
                 }
                 break;
             case RejectionCounter:
-                var rejections = Sum(c, t, counter, subject, at / MinuteMs - 59, at / MinuteMs + 1);
+                var rejections = sums.Current;
                 if (rejections >= Thresholds.Rejections
                     && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.RepeatedRejections, AuditFlagSubject.Credential, subject, now - Thresholds.Cooldown))
                 {
@@ -110,7 +157,7 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
                 }
                 break;
             case AuthFailureCounter:
-                var failures = Sum(c, t, counter, subject, at / MinuteMs - 4, at / MinuteMs + 1);
+                var failures = sums.Current;
                 if (failures >= Thresholds.AuthFailures
                     && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.AuthFailures, AuditFlagSubject.RemoteAddress, subject, now - Thresholds.Cooldown))
                 {
@@ -121,16 +168,30 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         }
     }
 
+    // Pairs known to be in audit_seen_addresses (found there by an earlier scan, so committed): the
+    // usual case, a workspace seen again from its usual address, then costs no statement at all.
+    private readonly ConcurrentDictionary<(string Workspace, string Address), byte> _knownAddresses = new();
+    private const int KnownAddressesCap = 100_000;
+
     // A workspace's first address is its baseline; any address after that is new once.
     private void NoteAddress(DbConnection c, DbTransaction t, AuditRecord record, HashSet<(string, string)> seen, DateTimeOffset now, List<AuditFlag> raised)
     {
-        if (record is not { WorkspaceId: { } workspace, RemoteAddress: { } address } || !seen.Add((workspace, address)))
+        if (record is not { WorkspaceId: { } workspace, RemoteAddress: { } address } || !seen.Add((workspace, address))
+            || _knownAddresses.ContainsKey((workspace, address)))
         {
             return;
         }
         var added = Sql.Execute(c, t,
             "INSERT INTO audit_seen_addresses (workspace_id, address, first_seen) VALUES (@ws, @address, @at) ON CONFLICT (workspace_id, address) DO NOTHING",
             ("@ws", workspace), ("@address", address), ("@at", record.At.ToDb()));
+        if (added == 0)
+        {
+            if (_knownAddresses.Count >= KnownAddressesCap)
+            {
+                _knownAddresses.Clear();
+            }
+            _knownAddresses.TryAdd((workspace, address), 0);
+        }
         if (added == 1 && Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM audit_seen_addresses WHERE workspace_id = @ws", ("@ws", workspace)), CultureInfo.InvariantCulture) > 1)
         {
             raised.Add(Raise(c, t, AuditFlagKinds.NewAddress, record with { CredentialId = null, LeaseId = null }, now,
@@ -151,18 +212,14 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         return flag;
     }
 
+    // Held back (PostgreSQL) and sent with the window sums that read it.
     private static void Add(DbConnection c, DbTransaction t, string counter, string subject, long bucket, long amount) =>
-        Sql.Execute(c, t,
+        Sql.Write(c, t,
             """
             INSERT INTO audit_flag_counters (kind, subject, bucket, count) VALUES (@kind, @subject, @bucket, @n)
             ON CONFLICT (kind, subject, bucket) DO UPDATE SET count = audit_flag_counters.count + excluded.count
             """,
             ("@kind", counter), ("@subject", subject), ("@bucket", bucket), ("@n", amount));
-
-    private static long Sum(DbConnection c, DbTransaction t, string counter, string subject, long fromBucket, long toBucket) =>
-        Convert.ToInt64(Sql.Scalar(c, t,
-            "SELECT COALESCE(SUM(count), 0) FROM audit_flag_counters WHERE kind = @kind AND subject = @subject AND bucket >= @from AND bucket < @to",
-            ("@kind", counter), ("@subject", subject), ("@from", fromBucket), ("@to", toBucket)), CultureInfo.InvariantCulture);
 
     private static void ForgetOldCounters(DbConnection c, DbTransaction t, DateTimeOffset now)
     {

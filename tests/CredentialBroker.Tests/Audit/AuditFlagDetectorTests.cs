@@ -53,6 +53,29 @@ public sealed class AuditFlagDetectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LeaseRate_MoreBusyWorkspacesInOneScanThanOneStatementJudges_EveryOneJudged()
+    {
+        var detector = new AuditFlagDetector(_chain, new BrokerOptions
+        {
+            Audit = new AuditSettings { Flags = new AuditFlagThresholds { LeaseRateFactor = 5, LeaseRateFloor = 1 } },
+        }, _time);
+        var workspaces = Enumerable.Range(0, AuditFlagDetector.BatchSize / 2).Select(i => $"ws_{i:D3}").ToList();
+        await _db.Writes.ExecuteAsync((c, t) =>
+        {
+            foreach (var workspace in workspaces.Concat(workspaces))
+            {
+                _chain.Append(c, t, Lease(workspace));
+            }
+        });
+
+        var scan = await _db.Writes.ExecuteAsync(detector.Scan);
+
+        Assert.Equal(AuditFlagDetector.BatchSize, scan.Examined);
+        Assert.Equal(workspaces, scan.Raised.Select(f => f.WorkspaceId!).Order());
+        Assert.All(scan.Raised, f => Assert.Contains("2 leases in the hour", f.Detail, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task LeaseRate_HighButUsual_RaisesNothing()
     {
         for (var hour = 0; hour < 24 * 7; hour++)
