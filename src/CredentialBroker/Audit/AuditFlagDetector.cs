@@ -76,11 +76,19 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         }
         // Every touched subject's window sums come back from one statement (per chunk), so a scan
         // holds the write lock for a few round trips, not several per busy workspace.
-        foreach (var chunk in touched.Select(entry => Window(entry.Key.Counter, entry.Key.Subject, entry.Value)).Chunk(WindowsPerStatement))
+        var due = touched.Select(entry => Window(entry.Key.Counter, entry.Key.Subject, entry.Value))
+            .Chunk(WindowsPerStatement)
+            .SelectMany(chunk => SumWindows(c, t, chunk))
+            .Select(window => Judge(window.Window, window.Sums))
+            .OfType<DueFlag>()
+            .ToList();
+        // Subjects flagged within the cool-down are skipped: one statement per kind of flag.
+        foreach (var kind in due.GroupBy(flag => (flag.Kind, flag.Subject)))
         {
-            foreach (var (window, sums) in SumWindows(c, t, chunk))
+            var recent = AuditFlagStore.RaisedSince(c, t, kind.Key.Kind, kind.Key.Subject, kind.Select(flag => flag.Value), now - Thresholds.Cooldown);
+            foreach (var flag in kind.Where(flag => !recent.Contains(flag.Value)))
             {
-                Judge(c, t, window, sums, now, raised);
+                raised.Add(Raise(c, t, flag.Kind, flag.About, now, flag.Detail));
             }
         }
         Sql.Execute(c, t,
@@ -132,39 +140,31 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
         return windows.Select(w => (w, sums.GetValueOrDefault((w.Counter, w.Subject))));
     }
 
-    private void Judge(DbConnection c, DbTransaction t, CounterWindow window, (long Current, long Before) sums, DateTimeOffset now, List<AuditFlag> raised)
+    /// <summary>A flag a window's counts call for, unless one was raised about the same subject within the cool-down.</summary>
+    private sealed record DueFlag(string Kind, AuditFlagSubject Subject, string Value, AuditRecord About, string Detail);
+
+    private DueFlag? Judge(CounterWindow window, (long Current, long Before) sums)
     {
-        var (counter, subject, record) = (window.Counter, window.Subject, window.Record);
-        switch (counter)
+        var (subject, record, current) = (window.Subject, window.Record, sums.Current);
+        switch (window.Counter)
         {
             case LeaseCounter:
-                var current = sums.Current;
                 var average = sums.Before / (double)TrailingHours;
-                if (current > Thresholds.LeaseRateFloor && current > Thresholds.LeaseRateFactor * average
-                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.LeaseRate, AuditFlagSubject.Workspace, subject, now - Thresholds.Cooldown))
-                {
-                    raised.Add(Raise(c, t, AuditFlagKinds.LeaseRate, record with { CredentialId = null, LeaseId = null, RemoteAddress = null }, now,
-                        $"{current} leases in the hour from {DateTimeOffset.FromUnixTimeMilliseconds(window.Current * HourMs):u}, against a trailing 7-day average of {average:0.##} an hour"));
-                }
-                break;
+                return current > Thresholds.LeaseRateFloor && current > Thresholds.LeaseRateFactor * average
+                    ? new DueFlag(AuditFlagKinds.LeaseRate, AuditFlagSubject.Workspace, subject, record with { CredentialId = null, LeaseId = null, RemoteAddress = null },
+                        $"{current} leases in the hour from {DateTimeOffset.FromUnixTimeMilliseconds(window.Current * HourMs):u}, against a trailing 7-day average of {average:0.##} an hour")
+                    : null;
             case RejectionCounter:
-                var rejections = sums.Current;
-                if (rejections >= Thresholds.Rejections
-                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.RepeatedRejections, AuditFlagSubject.Credential, subject, now - Thresholds.Cooldown))
-                {
-                    raised.Add(Raise(c, t, AuditFlagKinds.RepeatedRejections, record with { LeaseId = null }, now,
-                        $"git rejected this credential's secret {rejections} times within an hour"));
-                }
-                break;
-            case AuthFailureCounter:
-                var failures = sums.Current;
-                if (failures >= Thresholds.AuthFailures
-                    && !AuditFlagStore.RaisedSince(c, t, AuditFlagKinds.AuthFailures, AuditFlagSubject.RemoteAddress, subject, now - Thresholds.Cooldown))
-                {
-                    raised.Add(Raise(c, t, AuditFlagKinds.AuthFailures, record with { UserId = null, WorkspaceId = null, CredentialId = null, LeaseId = null }, now,
-                        $"{failures} failed authentications from {subject} within 5 minutes"));
-                }
-                break;
+                return current >= Thresholds.Rejections
+                    ? new DueFlag(AuditFlagKinds.RepeatedRejections, AuditFlagSubject.Credential, subject, record with { LeaseId = null },
+                        $"git rejected this credential's secret {current} times within an hour")
+                    : null;
+            default:
+                return current >= Thresholds.AuthFailures
+                    ? new DueFlag(AuditFlagKinds.AuthFailures, AuditFlagSubject.RemoteAddress, subject,
+                        record with { UserId = null, WorkspaceId = null, CredentialId = null, LeaseId = null },
+                        $"{current} failed authentications from {subject} within 5 minutes")
+                    : null;
         }
     }
 

@@ -7,14 +7,16 @@ namespace Xares.Broker.Audit;
 /// <summary>SQL for audit_flags.</summary>
 internal static class AuditFlagStore
 {
+    // Held back (PostgreSQL) with the flag's audit record: nothing in the scan reads it back.
     public static void Insert(DbConnection c, DbTransaction t, AuditFlag flag) =>
-        Sql.Execute(c, t,
+        Sql.Write(c, t,
             $"INSERT INTO audit_flags ({AuditFlag.Columns}) VALUES (@seq, @id, @kind, @at, @user, @ws, @cred, @remote, @detail, NULL, NULL)",
             ("@seq", flag.Sequence), ("@id", flag.Id), ("@kind", flag.Kind), ("@at", flag.RaisedAt.ToDb()), ("@user", flag.UserId),
             ("@ws", flag.WorkspaceId), ("@cred", flag.CredentialId), ("@remote", flag.RemoteAddress), ("@detail", flag.Detail));
 
-    /// <summary>True when a flag of this kind about this subject was raised after <paramref name="since"/>.</summary>
-    public static bool RaisedSince(DbConnection c, DbTransaction t, string kind, AuditFlagSubject subject, string value, DateTimeOffset since)
+    /// <summary>Which of <paramref name="values"/> had a flag of this kind about them raised after <paramref name="since"/>.</summary>
+    public static HashSet<string> RaisedSince(DbConnection c, DbTransaction t, string kind, AuditFlagSubject subject, IEnumerable<string> values,
+        DateTimeOffset since)
     {
         var column = subject switch
         {
@@ -22,8 +24,14 @@ internal static class AuditFlagStore
             AuditFlagSubject.Credential => "credential_id",
             _ => "remote_address",
         };
-        return Sql.Scalar(c, t, $"SELECT 1 FROM audit_flags WHERE kind = @kind AND {column} = @value AND raised_at > @since LIMIT 1",
-            ("@kind", kind), ("@value", value), ("@since", since.ToDb())) is not null;
+        var raised = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            var names = string.Join(", ", chunk.Select((_, i) => $"@v{i}"));
+            raised.UnionWith(Sql.Query(c, t, $"SELECT DISTINCT {column} FROM audit_flags WHERE kind = @kind AND raised_at > @since AND {column} IN ({names})",
+                r => r.GetString(0), [("@kind", kind), ("@since", since.ToDb()), .. chunk.Select((value, i) => ($"@v{i}", (object?)value))]));
+        }
+        return raised;
     }
 
     public static AuditFlag? Find(DbConnection c, DbTransaction? t, string id) =>
