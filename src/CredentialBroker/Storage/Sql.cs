@@ -79,9 +79,9 @@ internal static class Sql
         {
             using (batch)
             {
-                return PendingWrites.Run(batch, b =>
+                return PendingWrites.Run(batch, async b =>
                 {
-                    b.ExecuteNonQuery();
+                    await b.ExecuteNonQueryAsync();
                     return b.BatchCommands[^1].RecordsAffected;
                 });
             }
@@ -155,7 +155,7 @@ internal static class Sql
     private static DbDataReader Reader(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters,
         CommandBehavior behavior) =>
         PendingWrites.With(connection, transaction, sql, parameters) is { } batch
-            ? PendingWrites.Run(batch, b => b.ExecuteReader())
+            ? PendingWrites.Run<DbDataReader>(batch, async b => await b.ExecuteReaderAsync())
             : Prepare(connection, sql, transaction, parameters).ExecuteReader(behavior);
 
     public static string? NullableString(this DbDataReader reader, int ordinal) =>

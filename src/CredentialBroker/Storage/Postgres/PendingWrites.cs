@@ -123,7 +123,7 @@ internal static class PendingWrites
         using var batch = Take((NpgsqlConnection)connection, transaction, pending);
         batch.Batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         // Npgsql sees the transaction end (the server reports it idle), so disposing it rolls nothing back.
-        Run(batch, b => b.ExecuteNonQuery());
+        Run(batch, b => b.ExecuteNonQueryAsync());
     }
 
     /// <summary>Forgets what is held back (the transaction rolled back).</summary>
@@ -141,13 +141,17 @@ internal static class PendingWrites
     /// queue reruns the batch (with nothing held back, or, when a conditional write found its
     /// condition changed, as before).
     /// </summary>
-    public static T Run<T>(HeldBatch held, Func<NpgsqlBatch, T> execute)
+    public static T Run<T>(HeldBatch held, Func<NpgsqlBatch, Task<T>> execute)
     {
         var batch = held.Batch;
         T result = default!;
         try
         {
-            result = execute(batch);
+            // Npgsql's synchronous API sends a multi-statement batch from a helper thread of its own,
+            // and now and then that hand-off left the batch unsent for 0.5-1 s while this transaction
+            // held the cluster-wide write lock (PostgreSQL sat in ClientRead; no GC, no thread-pool
+            // backlog). Its asynchronous API sends on the calling thread; the writer waits for it.
+            result = execute(batch).GetAwaiter().GetResult();
             // A reader starts at the first statement that returns rows: step past the held-back
             // ones (their rows are not for the caller; a failing one throws here).
             if (result is DbDataReader reader)
