@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
 
@@ -75,20 +76,33 @@ internal static class CredentialStore
     /// longer parses, or no longer names this origin, were edited in the database and are left out.
     /// </summary>
     public static List<GitCredentialRow> FindGitCandidates(DbConnection connection, DbTransaction? transaction, string userId, string scheme, string host, int port) =>
-        Sql.Query(connection, transaction,
-                $"""
-                SELECT {GitColumns} FROM credentials
-                WHERE user_id = @user AND kind = 'git' AND scheme = @scheme AND host = @host AND port = @port
-                ORDER BY created_at, id
-                """,
-                ReadGit, ("@user", userId), ("@scheme", scheme), ("@host", host), ("@port", port))
-            .OfType<GitCredentialRow>()
+        OfOrigin(Sql.Query(connection, transaction, GitCandidatesSelect("@user"), r => ReadGit(r, 0),
+            ("@user", userId), ("@scheme", scheme), ("@host", host), ("@port", port)), scheme, host, port);
+
+    /// <summary>
+    /// The session behind <paramref name="token"/> and its owner's git candidates for the origin
+    /// (as <see cref="FindGitCandidates"/>), read in one statement.
+    /// </summary>
+    public static (SessionLookup Lookup, List<GitCredentialRow> Candidates) AuthenticateWithGitCandidates(DbConnection connection, string? token,
+        DateTimeOffset now, string scheme, string host, int port)
+    {
+        var (lookup, rows) = SessionStore.AuthenticateJoined(connection, token, now, GitCandidatesSelect("w.user_id"), "j.created_at, j.id", ReadGit,
+            ("@scheme", scheme), ("@host", host), ("@port", port));
+        return (lookup, OfOrigin(rows, scheme, host, port));
+    }
+
+    // created_at rides after the read columns so a joined read can keep the order.
+    private static string GitCandidatesSelect(string user) =>
+        $"SELECT {GitColumns}, created_at FROM credentials WHERE user_id = {user} AND kind = 'git' AND scheme = @scheme AND host = @host AND port = @port ORDER BY created_at, id";
+
+    private static List<GitCredentialRow> OfOrigin(IEnumerable<GitCredentialRow?> rows, string scheme, string host, int port) =>
+        rows.OfType<GitCredentialRow>()
             .Where(row => row.Destination.Scheme == scheme && row.Destination.Host == host && row.Destination.Port == port)
             .ToList();
 
     /// <summary>One git credential by id, or null (unknown, not git, or its stored URL no longer parses).</summary>
     public static GitCredentialRow? FindGit(DbConnection connection, DbTransaction? transaction, string credentialId) =>
-        Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = @id AND kind = 'git'", ReadGit, ("@id", credentialId))
+        Sql.Query(connection, transaction, $"SELECT {GitColumns} FROM credentials WHERE id = @id AND kind = 'git'", r => ReadGit(r, 0), ("@id", credentialId))
             .FirstOrDefault();
 
     /// <summary>Each origin the user has git credentials for, once, with whether any of them is path-scoped (git's useHttpPath).</summary>
@@ -128,10 +142,11 @@ internal static class CredentialStore
         MonthlyLimit = r.NullableInt64(27),
     };
 
-    private static GitCredentialRow? ReadGit(DbDataReader r) =>
-        GitDestination.TryParse(r.GetString(3), out var destination, out _)
-            ? new GitCredentialRow(r.GetString(0), r.GetString(1), r.GetString(2), destination, r.GetString(4), r.GetInt64(5),
-                r.NullableTime(9), new SealedSecret(r.GetInt32(6), (byte[])r[7], (byte[])r[8]),
-                CredentialUsage.None with { UsesThisMonth = r.GetInt64(10), UsageMonth = r.NullableString(11) }, r.NullableInt64(12))
+    /// <summary>A row of <see cref="GitColumns"/> starting at column <paramref name="first"/>.</summary>
+    private static GitCredentialRow? ReadGit(DbDataReader r, int first) =>
+        GitDestination.TryParse(r.GetString(first + 3), out var destination, out _)
+            ? new GitCredentialRow(r.GetString(first), r.GetString(first + 1), r.GetString(first + 2), destination, r.GetString(first + 4),
+                r.GetInt64(first + 5), r.NullableTime(first + 9), new SealedSecret(r.GetInt32(first + 6), (byte[])r[first + 7], (byte[])r[first + 8]),
+                CredentialUsage.None with { UsesThisMonth = r.GetInt64(first + 10), UsageMonth = r.NullableString(first + 11) }, r.NullableInt64(first + 12))
             : null;
 }

@@ -16,8 +16,8 @@ namespace Xares.Broker.Leases;
 /// credential chosen and its secret version read, the lease and its audit record written — so
 /// a lease is issued only for a credential version that is current at commit, and the secret
 /// is returned only after the audit record is durable (invariant 3).
-/// On PostgreSQL the session check, the match and the decryption run first, on a pooled
-/// connection outside the write unit (in parallel across requests, off the replicas' shared
+/// On PostgreSQL the session check, the match (session and candidates read by one statement) and
+/// the decryption run first, on a pooled connection outside the write unit (in parallel across requests, off the replicas' shared
 /// write lock); the write unit then only claims the use with one conditional statement that
 /// re-checks all of it (<see cref="LeaseClaim"/>), held back with the batch's other writes, so a
 /// lease costs the lock no round trip of its own. When the request would not plainly end in a
@@ -51,13 +51,17 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
     /// <summary>What a plain successful issue needs, read without writing; null when the request would not plainly end in a lease.</summary>
     private LeasePlan? Plan(DbConnection c, string? sessionToken, GitLeaseRequest request, DateTimeOffset now)
     {
-        var lookup = SessionStore.Authenticate(c, null, sessionToken, now);
-        if (lookup.Check != SessionCheck.Valid || !GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target)
+        if (!GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target))
+        {
+            return null;
+        }
+        var (lookup, candidates) = CredentialStore.AuthenticateWithGitCandidates(c, sessionToken, now, target.Scheme, target.Host, target.Port);
+        if (lookup.Check != SessionCheck.Valid
             || !HostAllowList.TryParse(lookup.Session!.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port))
         {
             return null;
         }
-        var credential = FindCredential(c, null, lookup.Session.UserId, target, request, now);
+        var credential = Best(candidates, target, request, now);
         if (credential is not { MonthlyLimit: null })
         {
             return null;
@@ -86,13 +90,11 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
         public bool Stale { get; set; }
     }
 
-    private static GitCredentialRow? FindCredential(DbConnection c, DbTransaction? t, string userId, GitRequestTarget target, GitLeaseRequest request,
-        DateTimeOffset now)
+    private static GitCredentialRow? Best(IEnumerable<GitCredentialRow> candidates, GitRequestTarget target, GitLeaseRequest request, DateTimeOffset now)
     {
-        var candidates = CredentialStore.FindGitCandidates(c, t, userId, target.Scheme, target.Host, target.Port)
-            .Where(candidate => candidate.ExpiresAt is null || candidate.ExpiresAt > now);
         var requestedUsername = string.IsNullOrEmpty(request.Username) ? null : request.Username;
-        return GitCredentialMatcher.FindBest(candidates, r => r.Destination, r => r.Username, target, requestedUsername);
+        return GitCredentialMatcher.FindBest(candidates.Where(candidate => candidate.ExpiresAt is null || candidate.ExpiresAt > now),
+            r => r.Destination, r => r.Username, target, requestedUsername);
     }
 
     private static AuditEntry Entry(SessionContext session, string? remoteAddress, string outcome) => new(AuditActions.LeaseIssue, outcome)
@@ -113,7 +115,7 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
             return null;
         }
 
-        var credential = FindCredential(c, t, session.UserId, target, request, now);
+        var credential = Best(CredentialStore.FindGitCandidates(c, t, session.UserId, target.Scheme, target.Host, target.Port), target, request, now);
         if (credential is null)
         {
             return null;

@@ -45,6 +45,38 @@ internal static class SessionStore
             return new SessionLookup(SessionCheck.Unknown, null);
         }
         var row = Sql.Single(connection, transaction, $"{TokenRowSelect} WHERE t.token_hash = @hash", ReadTokenRow, ("@hash", OpaqueToken.Hash(token!)));
+        return Check(row, now);
+    }
+
+    /// <summary>
+    /// <see cref="Authenticate"/>, and in the same statement the rows <paramref name="joined"/> selects
+    /// for the token's workspace owner (it names the owner as <c>w.user_id</c>), in the order of
+    /// <paramref name="orderBy"/> (over its columns as <c>j.…</c>): one round trip where the second
+    /// read would otherwise wait for the first. The rows come whatever the check says.
+    /// PostgreSQL only (LATERAL).
+    /// </summary>
+    public static (SessionLookup Lookup, List<T> Joined) AuthenticateJoined<T>(DbConnection connection, string? token, DateTimeOffset now,
+        string joined, string orderBy, Func<DbDataReader, int, T?> readJoined, params (string Name, object? Value)[] parameters)
+        where T : class
+    {
+        if (!OpaqueToken.HasShape(token, OpaqueToken.SessionPrefix))
+        {
+            return (new SessionLookup(SessionCheck.Unknown, null), []);
+        }
+        TokenRow? tokenRow = null;
+        var rows = Sql.Query(connection, null,
+            $"SELECT {TokenColumns}, j.* FROM {TokenTables} LEFT JOIN LATERAL ({joined}) j ON TRUE WHERE t.token_hash = @hash ORDER BY {orderBy}",
+            r =>
+            {
+                tokenRow ??= ReadTokenRow(r);
+                return r.IsDBNull(TokenColumnCount) ? null : readJoined(r, TokenColumnCount);
+            },
+            [("@hash", OpaqueToken.Hash(token!)), .. parameters]);
+        return (Check(tokenRow, now), rows.OfType<T>().ToList());
+    }
+
+    private static SessionLookup Check(TokenRow? row, DateTimeOffset now)
+    {
         if (row is null)
         {
             return new SessionLookup(SessionCheck.Unknown, null);
@@ -81,11 +113,10 @@ internal static class SessionStore
         return row?.Session;
     }
 
-    private const string TokenRowSelect =
-        """
-        SELECT t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at
-        FROM session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id
-        """;
+    private const string TokenColumns = "t.expires_at, t.superseded_at, s.id, s.workspace_id, s.expires_at, s.revoked_at, w.user_id, w.allowed_hosts, w.revoked_at";
+    private const int TokenColumnCount = 9;
+    private const string TokenTables = "session_tokens t JOIN sessions s ON s.id = t.session_id JOIN workspaces w ON w.id = s.workspace_id";
+    private const string TokenRowSelect = $"SELECT {TokenColumns} FROM {TokenTables}";
 
     private sealed record TokenRow(SessionContext Session, bool Superseded, bool SessionRevoked, bool WorkspaceRevoked);
 

@@ -178,6 +178,33 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task LeaseIssue_SeveralCredentialsForTheHost_SameChoiceOnEitherBackend()
+    {
+        // PostgreSQL reads the session and the candidates in one joined statement, SQLite in two:
+        // both must pick the longest matching path, then the oldest, and only the caller's own.
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var owner = await broker.CreateUserAsync("frank");
+        var other = await broker.CreateUserAsync("grace");
+        await broker.CreateGitCredentialAsync(other, "https://git.example.com/team/special", "grace", "tok_contract_other_000000");
+        await broker.CreateGitCredentialAsync(owner, "https://git.example.com", "frank", "tok_contract_oldest_00000");
+        await broker.CreateGitCredentialAsync(owner, "https://git.example.com", "frank", "tok_contract_younger_0000");
+        await broker.CreateGitCredentialAsync(owner, "https://git.example.com/team/special", "frank", "tok_contract_special_0000");
+        await broker.CreateGitCredentialAsync(owner, "https://git.example.com:8443/team/repo", "frank", "tok_contract_port_0000000");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(broker, owner)).OpenAsync();
+
+        Assert.Equal("tok_contract_oldest_00000", (await sidecar.GetAsync("https", "git.example.com", "team/repo")).Lease.Secret);
+        Assert.Equal("tok_contract_special_0000", (await sidecar.GetAsync("https", "git.example.com", "team/special.git")).Lease.Secret);
+        Assert.Equal("tok_contract_port_0000000", (await sidecar.GetAsync("https", "git.example.com:8443", "team/repo")).Lease.Secret);
+        Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync("https", "git.example.org", "team/repo")).ResultCase);
+        var forged = await Assert.ThrowsAsync<RpcException>(async () => await new SidecarBroker.SidecarBrokerClient(broker.GrpcChannel).GetGitCredentialAsync(
+            new GitCredentialRequest { Protocol = "https", Host = "git.example.com", Path = "team/repo" },
+            new Metadata { { "authorization", "Bearer xst_" + new string('a', 43) } }));
+        Assert.Equal(StatusCode.Unauthenticated, forged.StatusCode);
+    }
+
+    [Fact]
     public async Task AuditChain_TwoReplicasAppendingAtOnce_StaysOneVerifiableChain()
     {
         await using var db = await ContractDatabase.CreateAsync(backend);
