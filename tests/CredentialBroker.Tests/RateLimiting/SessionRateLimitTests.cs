@@ -69,14 +69,16 @@ public sealed class SessionRateLimitTests
     [Fact]
     public async Task EmptyBucket_RefillsAtTheConfiguredRate()
     {
-        await using var host = await BrokerTestHost.StartAsync(o => o with { SessionRate = 20, SessionBurst = 1 });
+        await using var host = await BrokerTestHost.StartAsync(o => o with { SessionRate = 2, SessionBurst = 1 });
         var alice = await host.CreateUserAsync("alice");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, alice)).OpenAsync();
         await sidecar.Grpc.ListGitTargetsAsync(new ListGitTargetsRequest(), sidecar.Auth);
+        // One token every 500 ms: wide enough that a busy machine cannot refill the bucket between
+        // these two calls (at 20/s, 50 ms between them sometimes did).
         await Assert.ThrowsAsync<RpcException>(async () => await sidecar.Grpc.ListGitTargetsAsync(new ListGitTargetsRequest(), sidecar.Auth));
 
-        // One token every 50 ms; the partitioned limiter's clock ticks every 100 ms.
-        await Task.Delay(400);
+        // The partitioned limiter's clock ticks every 100 ms.
+        await Task.Delay(1000);
 
         await sidecar.Grpc.ListGitTargetsAsync(new ListGitTargetsRequest(), sidecar.Auth);
     }
