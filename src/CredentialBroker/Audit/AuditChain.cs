@@ -13,10 +13,58 @@ namespace Xares.Broker.Audit;
 /// </summary>
 internal sealed class AuditChain(Keyring keyring, TimeProvider time)
 {
-    public AuditRecord Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
+    /// <summary>
+    /// Appends a record. Inside a PostgreSQL write batch that has not yet read the chain's end, the
+    /// record waits (unnumbered) until the batch next sends a statement or commits, and is numbered,
+    /// stamped and MACed then, under the write lock: the batch's units do their work before the lock
+    /// is taken, and the lock is held for two round trips (the end's read, then the records with the
+    /// COMMIT) rather than for all of the batch's work.
+    /// </summary>
+    public void Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
+        Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc();
         // One appender at a time across broker replicas (PostgreSQL): the chain stays one chain.
         Database.LockForWrite(connection, transaction);
+        var batch = Storage.Postgres.PostgresLocks.CurrentBatch;
+        if (batch is not null && t_last?.Batch != batch)
+        {
+            if (t_waiting is { } waiting && waiting.Batch == batch)
+            {
+                waiting.Entries.Add(entry);
+                return;
+            }
+            var entries = new List<AuditEntry> { entry };
+            if (Storage.Postgres.PendingWrites.TryDeferUntilSend(connection, () => Seal(connection, transaction)))
+            {
+                t_waiting = new WaitingEntries(batch.Value, entries);
+                return;
+            }
+        }
+        Write(connection, transaction, [entry]);
+    }
+
+    /// <summary>Appends a record now and returns it as stored (for callers that refer to its sequence).</summary>
+    public AuditRecord AppendNow(DbConnection connection, DbTransaction transaction, AuditEntry entry)
+    {
+        Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc();
+        Database.LockForWrite(connection, transaction);
+        Seal(connection, transaction);
+        return Write(connection, transaction, [entry]);
+    }
+
+    /// <summary>Numbers and writes the records waiting in this batch (none: nothing to do).</summary>
+    private void Seal(DbConnection connection, DbTransaction transaction)
+    {
+        if (t_waiting is { } waiting && waiting.Batch == Storage.Postgres.PostgresLocks.CurrentBatch)
+        {
+            t_waiting = null;
+            Write(connection, transaction, waiting.Entries);
+        }
+    }
+
+    /// <summary>Chains <paramref name="entries"/> in order after the chain's end; returns the last record.</summary>
+    private AuditRecord Write(DbConnection connection, DbTransaction transaction, List<AuditEntry> entries)
+    {
         // Inside a PostgreSQL write batch the chain's end is what this thread appended last.
         var batch = Storage.Postgres.PostgresLocks.CurrentBatch;
         var (lastSequence, lastMac) = batch is not null && t_last is { } remembered && remembered.Batch == batch
@@ -25,32 +73,43 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
                 "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
                 r => new Tuple<long, byte[]>(r.GetInt64(0), (byte[])r["mac"])) is { } last ? (last.Item1, last.Item2) : (0L, Array.Empty<byte>());
 
-        var record = new AuditRecord(lastSequence + 1, time.GetUtcNow(), entry.Action, entry.Outcome, entry.Actor, entry.UserId,
-            entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
-        var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
+        // Stamped after the end was read, i.e. under the write lock: times follow sequence.
+        var at = time.GetUtcNow();
+        AuditRecord record = null!;
+        foreach (var entry in entries)
+        {
+            record = new AuditRecord(lastSequence + 1, at, entry.Action, entry.Outcome, entry.Actor, entry.UserId,
+                entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
+            var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
 
-        // Held back inside a PostgreSQL write batch and sent with the batch's next statement (Sql.Write).
-        Sql.Write(connection, transaction,
-            $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
-            ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
-            ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
-            ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
+            // Held back inside a PostgreSQL write batch and sent with the batch's next statement (Sql.Write).
+            Sql.Write(connection, transaction,
+                $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
+                ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
+                ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
+                ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
+            (lastSequence, lastMac) = (record.Sequence, mac);
+        }
         // The head only matters once the batch commits: one upsert per batch, of its newest record.
         Sql.WriteFolded(connection, transaction, "audit head", [],
             """
             INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor
             """,
-            ("@seq", record.Sequence), ("@mac", mac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, record.Sequence, mac)));
-        t_last = batch is null ? null : new ChainEnd(batch.Value, record.Sequence, mac);
-        Hosting.BrokerMetrics.AuditRecords.WithLabels(record.Action).Inc();
+            ("@seq", lastSequence), ("@mac", lastMac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, lastSequence, lastMac)));
+        t_last = batch is null ? null : new ChainEnd(batch.Value, lastSequence, lastMac);
         return record;
     }
 
     [ThreadStatic]
     private static ChainEnd? t_last;
 
+    [ThreadStatic]
+    private static WaitingEntries? t_waiting;
+
     private sealed record ChainEnd(long Batch, long Sequence, byte[] Mac);
+
+    private sealed record WaitingEntries(long Batch, List<AuditEntry> Entries);
 
     private byte[] HeadAnchor(int keyVersion, long sequence, byte[] mac) => AuditMacs.Head(keyring, keyVersion, sequence, mac);
 

@@ -201,7 +201,7 @@ internal sealed partial class AuditFlagDetector(AuditChain audit, BrokerOptions 
 
     private AuditFlag Raise(DbConnection c, DbTransaction t, string kind, AuditRecord about, DateTimeOffset now, string detail)
     {
-        var entry = audit.Append(c, t, new AuditEntry(AuditActions.AuditFlag, AuditOutcomes.Success)
+        var entry = audit.AppendNow(c, t, new AuditEntry(AuditActions.AuditFlag, AuditOutcomes.Success)
         {
             Actor = "broker", UserId = about.UserId, WorkspaceId = about.WorkspaceId, CredentialId = about.CredentialId,
             RemoteAddress = about.RemoteAddress, Detail = $"{kind}: {detail} (record {about.Sequence})",

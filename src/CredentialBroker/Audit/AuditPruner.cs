@@ -42,7 +42,7 @@ internal sealed class AuditPruner(AuditChain audit, Keyring keyring)
             """,
             ("@seq", firstKept), ("@mac", previousMac), ("@kv", version), ("@anchor", AuditMacs.Base(keyring, version, firstKept, previousMac)));
         Sql.Execute(c, t, "DELETE FROM audit_flags WHERE raised_at < @cutoff", ("@cutoff", cutoff.ToDb()));
-        var record = audit.Append(c, t, new AuditEntry(AuditActions.AuditPruned, AuditOutcomes.Success)
+        var record = audit.AppendNow(c, t, new AuditEntry(AuditActions.AuditPruned, AuditOutcomes.Success)
         {
             Actor = "broker",
             Detail = $"retention pruned {deleted} records ({oldest} to {firstKept - 1}) older than {cutoff:u}; the chain continues at record {firstKept} from MAC {Convert.ToHexStringLower(previousMac)}",

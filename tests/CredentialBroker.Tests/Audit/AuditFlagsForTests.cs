@@ -11,7 +11,7 @@ internal static class AuditFlagsForTests
         host.Get<WriteQueue>().ExecuteAsync((c, t) =>
         {
             const string detail = "session.open from 203.0.113.7, an address this workspace was not seen from before";
-            var record = host.Get<AuditChain>().Append(c, t, new AuditEntry(AuditActions.AuditFlag, AuditOutcomes.Success)
+            var record = host.Get<AuditChain>().AppendNow(c, t, new AuditEntry(AuditActions.AuditFlag, AuditOutcomes.Success)
             {
                 Actor = "broker", UserId = userId, WorkspaceId = workspaceId, RemoteAddress = "203.0.113.7", Detail = $"{AuditFlagKinds.NewAddress}: {detail}",
             });

@@ -103,7 +103,8 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
         var verification = replica.Verify();
         Assert.True(verification.Ok, verification.Problem);
-        Assert.Equal(verification.VerifiedRecords, (await audited).Sequence);
+        await audited;
+        Assert.Equal(AuditActions.LeaseIssue, Sql.Scalar(connection, null, "SELECT action FROM audit_log WHERE seq = @seq", ("@seq", verification.VerifiedRecords)));
     }
 
     [Fact]
@@ -212,12 +213,43 @@ public abstract class StorageContractTests(StorageBackend backend)
 
         var appends = Enumerable.Range(0, 400).Select(i => replicas[i % 2].Writes.ExecuteAsync((c, t) =>
             replicas[i % 2].Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success) { Detail = $"append {i}" })));
-        var records = await Task.WhenAll(appends);
+        await Task.WhenAll(appends);
 
-        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), records.Select(r => r.Sequence).Order());
+        using var connection = replicas[0].Database.Open();
+        var stored = Sql.Query(connection, null, "SELECT seq, detail FROM audit_log ORDER BY seq", r => (Sequence: r.GetInt64(0), Detail: r.GetString(1)));
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), stored.Select(r => r.Sequence));
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => $"append {i}").Order(), stored.Select(r => r.Detail).Order());
         var verification = replicas[1].Verify();
         Assert.True(verification.Ok, verification.Problem);
         Assert.Equal(400, verification.VerifiedRecords);
+    }
+
+    [Fact]
+    public async Task AuditChain_RecordsWaitingInABatch_AreWrittenBeforeTheBatchReadsAndInAppendOrder()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replica = db.AddReplica();
+        using var release = new ManualResetEventSlim();
+        var blocker = HoldWriter(replica, release);
+
+        // One batch: on PostgreSQL the first two records wait for the chain's end; the read must
+        // still see them, and AppendNow numbers its record after them.
+        var first = replica.Writes.ExecuteAsync((c, t) => replica.Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success) { Detail = "one" }));
+        var seen = replica.Writes.ExecuteAsync((c, t) =>
+        {
+            replica.Audit.Append(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success) { Detail = "two" });
+            return Convert.ToInt64(Sql.Scalar(c, t, "SELECT COUNT(*) FROM audit_log WHERE detail IN ('one', 'two')"));
+        });
+        var numbered = replica.Writes.ExecuteAsync((c, t) => replica.Audit.AppendNow(c, t, new AuditEntry(AuditActions.LeaseIssue, AuditOutcomes.Success) { Detail = "three" }));
+        release.Set();
+        await blocker;
+        await first;
+
+        Assert.Equal(2, await seen);
+        Assert.Equal(3, (await numbered).Sequence);
+        using var connection = replica.Database.Open();
+        Assert.Equal(["one", "two", "three"], Sql.Query(connection, null, "SELECT detail FROM audit_log ORDER BY seq", r => r.GetString(0)));
+        Assert.True(replica.Verify().Ok);
     }
 
     [Fact]

@@ -20,6 +20,8 @@ internal static class PendingWrites
 
     private static readonly ConditionalWeakTable<DbConnection, List<Pending>> ByConnection = new();
 
+    private static readonly ConditionalWeakTable<DbConnection, List<Action>> BeforeSendByConnection = new();
+
     /// <summary>
     /// A held-back statement. <see cref="OnNoRow"/> is set for a conditional write that must change a
     /// row, <see cref="FoldKey"/> for one later writes of the same key fold into; <see cref="ReturnsRows"/>
@@ -94,11 +96,43 @@ internal static class PendingWrites
     }
 
     /// <summary>
+    /// Defers work that can only write once something is read under the batch's lock (the audit
+    /// chain's records need the chain's end): <paramref name="beforeSend"/> runs, once, when the
+    /// batch next sends a statement or commits, ahead of what is held back then. Its own reads go
+    /// out with the writes held back before it. False when it must run now.
+    /// </summary>
+    public static bool TryDeferUntilSend(DbConnection connection, Action beforeSend)
+    {
+        if (!Deferring(connection))
+        {
+            return false;
+        }
+        BeforeSendByConnection.GetOrCreateValue(connection).Add(beforeSend);
+        return true;
+    }
+
+    private static void RunBeforeSend(DbConnection connection)
+    {
+        if (!BeforeSendByConnection.TryGetValue(connection, out var waiting) || waiting.Count == 0)
+        {
+            return;
+        }
+        // Taken out first: the work's own statements come back through here.
+        var work = waiting.ToArray();
+        waiting.Clear();
+        foreach (var beforeSend in work)
+        {
+            beforeSend();
+        }
+    }
+
+    /// <summary>
     /// The held-back writes followed by this statement, as one batch to run now, or null when nothing
     /// is pending (the statement then runs alone).
     /// </summary>
     public static HeldBatch? With(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
     {
+        RunBeforeSend(connection);
         if (!ByConnection.TryGetValue(connection, out var pending) || pending.Count == 0)
         {
             return null;
@@ -115,6 +149,7 @@ internal static class PendingWrites
     /// </summary>
     public static void Commit(DbConnection connection, DbTransaction transaction)
     {
+        RunBeforeSend(connection);
         if (!ByConnection.TryGetValue(connection, out var pending) || pending.Count == 0)
         {
             transaction.Commit();
@@ -132,6 +167,10 @@ internal static class PendingWrites
         if (ByConnection.TryGetValue(connection, out var pending))
         {
             pending.Clear();
+        }
+        if (BeforeSendByConnection.TryGetValue(connection, out var waiting))
+        {
+            waiting.Clear();
         }
     }
 
