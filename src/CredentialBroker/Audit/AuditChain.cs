@@ -75,20 +75,43 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
 
         // Stamped after the end was read, i.e. under the write lock: times follow sequence.
         var at = time.GetUtcNow();
-        AuditRecord record = null!;
+        var records = new List<AuditRecord>(entries.Count);
+        var macs = new List<byte[]>(entries.Count);
         foreach (var entry in entries)
         {
-            record = new AuditRecord(lastSequence + 1, at, entry.Action, entry.Outcome, entry.Actor, entry.UserId,
+            var record = new AuditRecord(lastSequence + 1, at, entry.Action, entry.Outcome, entry.Actor, entry.UserId,
                 entry.WorkspaceId, entry.CredentialId, entry.LeaseId, entry.RemoteAddress, entry.Detail, keyring.CurrentVersion);
             var mac = HMACSHA256.HashData(keyring.AuditKey(record.KeyVersion), record.ChainInput(lastMac));
-
-            // Held back inside a PostgreSQL write batch and sent with the batch's next statement (Sql.Write).
+            records.Add(record);
+            macs.Add(mac);
+            (lastSequence, lastMac) = (record.Sequence, mac);
+        }
+        // Held back inside a PostgreSQL write batch and sent with the batch's next statement (Sql.Write).
+        if (records.Count == 1)
+        {
+            var record = records[0];
             Sql.Write(connection, transaction,
                 $"INSERT INTO audit_log ({AuditRecord.Columns}, mac) VALUES (@seq, @at, @action, @outcome, @actor, @user, @ws, @cred, @lease, @remote, @detail, @kv, @mac)",
                 ("@seq", record.Sequence), ("@at", record.At.ToDb()), ("@action", record.Action), ("@outcome", record.Outcome),
                 ("@actor", record.Actor), ("@user", record.UserId), ("@ws", record.WorkspaceId), ("@cred", record.CredentialId),
-                ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", mac));
-            (lastSequence, lastMac) = (record.Sequence, mac);
+                ("@lease", record.LeaseId), ("@remote", record.RemoteAddress), ("@detail", record.Detail), ("@kv", record.KeyVersion), ("@mac", macs[0]));
+        }
+        else
+        {
+            // Several records at once come only from a PostgreSQL batch's waiting ones: one
+            // multi-row insert instead of a statement each, as this runs under the write lock.
+            Sql.Write(connection, transaction,
+                $"""
+                INSERT INTO audit_log ({AuditRecord.Columns}, mac)
+                SELECT * FROM unnest(@seq::bigint[], @at::bigint[], @action::text[], @outcome::text[], @actor::text[], @user::text[], @ws::text[],
+                    @cred::text[], @lease::text[], @remote::text[], @detail::text[], @kv::integer[], @mac::bytea[])
+                """,
+                ("@seq", records.Select(r => r.Sequence).ToArray()), ("@at", records.Select(r => r.At.ToDb()).ToArray()),
+                ("@action", records.Select(r => r.Action).ToArray()), ("@outcome", records.Select(r => r.Outcome).ToArray()),
+                ("@actor", records.Select(r => r.Actor).ToArray()), ("@user", records.Select(r => r.UserId).ToArray()),
+                ("@ws", records.Select(r => r.WorkspaceId).ToArray()), ("@cred", records.Select(r => r.CredentialId).ToArray()),
+                ("@lease", records.Select(r => r.LeaseId).ToArray()), ("@remote", records.Select(r => r.RemoteAddress).ToArray()),
+                ("@detail", records.Select(r => r.Detail).ToArray()), ("@kv", records.Select(r => r.KeyVersion).ToArray()), ("@mac", macs.ToArray()));
         }
         // The head only matters once the batch commits: one upsert per batch, of its newest record.
         Sql.WriteFolded(connection, transaction, "audit head", [],
@@ -96,9 +119,9 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             INSERT INTO audit_head (id, seq, mac, key_version, anchor) VALUES (1, @seq, @mac, @kv, @anchor)
             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, key_version = excluded.key_version, anchor = excluded.anchor
             """,
-            ("@seq", lastSequence), ("@mac", lastMac), ("@kv", record.KeyVersion), ("@anchor", HeadAnchor(record.KeyVersion, lastSequence, lastMac)));
+            ("@seq", lastSequence), ("@mac", lastMac), ("@kv", records[^1].KeyVersion), ("@anchor", HeadAnchor(records[^1].KeyVersion, lastSequence, lastMac)));
         t_last = batch is null ? null : new ChainEnd(batch.Value, lastSequence, lastMac);
-        return record;
+        return records[^1];
     }
 
     [ThreadStatic]
