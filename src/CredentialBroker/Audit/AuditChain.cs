@@ -33,10 +33,9 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
                 waiting.Entries.Add(entry);
                 return;
             }
-            var entries = new List<AuditEntry> { entry };
             if (Storage.Postgres.PendingWrites.TryDeferUntilSend(connection, () => Seal(connection, transaction)))
             {
-                t_waiting = new WaitingEntries(batch.Value, entries);
+                t_waiting = new WaitingEntries(batch.Value, [entry]);
                 return;
             }
         }

@@ -18,9 +18,9 @@ namespace Xares.Broker.Leases;
 /// is returned only after the audit record is durable (invariant 3).
 /// On PostgreSQL the session check, the match (session and candidates read by one statement) and
 /// the decryption run first, on a pooled connection outside the write unit (in parallel across
-/// requests, off the replicas' shared write lock); the write unit then only claims the use with one conditional statement that
-/// re-checks all of it (<see cref="LeaseClaim"/>), held back with the batch's other writes, so a
-/// lease costs the lock no round trip of its own. When the request would not plainly end in a
+/// requests, off the replicas' shared write lock); the write unit then only claims the use with
+/// one conditional statement that re-checks all of it (<see cref="LeaseClaim"/>), held back with
+/// the batch's other writes, so a lease costs the lock no round trip of its own. When the request would not plainly end in a
 /// lease, or the claim finds something changed, the write unit decides from scratch as above.
 /// SQLite keeps the plain path: its writer is in-process, and the extra reads measured slower.
 /// </summary>
