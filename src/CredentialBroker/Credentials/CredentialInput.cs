@@ -145,20 +145,74 @@ internal static class CredentialInput
     /// → set; JSON null → no limit (on PATCH: remove it). Anything else (0, negative, fractional,
     /// a string) is refused rather than guessed at.
     /// </summary>
-    public static MonthlyLimitChange MonthlyLimit(FieldErrors errors, JsonElement value)
+    public static FieldChange<long?> MonthlyLimit(FieldErrors errors, JsonElement value)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Undefined:
-                return MonthlyLimitChange.Unchanged;
+                return FieldChange<long?>.Unchanged;
             case JsonValueKind.Null:
-                return new MonthlyLimitChange(true, null);
+                return new(true, null);
             case JsonValueKind.Number when value.TryGetInt64(out var limit) && limit is >= 1 and <= MonthlyQuota.MaxLimit:
-                return new MonthlyLimitChange(true, limit);
+                return new(true, limit);
             default:
                 errors.Add("monthlyLimit", $"monthlyLimit must be a whole number from 1 to {MonthlyQuota.MaxLimit}, or null for no limit.");
-                return MonthlyLimitChange.Unchanged;
+                return FieldChange<long?>.Unchanged;
         }
+    }
+
+    /// <summary>PATCH name: absent → unchanged; null → no name; a string → set (trimmed; blank also removes it).</summary>
+    public static FieldChange<string?> NameChange(FieldErrors errors, JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Undefined => FieldChange<string?>.Unchanged,
+        JsonValueKind.Null => new(true, null),
+        JsonValueKind.String when Text(value) is { } name => new(true, errors.Label("name", name, required: false)),
+        _ => Refused<string?>(errors, "name", "name must be a string, or null for no name."),
+    };
+
+    /// <summary>PATCH expiresAt: absent → unchanged; null → no expiry; an RFC 3339 date-time in the future → set.</summary>
+    public static FieldChange<DateTimeOffset?> ExpiresAtChange(FieldErrors errors, JsonElement value, DateTimeOffset now)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Undefined:
+                return FieldChange<DateTimeOffset?>.Unchanged;
+            case JsonValueKind.Null:
+                return new(true, null);
+            case JsonValueKind.String when value.TryGetDateTimeOffset(out var at):
+                errors.Future("expiresAt", at, now);
+                return new(true, at);
+            default:
+                return Refused<DateTimeOffset?>(errors, "expiresAt", "expiresAt must be an RFC 3339 date-time in the future, or null for no expiry.");
+        }
+    }
+
+    /// <summary>PATCH baseUrl: absent → unchanged; null → the provider's default base URL; a URL → set (see <see cref="BaseUrl"/>).</summary>
+    public static FieldChange<string?> BaseUrlChange(FieldErrors errors, JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Undefined => FieldChange<string?>.Unchanged,
+        JsonValueKind.Null => new(true, null),
+        JsonValueKind.String when Text(value) is { } url => new(true, BaseUrl(errors, url)),
+        _ => Refused<string?>(errors, "baseUrl", "baseUrl must be a string, or null for the provider's default."),
+    };
+
+    // A JSON string with an unpaired surrogate escape (\ud800) has no .NET string: refused like a wrong type.
+    private static string? Text(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static FieldChange<T> Refused<T>(FieldErrors errors, string field, string message)
+    {
+        errors.Add(field, message);
+        return FieldChange<T>.Unchanged;
     }
 
     /// <summary>The matching columns stored next to a git credential's canonical URL.</summary>

@@ -26,20 +26,22 @@ internal sealed record CreateCredentialRequest(
 }
 
 /// <summary>
-/// PATCH /api/v1/credentials/{id}: absent (or null) members stay as they are — except
-/// <see cref="MonthlyLimit"/>, which has to be removable: absent leaves it, a positive integer
-/// sets it, and an explicit JSON null removes the limit. It is a JsonElement so that absent
-/// (ValueKind Undefined) and null (ValueKind Null) stay distinguishable.
+/// PATCH /api/v1/credentials/{id}, with JSON merge-patch semantics (RFC 7396) for the optional
+/// fields: an absent member leaves the field as it is; for name, expiresAt, baseUrl and
+/// monthlyLimit an explicit JSON null removes it (no name, no expiry, the provider's default
+/// base URL, no limit). Those four are JsonElements so that absent (ValueKind Undefined) and
+/// null (ValueKind Null) stay distinguishable. The required fields (url, username, provider,
+/// secret) cannot be removed: null leaves them as they are.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record UpdateCredentialRequest(
-    string? Name,
-    DateTimeOffset? ExpiresAt,
     string? Secret,
     string? Url,
     string? Username,
     string? Provider,
-    string? BaseUrl,
+    JsonElement Name = default,
+    JsonElement ExpiresAt = default,
+    JsonElement BaseUrl = default,
     JsonElement MonthlyLimit = default)
 {
     public override string ToString() => nameof(UpdateCredentialRequest);

@@ -6,12 +6,20 @@ namespace Xares.Broker.Credentials;
 internal sealed record ValidCredential(string Kind, string Provider, string? Name, string? Url, GitEndpoint? Git, string? Username, long? MonthlyLimit);
 
 /// <summary>The parts of a PATCH that can be checked without the stored row.</summary>
-internal sealed record CredentialPatch(string? Name, GitDestination? Destination, string? BaseUrl, string? Username, MonthlyLimitChange MonthlyLimit);
+internal sealed record CredentialPatch(
+    FieldChange<string?> Name,
+    FieldChange<DateTimeOffset?> ExpiresAt,
+    GitDestination? Destination,
+    FieldChange<string?> BaseUrl,
+    string? Username,
+    FieldChange<long?> MonthlyLimit);
 
-/// <summary>A requested change of monthlyLimit: <see cref="Specified"/> false leaves it; a null <see cref="Value"/> removes it.</summary>
-internal sealed record MonthlyLimitChange(bool Specified, long? Value)
+/// <summary>A requested change of a removable field: <see cref="Specified"/> false leaves it; a null <see cref="Value"/> removes it.</summary>
+internal readonly record struct FieldChange<T>(bool Specified, T Value)
 {
-    public static MonthlyLimitChange Unchanged { get; } = new(false, null);
+    public static FieldChange<T> Unchanged => default;
+
+    public T ApplyTo(T current) => Specified ? Value : current;
 }
 
 /// <summary>Turns REST bodies into canonical values, or one 400 naming every bad field.</summary>
@@ -57,14 +65,14 @@ internal static class CredentialValidation
     {
         var errors = new FieldErrors();
         CredentialInput.Secret(errors, body.Secret, required: false);
-        var name = errors.Label("name", body.Name, required: false);
-        errors.Future("expiresAt", body.ExpiresAt, now);
+        var name = CredentialInput.NameChange(errors, body.Name);
+        var expiresAt = CredentialInput.ExpiresAtChange(errors, body.ExpiresAt, now);
         var username = CredentialInput.Username(errors, body.Username, required: false);
         var destination = CredentialInput.GitUrl(errors, body.Url, required: false);
-        var baseUrl = CredentialInput.BaseUrl(errors, body.BaseUrl);
+        var baseUrl = CredentialInput.BaseUrlChange(errors, body.BaseUrl);
         var monthlyLimit = CredentialInput.MonthlyLimit(errors, body.MonthlyLimit);
         errors.ThrowIfAny();
-        return new CredentialPatch(name, destination, baseUrl, username, monthlyLimit);
+        return new CredentialPatch(name, expiresAt, destination, baseUrl, username, monthlyLimit);
     }
 
     /// <summary>
@@ -78,7 +86,7 @@ internal static class CredentialValidation
         var updated = current;
         if (current.Kind == CredentialKinds.Git)
         {
-            RefuseIfSet(errors, "baseUrl", body.BaseUrl, AiOnlyBaseUrl);
+            RefuseIfSet(errors, "baseUrl", patch.BaseUrl.Value, AiOnlyBaseUrl);
             if (patch.Destination is { } destination)
             {
                 updated = updated with { Url = destination.CanonicalUrl, Git = CredentialInput.Endpoint(destination) };
@@ -89,13 +97,15 @@ internal static class CredentialValidation
         {
             RefuseIfSet(errors, "url", body.Url, GitOnlyUrl);
             RefuseIfSet(errors, "username", body.Username, GitOnlyUsername);
-            updated = updated with { Url = patch.BaseUrl ?? current.Url };
+            updated = updated with { Url = patch.BaseUrl.ApplyTo(current.Url) };
         }
         errors.ThrowIfAny();
         updated = updated with
         {
-            Provider = body.Provider ?? current.Provider, Name = patch.Name ?? current.Name, ExpiresAt = body.ExpiresAt ?? current.ExpiresAt,
-            MonthlyLimit = patch.MonthlyLimit.Specified ? patch.MonthlyLimit.Value : current.MonthlyLimit,
+            Provider = body.Provider ?? current.Provider,
+            Name = patch.Name.ApplyTo(current.Name),
+            ExpiresAt = patch.ExpiresAt.ApplyTo(current.ExpiresAt),
+            MonthlyLimit = patch.MonthlyLimit.ApplyTo(current.MonthlyLimit),
         };
 
         var changed = new List<string>();

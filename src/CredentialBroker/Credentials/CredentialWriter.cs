@@ -61,6 +61,12 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
                 // Sidecars drop leases of the old secret version before the new one can be issued.
                 leases.RevokeForCredential(c, t, id, current.UserId, now);
             }
+            else if (updated.ExpiresAt is { } end && !(current.ExpiresAt <= end))
+            {
+                // A lease never outlives its credential: an earlier expiry ends the live leases that
+                // would, and sidecars fetch new ones capped at the new end.
+                leases.RevokeOutliving(c, t, id, end, now);
+            }
             CredentialStore.Update(c, t, updated);
             audit.Append(c, t, Entry(caller, remoteAddress, AuditActions.CredentialUpdate, updated) with
             {

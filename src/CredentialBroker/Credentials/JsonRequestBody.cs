@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 
 namespace Xares.Broker.Credentials;
@@ -35,10 +36,16 @@ internal static class JsonRequestBody
             buffer.Write(chunk, 0, read);
         }
 
+        var body = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        // Checked once for the whole body: members read as JsonElement decode their strings later.
+        if (!Utf8.IsValid(body))
+        {
+            throw new BadHttpRequestException("The request body is not valid UTF-8.", StatusCodes.Status400BadRequest);
+        }
         var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         try
         {
-            return JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), options)
+            return JsonSerializer.Deserialize<T>(body, options)
                 ?? throw new BadHttpRequestException("The request body must be a JSON object.", StatusCodes.Status400BadRequest);
         }
         catch (JsonException ex)

@@ -15,6 +15,18 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
         revocations.Append(connection, transaction, RevocationKinds.Credential, credentialId, userId: ownerUserId);
     }
 
+    /// <summary>The credential's expiry moved earlier: its live leases that would outlive the new end are revoked one by one.</summary>
+    public void RevokeOutliving(DbConnection connection, DbTransaction transaction, string credentialId, DateTimeOffset end, DateTimeOffset now)
+    {
+        var outliving = Sql.Query(connection, transaction,
+            "SELECT id, workspace_id FROM leases WHERE credential_id = @id AND revoked_at IS NULL AND expires_at > @end",
+            r => (Id: r.GetString(0), WorkspaceId: r.GetString(1)), ("@id", credentialId), ("@end", end.ToDb()));
+        foreach (var lease in outliving)
+        {
+            RevokeLease(connection, transaction, lease.Id, lease.WorkspaceId, now);
+        }
+    }
+
     public bool RevokeLease(DbConnection connection, DbTransaction transaction, string leaseId, string workspaceId, DateTimeOffset now)
     {
         var changed = Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",

@@ -174,6 +174,73 @@ public sealed class CredentialEndpointsTests
     }
 
     [Fact]
+    public async Task Patch_NullNameAndExpiresAt_RemovesThemAndIsAudited()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        var created = await (await host.Admin.PostAsJsonAsync($"/api/v1/users/{user}/credentials", new
+        {
+            kind = "git", provider = "github", url = "https://github.com/org", username = "x-access-token", secret = GitSecret,
+            name = "work", expiresAt = DateTimeOffset.UtcNow.AddDays(30),
+        })).JsonAsync(201);
+        var id = created.Str("id");
+
+        var body = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{\"name\":null,\"expiresAt\":null}")).JsonAsync(200);
+
+        Assert.True(body.IsNull("name"));
+        Assert.True(body.IsNull("expiresAt"));
+        Assert.Equal(1, body.GetProperty("secretVersion").GetInt64());
+        var reread = await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).JsonAsync(200);
+        Assert.True(reread.IsNull("name"));
+        Assert.True(reread.IsNull("expiresAt"));
+        using var connection = UserEndpointsTests.Open(host);
+        Assert.Equal("changed name, expiresAt; secret version 1", Sql.Query(connection, null,
+            "SELECT detail FROM audit_log WHERE action = 'credential.update' AND credential_id = $id", r => r.GetString(0), ("$id", id)).Single());
+        // Absent members leave what is there: an empty patch changes nothing.
+        var unchanged = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{}")).JsonAsync(200);
+        Assert.Equal(reread.GetRawText(), unchanged.GetRawText());
+    }
+
+    [Fact]
+    public async Task Patch_NullBaseUrl_RestoresTheProviderDefaultOnlyWithANewSecret()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        var id = (await (await host.Admin.PostAsJsonAsync($"/api/v1/users/{user}/credentials",
+            new { kind = "ai", provider = "openai", secret = AiSecret, baseUrl = "https://llm.example.test/v1" })).JsonAsync(201)).Str("id");
+
+        var refused = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{\"baseUrl\":null}")).ProblemAsync(400, "validation");
+        Assert.True(refused.GetProperty("errors").TryGetProperty("baseUrl", out _));
+        Assert.Equal("https://llm.example.test/v1", (await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).JsonAsync(200)).Str("baseUrl"));
+
+        var body = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}",
+            "{\"baseUrl\":null,\"secret\":\"sk-ant-AnotherAiKey0123456789abcdef0001\"}")).JsonAsync(200);
+        Assert.True(body.IsNull("baseUrl"));
+        Assert.Equal(2, body.GetProperty("secretVersion").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("{\"expiresAt\":12}", "expiresAt")]
+    [InlineData("{\"expiresAt\":\"tomorrow\"}", "expiresAt")]
+    [InlineData("{\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "expiresAt")]
+    [InlineData("{\"name\":[\"a\"]}", "name")]
+    [InlineData("{\"name\":\"\\ud800\"}", "name")]
+    [InlineData("{\"baseUrl\":false}", "baseUrl")]
+    [InlineData("{\"baseUrl\":\"https://llm.example.test/v1\",\"secret\":\"ghp_NewSecret000000000000000000000001\"}", "baseUrl")]
+    public async Task Patch_BadRemovableField_Returns400NamingItAndChangesNothing(string json, string field)
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        var id = await host.CreateGitCredentialAsync(user, "https://github.com/org", "x-access-token", GitSecret, "github");
+        var before = await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).Content.ReadAsStringAsync();
+
+        var problem = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", json)).ProblemAsync(400, "validation");
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+        Assert.Equal(before, await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Delete_Credential_RemovesRowAndWritesRevocation()
     {
         await using var host = await BrokerTestHost.StartAsync();

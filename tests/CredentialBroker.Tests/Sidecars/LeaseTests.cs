@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
+using Xares.Broker.Tests.Credentials;
 using Xares.Broker.Tests.Support;
 using Xares.Protos.Broker.V1;
 
@@ -95,6 +96,39 @@ public sealed class LeaseTests : IAsyncLifetime
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
         Assert.True(lease.ExpiresAt.ToDateTimeOffset() <= expires.AddMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task PatchExpiresAt_Earlier_RevokesLiveLeasesAndTheNextLeaseEndsWithIt()
+    {
+        var id = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "a", "secret-expiry-shortened");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var before = (await sidecar.GetAsync("https", "git.example.test")).Lease;
+        var expires = DateTimeOffset.UtcNow.AddMinutes(2);
+
+        (await _host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = expires })).EnsureSuccessStatusCode();
+
+        var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { before.LeaseId } }, sidecar.Auth);
+        Assert.Empty(validation.ValidLeaseIds);
+        var after = (await sidecar.GetAsync("https", "git.example.test")).Lease;
+        Assert.NotEqual(before.LeaseId, after.LeaseId);
+        Assert.True(after.ExpiresAt.ToDateTimeOffset() <= expires.AddMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task PatchExpiresAt_RemovedOrLater_KeepsLiveLeases()
+    {
+        var response = await _host.Admin.PostAsJsonAsync($"/api/v1/users/{_alice}/credentials",
+            new { kind = "git", provider = "generic", url = "https://git.example.test", username = "a", secret = "secret-expiry-extended", expiresAt = DateTimeOffset.UtcNow.AddHours(1) });
+        var id = (await response.JsonAsync(201)).Str("id");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
+
+        (await _host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = DateTimeOffset.UtcNow.AddDays(2) })).EnsureSuccessStatusCode();
+        (await _host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{\"expiresAt\":null}")).EnsureSuccessStatusCode();
+
+        var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease.LeaseId } }, sidecar.Auth);
+        Assert.Equal([lease.LeaseId], validation.ValidLeaseIds);
     }
 
     [Fact]
