@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
@@ -9,7 +10,7 @@ using Xares.Broker.Users;
 namespace Xares.Broker.CredentialHealth;
 
 /// <summary>
-/// REST: POST /api/v1/credentials/{id}/test and GET /api/v1/credentials?status=&amp;userId= (the
+/// REST: POST /api/v1/credentials/{id}/test and GET /api/v1/credentials?status=&amp;userId=&amp;limit=&amp;cursor= (the
 /// health listing). Testing needs credentials:write: it makes the broker use the secret and
 /// records a result. A user-bound key tests and lists only its own user's credentials.
 /// </summary>
@@ -44,7 +45,8 @@ internal static class CredentialHealthEndpoints
         group.MapPost("/credentials/{id}/test", TestAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite)
             .WithSummary("Test a credential against its provider's documented endpoint (no redirects, no private addresses unless allow-listed).");
         group.MapGet("/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
-            .WithSummary("List credentials with their health; status=error,expiring,active,unchecked filters, userId narrows to one user.");
+            .WithSummary("List credentials with their health, oldest first; status=error,expiring,active,unchecked filters, userId narrows to one user; "
+                + $"limit (default {CredentialListing.DefaultLimit}, at most {CredentialListing.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
         return group;
     }
 
@@ -54,32 +56,44 @@ internal static class CredentialHealthEndpoints
         return TypedResults.Ok(result ?? throw new NotFoundException("Credential"));
     }
 
-    private static async Task<Ok<CredentialList>> ListAsync(string? status, string? userId, HttpContext http, Database database, BrokerOptions options,
-        TimeProvider time)
+    private static async Task<Ok<CredentialPage>> ListAsync(string? status, string? userId, string? limit, string? cursor, HttpContext http, Database database,
+        BrokerOptions options, TimeProvider time)
     {
-        var wanted = ParseStatuses(status);
+        var errors = new FieldErrors();
+        var wanted = ParseStatuses(errors, status);
+        var pageSize = CredentialListing.DefaultLimit;
+        if (!string.IsNullOrEmpty(limit)
+            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > CredentialListing.MaxLimit))
+        {
+            errors.Add("limit", $"limit must be a whole number from 1 to {CredentialListing.MaxLimit}.");
+        }
+        CredentialListingPosition? after = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            if (CredentialListingCursor.TryDecode(cursor, out var position))
+            {
+                after = position;
+            }
+            else
+            {
+                errors.Add("cursor", "cursor must be the nextCursor of a previous page, unchanged.");
+            }
+        }
+        errors.ThrowIfAny("The credential listing query is not valid.");
         var caller = http.Caller();
         var user = userId ?? caller.BoundUserId;
         if (user is not null)
         {
             caller.EnsureCanSee(user, "User");
         }
-        var found = await database.ReadAsync(c => user is not null && !UserStore.Exists(c, null, user)
-            ? default
-            : (Records: user is null ? CredentialStore.ListAll(c) : CredentialStore.ListForUser(c, user), Health: CredentialHealthStore.ForUser(c, user)));
-        if (found.Records is null)
-        {
-            throw new NotFoundException("User");
-        }
         var now = time.GetUtcNow();
-        var items = found.Records
-            .Select(r => CredentialResponse.From(r, now, CredentialHealthView.Of(r, found.Health.GetValueOrDefault(r.Id), now, options.CredentialExpiringWindow)))
-            .Where(r => wanted is null || wanted.Contains(r.Health.Status))
-            .ToList();
-        return TypedResults.Ok(new CredentialList(items));
+        var page = await database.ReadAsync(c => user is not null && !UserStore.Exists(c, null, user)
+            ? null
+            : CredentialListing.Read(c, user, wanted, after, pageSize, now, options.CredentialExpiringWindow));
+        return TypedResults.Ok(page ?? throw new NotFoundException("User"));
     }
 
-    private static HashSet<string>? ParseStatuses(string? status)
+    private static HashSet<string>? ParseStatuses(FieldErrors errors, string? status)
     {
         if (status is null)
         {
@@ -88,7 +102,7 @@ internal static class CredentialHealthEndpoints
         var statuses = status.Split(',', StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         if (statuses.Count == 0 || !statuses.All(CredentialHealthView.Statuses.Contains))
         {
-            throw ValidationException.For("status", "status must be a comma-separated list of: active, error, expiring, unchecked.");
+            errors.Add("status", "status must be a comma-separated list of: active, error, expiring, unchecked.");
         }
         return statuses;
     }

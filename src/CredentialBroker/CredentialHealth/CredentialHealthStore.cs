@@ -36,6 +36,11 @@ internal static class CredentialHealthStore
                 $"SELECT {Columns} FROM credential_health WHERE credential_id IN (SELECT id FROM credentials WHERE user_id = @user)", Read, ("@user", userId)))
         .ToDictionary(r => r.CredentialId, StringComparer.Ordinal);
 
+    /// <summary>Health rows of the credentials whose ids <paramref name="idsSql"/> selects (a subquery with its parameters).</summary>
+    public static Dictionary<string, CredentialHealthRow> ForIdsIn(DbConnection connection, string idsSql, params (string Name, object? Value)[] parameters) =>
+        Sql.Query(connection, null, $"SELECT {Columns} FROM credential_health WHERE credential_id IN ({idsSql})", Read, parameters)
+            .ToDictionary(r => r.CredentialId, StringComparer.Ordinal);
+
     /// <summary>
     /// Credentials the scheduler should test now, oldest check first: never tested (or not since
     /// their secret changed), tested before <paramref name="dueBefore"/>, or flagged by a git

@@ -54,9 +54,9 @@ internal static class CredentialStore
     public static List<CredentialRecord> ListForUser(DbConnection connection, string userId) =>
         Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = @user ORDER BY created_at, id", Read, ("@user", userId));
 
-    /// <summary>Every user's credentials (the admin health listing), oldest first.</summary>
-    public static List<CredentialRecord> ListAll(DbConnection connection) =>
-        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials ORDER BY created_at, id", Read);
+    /// <summary>The credentials whose ids <paramref name="idsSql"/> selects (a subquery with its parameters), oldest first.</summary>
+    public static List<CredentialRecord> ListIn(DbConnection connection, string idsSql, params (string Name, object? Value)[] parameters) =>
+        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE id IN ({idsSql}) ORDER BY created_at, id", Read, parameters);
 
     public static List<string> ListIds(DbConnection connection, DbTransaction? transaction, string userId) =>
         Sql.Query(connection, transaction, "SELECT id FROM credentials WHERE user_id = @user ORDER BY created_at, id", r => r.GetString(0), ("@user", userId));

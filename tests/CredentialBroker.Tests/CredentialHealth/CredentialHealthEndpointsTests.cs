@@ -179,6 +179,42 @@ public sealed class CredentialHealthEndpointsTests
         await (await host.Admin.GetAsync("/api/v1/credentials?status=broken")).ProblemAsync(400, "validation");
     }
 
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=1001", "limit")]
+    [InlineData("limit=-1", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("cursor=not-a-cursor", "cursor")]
+    [InlineData("cursor=AAAAAAAAAAA", "cursor")]
+    [InlineData("cursor=AAAAAAAAAAE", "cursor")]
+    [InlineData("status=broken&limit=0", "limit")]
+    public async Task List_BadLimitOrCursor_400NamingTheField(string query, string field)
+    {
+        await using var host = await StartAsync();
+
+        var problem = await (await host.Admin.GetAsync($"/api/v1/credentials?{query}")).ProblemAsync(400, "validation");
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task List_CursorOfAnotherPosition_IsAcceptedOnlyVerbatim()
+    {
+        await using var host = await StartAsync();
+        var user = await host.CreateUserAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateAsync(host, user, new { kind = "ai", provider = "openai", secret = $"sk-cursor-000000000{i}" });
+        }
+        var first = await (await host.Admin.GetAsync("/api/v1/credentials?limit=1")).JsonAsync(200);
+        var cursor = first.Str("nextCursor");
+
+        var second = await (await host.Admin.GetAsync($"/api/v1/credentials?limit=1&cursor={cursor}")).JsonAsync(200);
+        Assert.NotEqual(first.GetProperty("items")[0].Str("id"), second.GetProperty("items")[0].Str("id"));
+        // Base64url without its canonical form (a padding character) is not ours.
+        await (await host.Admin.GetAsync($"/api/v1/credentials?limit=1&cursor={cursor}%3D")).ProblemAsync(400, "validation");
+    }
+
     private static async Task<string> ScrapeAsync(BrokerTestHost host)
     {
         using var client = host.CreateClient(null);

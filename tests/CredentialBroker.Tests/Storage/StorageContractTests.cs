@@ -141,6 +141,55 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task CredentialListing_PagedWithAndWithoutFilters_EveryMatchOnceInOrder()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var (ann, ben) = (await broker.CreateUserAsync("ann"), await broker.CreateUserAsync("ben"));
+        var expiring = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            var owner = i % 2 == 0 ? ann : ben;
+            object body = i % 3 == 0
+                ? new { kind = "git", provider = "generic", url = $"https://git.example.com/r{i}", username = "u", secret = $"tok_listing_00000000{i}", expiresAt = DateTimeOffset.UtcNow.AddDays(2) }
+                : new { kind = "ai", provider = "openai", secret = $"sk-listing-00000000{i}" };
+            var response = await broker.Admin.PostAsJsonAsync($"/api/v1/users/{owner}/credentials", body);
+            var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            if (i % 3 == 0)
+            {
+                expiring.Add(id);
+            }
+        }
+        var everything = await PageIds(broker, "/api/v1/credentials?limit=1000");
+        Assert.Equal(7, everything.Pages.Single().Count);
+
+        Assert.Equal([3, 3, 1], (await PageIds(broker, "/api/v1/credentials?limit=3")).Pages.Select(p => p.Count));
+        Assert.Equal(everything.Ids, (await PageIds(broker, "/api/v1/credentials?limit=3")).Ids);
+        Assert.Equal(everything.Ids, (await PageIds(broker, "/api/v1/credentials?limit=7")).Ids);
+        Assert.Equal(expiring, (await PageIds(broker, "/api/v1/credentials?status=expiring&limit=1")).Ids);
+        var anns = await PageIds(broker, $"/api/v1/credentials?userId={ann}&limit=2");
+        Assert.Equal(everything.Ids.Where((_, i) => i % 2 == 0), anns.Ids);
+        Assert.Equal([2, 2], anns.Pages.Select(p => p.Count));
+    }
+
+    /// <summary>Follows nextCursor from <paramref name="url"/> to the last page.</summary>
+    private static async Task<(List<string> Ids, List<List<string>> Pages)> PageIds(BrokerTestHost broker, string url)
+    {
+        var pages = new List<List<string>>();
+        var next = url;
+        while (next is not null)
+        {
+            var page = JsonDocument.Parse(await broker.Admin.GetStringAsync(next)).RootElement;
+            pages.Add(page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!).ToList());
+            var cursor = page.GetProperty("nextCursor");
+            next = cursor.ValueKind == JsonValueKind.Null ? null : $"{url}&cursor={Uri.EscapeDataString(cursor.GetString()!)}";
+            Assert.True(pages.Count <= 10, "the cursor does not advance");
+        }
+        return (pages.SelectMany(p => p).ToList(), pages);
+    }
+
+    [Fact]
     public async Task LeaseIssue_CredentialDeletedJustBeforeTheLeaseIsWritten_NoLeaseAndTheChainVerifies()
     {
         var db = await ContractDatabase.CreateAsync(backend, migrate: false);

@@ -1,0 +1,61 @@
+using System.Data.Common;
+using Xares.Broker.Credentials;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.CredentialHealth;
+
+/// <summary>One page of GET /api/v1/credentials, and the cursor of the next page (null on the last one).</summary>
+internal sealed record CredentialPage(IReadOnlyList<CredentialResponse> Items, string? NextCursor);
+
+/// <summary>
+/// GET /api/v1/credentials: every credential (or one user's) with its health, oldest first, paged
+/// by keyset over (created_at, id). A health status depends on the clock, so the status filter
+/// runs here rather than in SQL: chunks are read until the page is full or the table ends.
+/// </summary>
+internal static class CredentialListing
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public static CredentialPage Read(DbConnection connection, string? userId, IReadOnlySet<string>? statuses, CredentialListingPosition? after, int limit,
+        DateTimeOffset now, TimeSpan expiringWindow)
+    {
+        // The ids of the next chunk; credentials and their health rows are both read through it.
+        var chunkIds = "SELECT id FROM credentials WHERE " + (userId is null ? "" : "user_id = @user AND ")
+            + "(created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count";
+        var chunk = limit + 1;
+        var position = after ?? new CredentialListingPosition(long.MinValue, "");
+        var page = new List<(CredentialResponse Item, CredentialListingPosition Position)>(chunk);
+        while (page.Count <= limit)
+        {
+            List<(string, object?)> parameters = [("@at", position.CreatedAt), ("@id", position.Id), ("@count", chunk)];
+            if (userId is not null)
+            {
+                parameters.Add(("@user", userId));
+            }
+            var records = CredentialStore.ListIn(connection, chunkIds, [.. parameters]);
+            var health = CredentialHealthStore.ForIdsIn(connection, chunkIds, [.. parameters]);
+            foreach (var record in records)
+            {
+                position = new CredentialListingPosition(record.CreatedAt.ToDb(), record.Id);
+                var item = CredentialResponse.From(record, now, CredentialHealthView.Of(record, health.GetValueOrDefault(record.Id), now, expiringWindow));
+                if (statuses is null || statuses.Contains(item.Health.Status))
+                {
+                    page.Add((item, position));
+                    if (page.Count > limit)
+                    {
+                        break;
+                    }
+                }
+            }
+            if (records.Count < chunk)
+            {
+                break;
+            }
+        }
+        // One item past the page says whether another page exists, without an empty last page.
+        return page.Count <= limit
+            ? new CredentialPage(page.ConvertAll(p => p.Item), null)
+            : new CredentialPage(page[..limit].ConvertAll(p => p.Item), CredentialListingCursor.Encode(page[limit - 1].Position));
+    }
+}
