@@ -30,22 +30,26 @@ internal static class Artifacts
         return path;
     }
 
-    private static string FindArtifactsRoot()
+    /// <summary>The repository root: the first folder above the running binaries that holds Xares.sln.</summary>
+    public static string RepositoryRoot
     {
-        if (Environment.GetEnvironmentVariable("XARES_ARTIFACTS") is { Length: > 0 } overridden)
+        get
         {
-            return Path.GetFullPath(overridden);
-        }
-
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Xares.sln")))
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             {
-                return Path.Combine(dir.FullName, "artifacts");
+                if (File.Exists(Path.Combine(dir.FullName, "Xares.sln")))
+                {
+                    return dir.FullName;
+                }
             }
-        }
 
-        throw new DirectoryNotFoundException(
-            $"No Xares.sln above '{AppContext.BaseDirectory}'; set XARES_ARTIFACTS to the published artifacts folder.");
+            throw new DirectoryNotFoundException(
+                $"No Xares.sln above '{AppContext.BaseDirectory}'; set XARES_ARTIFACTS to the published artifacts folder.");
+        }
     }
+
+    private static string FindArtifactsRoot() =>
+        Environment.GetEnvironmentVariable("XARES_ARTIFACTS") is { Length: > 0 } overridden
+            ? Path.GetFullPath(overridden)
+            : Path.Combine(RepositoryRoot, "artifacts");
 }

@@ -1,5 +1,16 @@
 namespace Xares.DevKit;
 
+/// <summary>How to launch a <see cref="BrokerProcess"/>; the defaults are one broker on SQLite in its data dir.</summary>
+/// <param name="Name">Names its data dir, home and log, so several brokers can share one scratch directory.</param>
+/// <param name="Arguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
+/// <param name="Environment">More environment, e.g. XARES_DATABASE and XARES_MASTER_KEY for a replica of a PostgreSQL set.</param>
+/// <param name="WritesAdminKey">False for a replica joining a database that already has its admin: only the first writes initial-admin-key.</param>
+internal sealed record BrokerLaunch(
+    string Name = "broker",
+    IReadOnlyList<string>? Arguments = null,
+    IReadOnlyDictionary<string, string>? Environment = null,
+    bool WritesAdminKey = true);
+
 /// <summary>
 /// The published broker (<c>dotnet artifacts/broker/xares-broker.dll serve …</c>) with its own
 /// data dir and free loopback ports, kept across <see cref="RestartAsync"/>.
@@ -10,17 +21,17 @@ internal sealed class BrokerProcess : IAsyncDisposable
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly ScratchDirectory directory;
-    private readonly IReadOnlyList<string> extraArguments;
+    private readonly BrokerLaunch launch;
     private BackgroundProcess? process;
 
-    private BrokerProcess(ScratchDirectory directory, IReadOnlyList<string> extraArguments)
+    private BrokerProcess(ScratchDirectory directory, BrokerLaunch launch)
     {
         this.directory = directory;
-        this.extraArguments = extraArguments;
-        DataDirectory = directory.Sub("broker-data");
+        this.launch = launch;
+        DataDirectory = directory.Sub(launch.Name + "-data");
         RestUrl = $"http://127.0.0.1:{FreePort.Next()}";
         GrpcUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        LogFile = Path.Combine(directory.Logs, "broker.log");
+        LogFile = Path.Combine(directory.Logs, launch.Name + ".log");
     }
 
     public string DataDirectory { get; }
@@ -37,9 +48,12 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public bool IsRunning => process is { HasExited: false };
 
     /// <param name="extraArguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
-    public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory, params string[] extraArguments)
+    public static Task<BrokerProcess> StartAsync(ScratchDirectory directory, params string[] extraArguments) =>
+        StartAsync(directory, new BrokerLaunch(Arguments: extraArguments));
+
+    public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory, BrokerLaunch launch)
     {
-        var broker = new BrokerProcess(directory, extraArguments);
+        var broker = new BrokerProcess(directory, launch);
         await broker.LaunchAsync();
         return broker;
     }
@@ -66,10 +80,14 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     private async Task LaunchAsync()
     {
-        var environment = ProcessRunner.BaseEnvironment(directory.Sub("broker-home"));
+        var environment = ProcessRunner.BaseEnvironment(directory.Sub(launch.Name + "-home"));
+        foreach (var (name, value) in launch.Environment ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
         process = BackgroundProcess.Start(
             Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl, .. extraArguments],
+            [Artifacts.BrokerDll, "serve", "--data-dir", DataDirectory, "--rest-url", RestUrl, "--grpc-url", GrpcUrl, .. launch.Arguments ?? []],
             environment,
             LogFile);
 
@@ -82,6 +100,10 @@ internal sealed class BrokerProcess : IAsyncDisposable
                 $"Broker did not answer GET {RestUrl}/healthz within {StartTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
         }
 
+        if (!launch.WritesAdminKey)
+        {
+            return;
+        }
         var keyFile = Path.Combine(DataDirectory, "initial-admin-key");
         if (!await Poll.UntilAsync(() => Task.FromResult(File.Exists(keyFile) && new FileInfo(keyFile).Length > 0), TimeSpan.FromSeconds(5)))
         {

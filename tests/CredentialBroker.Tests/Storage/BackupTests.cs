@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Xares.Broker.Hosting;
 using Xares.Broker.Tests.Support;
+using Xares.DevKit;
 using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Storage;
@@ -77,7 +78,7 @@ public sealed class BackupTests
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, user)).OpenAsync();
         var lease = await sidecar.GetAsync("https", "git.example.com");
         var dump = Path.Combine(source.Directory, "xares.dump");
-        var target = await PostgresTestServer.CreateDatabaseAsync();
+        var target = await PostgresServer.CreateDatabaseAsync();
         try
         {
             await RunToolAsync("pg_dump", "--format=custom", $"--file={dump}", LibpqUri(source.ConnectionString));
@@ -95,7 +96,7 @@ public sealed class BackupTests
         }
         finally
         {
-            await PostgresTestServer.DropDatabaseAsync(target);
+            await PostgresServer.DropDatabaseAsync(target);
         }
     }
 

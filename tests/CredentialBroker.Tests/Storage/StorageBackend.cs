@@ -1,3 +1,5 @@
+using Xares.DevKit;
+
 namespace Xares.Broker.Tests.Storage;
 
 /// <summary>Where a storage contract test keeps its data: a fresh SQLite file or a fresh PostgreSQL database.</summary>
@@ -26,7 +28,7 @@ internal sealed class PostgresBackend : StorageBackend
 {
     public override string Name => "postgres";
 
-    internal override Task<string> CreateAsync(string directory) => PostgresTestServer.CreateDatabaseAsync();
+    internal override Task<string> CreateAsync(string directory) => PostgresServer.CreateDatabaseAsync();
 
-    internal override Task DropAsync(string connectionString) => PostgresTestServer.DropDatabaseAsync(connectionString);
+    internal override Task DropAsync(string connectionString) => PostgresServer.DropDatabaseAsync(connectionString);
 }

@@ -16,9 +16,9 @@ public sealed class ReplicaSetFixture : IAsyncLifetime
 
     internal string Database { get; private set; } = "";
 
-    internal ReplicaProcess A { get; private set; } = null!;
+    internal BrokerProcess A { get; private set; } = null!;
 
-    internal ReplicaProcess B { get; private set; } = null!;
+    internal BrokerProcess B { get; private set; } = null!;
 
     /// <summary>REST on replica A and on replica B, with the same admin key.</summary>
     internal AdminClient AdminA { get; private set; } = null!;
@@ -29,21 +29,26 @@ public sealed class ReplicaSetFixture : IAsyncLifetime
 
     internal string NextName(string prefix) => $"{prefix}{Interlocked.Increment(ref counter)}";
 
-    internal static GrpcChannel Channel(ReplicaProcess replica) => GrpcChannel.ForAddress(replica.GrpcUrl);
+    internal static GrpcChannel Channel(BrokerProcess replica) => GrpcChannel.ForAddress(replica.GrpcUrl);
 
     public async Task InitializeAsync()
     {
         Database = await PostgresServer.CreateDatabaseAsync();
         var masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         GitServer = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
-        A = new ReplicaProcess(Directory, "replica-a", Database, masterKey);
-        B = new ReplicaProcess(Directory, "replica-b", Database, masterKey);
-        await A.StartAsync();
-        await B.StartAsync();
-        var adminKey = (await File.ReadAllTextAsync(Path.Combine(A.DataDirectory, "initial-admin-key"))).Trim();
-        AdminA = new AdminClient(A.RestUrl, adminKey);
-        AdminB = new AdminClient(B.RestUrl, adminKey);
+        A = await BrokerProcess.StartAsync(Directory, Replica("replica-a", masterKey, writesAdminKey: true));
+        B = await BrokerProcess.StartAsync(Directory, Replica("replica-b", masterKey, writesAdminKey: false));
+        AdminA = A.CreateAdminClient();
+        AdminB = new AdminClient(B.RestUrl, A.AdminKey);
     }
+
+    // The shared database and master key; the race tests drive one session far past the default
+    // per-session call rate (100/s).
+    private BrokerLaunch Replica(string name, string masterKey, bool writesAdminKey) => new(
+        name,
+        ["--session-rate", "100000", "--session-burst", "100000"],
+        new Dictionary<string, string> { ["XARES_MASTER_KEY"] = masterKey, ["XARES_DATABASE"] = Database },
+        writesAdminKey);
 
     /// <summary>A user with a git credential for the dev server, and a repository it can push to.</summary>
     internal async Task<(string UserId, GitIdentity Identity, string Url)> CreateUserWithRepositoryAsync()

@@ -86,7 +86,7 @@ public sealed class ReplicationTests(ReplicaSetFixture fixture) : IClassFixture<
         }
         finally
         {
-            await fixture.A.StartAsync();
+            await fixture.A.RestartAsync();
         }
     }
 

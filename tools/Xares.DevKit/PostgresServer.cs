@@ -1,15 +1,15 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Xares.Broker.Tests.Storage;
+namespace Xares.DevKit;
 
 /// <summary>
-/// The PostgreSQL server the storage contract runs against: XARES_TEST_POSTGRES, else the
-/// connection string scripts/setup-postgres.sh wrote, else this runs the script (which installs
-/// and starts a throwaway cluster on loopback, idempotently). No server means the PostgreSQL
-/// tests fail; they never skip, so a CI run cannot pass without exercising PostgreSQL.
+/// The PostgreSQL server the tests run against: XARES_TEST_POSTGRES, else the connection string
+/// scripts/setup-postgres.sh wrote, else this runs the script (which installs and starts a
+/// throwaway cluster on loopback, idempotently). No server means the PostgreSQL tests fail; they
+/// never skip, so a CI run cannot pass without exercising PostgreSQL.
 /// </summary>
-internal static class PostgresTestServer
+internal static class PostgresServer
 {
     private static readonly Lazy<string> Server = new(Locate, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -19,23 +19,23 @@ internal static class PostgresTestServer
     public static async Task<string> CreateDatabaseAsync()
     {
         var name = "xares_t_" + Guid.NewGuid().ToString("N")[..16];
-        await using (var connection = new NpgsqlConnection(ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await command.ExecuteNonQueryAsync();
-        }
+        await ScalarAsync(ConnectionString, $"CREATE DATABASE {name}");
         return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
     public static async Task DropDatabaseAsync(string connectionString)
     {
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(ConnectionString);
+        await ScalarAsync(ConnectionString, $"DROP DATABASE IF EXISTS {new NpgsqlConnectionStringBuilder(connectionString).Database} WITH (FORCE)");
+    }
+
+    /// <summary>Runs <paramref name="sql"/>; its first column of the first row as a number (0 when it returns none).</summary>
+    public static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() is { } value and not DBNull ? Convert.ToInt64(value) : 0;
     }
 
     private static string Locate()
@@ -50,7 +50,7 @@ internal static class PostgresTestServer
         {
             return written;
         }
-        var script = Path.Combine(RepositoryRoot(), "scripts", "setup-postgres.sh");
+        var script = Path.Combine(Artifacts.RepositoryRoot, "scripts", "setup-postgres.sh");
         using var process = Process.Start(new ProcessStartInfo("bash", [script]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
@@ -58,7 +58,7 @@ internal static class PostgresTestServer
         if (process.ExitCode != 0 || TryConnect(stdout.Trim()) is not { } started)
         {
             throw new InvalidOperationException(
-                $"No PostgreSQL server for the storage contract tests: set XARES_TEST_POSTGRES or run scripts/setup-postgres.sh. {stderr.Result}");
+                $"No PostgreSQL server for the tests: set XARES_TEST_POSTGRES or run scripts/setup-postgres.sh. {stderr.Result}");
         }
         return started;
     }
@@ -75,15 +75,5 @@ internal static class PostgresTestServer
         {
             return null;
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Xares.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Xares.sln).");
     }
 }
