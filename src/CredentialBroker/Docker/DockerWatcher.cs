@@ -19,6 +19,11 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
+    // While events flow, the engine is pinged this often; two failed pings in a row end the connection.
+    private static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LivenessRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var backoff = MinBackoff;
@@ -91,6 +96,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         var monitor = docker.System.MonitorEventsAsync(parameters, new ChannelProgress(events.Writer), connection.Token)
             .ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException() ?? new IOException("the Docker event stream ended")),
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var liveness = EndWhenUnansweredAsync(events.Writer, connection.Token);
         DockerLog.Connected(logger, endpoint);
         try
         {
@@ -105,6 +111,55 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         {
             await connection.CancelAsync();
             await monitor;
+            await liveness;
+        }
+    }
+
+    /// <summary>
+    /// The end of the event stream is not a reliable sign of a lost engine: once in CI a stream
+    /// stayed open across a dockerd restart and no event arrived again, and a socket proxy between
+    /// the broker and the engine can do the same. So the engine is pinged while events are
+    /// followed; when it stops answering, the event channel ends with an error and the watcher
+    /// reconnects and reconciles.
+    /// </summary>
+    private async Task EndWhenUnansweredAsync(ChannelWriter<Message> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(LivenessInterval);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (await PingsAsync(cancellationToken) is { } first && await DelayThenPingAsync(cancellationToken) is { } second)
+                {
+                    events.TryComplete(new IOException($"the Docker engine stopped answering ({Describe(first)}; {Describe(second)})"));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<Exception?> DelayThenPingAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(LivenessRetry, cancellationToken);
+        return await PingsAsync(cancellationToken);
+    }
+
+    /// <summary>Null when the engine answers a ping in time; otherwise why not.</summary>
+    private async Task<Exception?> PingsAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PingTimeout);
+        try
+        {
+            await docker.System.PingAsync(timeout.Token);
+            return null;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            return ex;
         }
     }
 

@@ -29,13 +29,14 @@ public sealed class DockerFixture : IAsyncLifetime
 
     /// <summary>Starts a workspace container labelled <paramref name="label"/>; returns its full id.</summary>
     /// <param name="sidecarDelaySeconds">Starts the entrypoint (and so the sidecar) this late, so the token arrives before it listens.</param>
-    internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0)
+    /// <param name="broker">The broker its sidecar connects to; the fixture's by default.</param>
+    internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0, BrokerProcess? broker = null)
     {
         string[] late = sidecarDelaySeconds > 0
             ? ["--entrypoint", "sh", Image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
             : [Image];
         var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", "/run/xares:mode=0700",
-            "--label", $"xares.workspace={label}", "-e", $"XARES_BROKER_URL={Broker.GrpcUrl}",
+            "--label", $"xares.workspace={label}", "-e", $"XARES_BROKER_URL={(broker ?? Broker).GrpcUrl}",
             "-e", $"XARES_BOOTSTRAP_WAIT={bootstrapWaitSeconds}", .. late]);
         lock (containers)
         {
@@ -47,12 +48,13 @@ public sealed class DockerFixture : IAsyncLifetime
     internal Task<CommandResult> ExecAsync(string container, params string[] command) =>
         Engine.DockerAsync(["exec", container, .. command]);
 
-    internal async Task<JsonElement> WorkspaceAsync(string id) =>
-        (await Admin.ListWorkspacesAsync()).Single(w => w.GetProperty("id").GetString() == id);
+    /// <param name="admin">REST of the broker that holds the workspace; the fixture's by default.</param>
+    internal async Task<JsonElement> WorkspaceAsync(string id, AdminClient? admin = null) =>
+        (await (admin ?? Admin).ListWorkspacesAsync()).Single(w => w.GetProperty("id").GetString() == id);
 
     /// <summary>Ids of the workspace's live sessions, as REST shows them.</summary>
-    internal async Task<IReadOnlyList<string>> SessionsAsync(string workspaceId) =>
-        [.. (await WorkspaceAsync(workspaceId)).GetProperty("activeSessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
+    internal async Task<IReadOnlyList<string>> SessionsAsync(string workspaceId, AdminClient? admin = null) =>
+        [.. (await WorkspaceAsync(workspaceId, admin)).GetProperty("activeSessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
 
     /// <summary>A user with a git credential for the dev git server, and a repository.</summary>
     internal async Task<(string UserId, string Secret, string RepositoryUrl)> CreateGitUserAsync()

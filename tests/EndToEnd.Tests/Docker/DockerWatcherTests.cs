@@ -177,11 +177,35 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         await WaitForSessionAsync(before, TimeSpan.FromSeconds(10));
     }
 
-    private async Task<string> WaitForSessionAsync(string workspaceId, TimeSpan? timeout = null)
+    [Fact]
+    public async Task EngineSilentBehindASocketProxy_WatcherNoticesReconnectsAndCatchesUp()
+    {
+        // The deployment the README recommends: the broker reaches the engine through a socket
+        // proxy. When the engine goes away behind it, the proxy can hold the event stream open and
+        // silent, so no end of stream ever tells the watcher.
+        await using var proxy = StallingSocketProxy.Start(Path.Combine(fixture.Directory.Sub("proxy"), "docker.sock"), fixture.Engine.Endpoint);
+        await using var broker = await BrokerProcess.StartAsync(fixture.Directory, new BrokerLaunch("broker-proxied", ["--docker", proxy.Endpoint]));
+        using var admin = broker.CreateAdminClient();
+        var userId = await admin.CreateUserAsync(fixture.NextName("user"));
+        var before = (await admin.CreateWorkspaceAsync(userId, fixture.NextName("w"))).Id;
+        await fixture.RunContainerAsync(before, broker: broker);
+        await WaitForSessionAsync(before, TimeSpan.FromSeconds(10), broker, admin);
+
+        proxy.Stall();
+        Assert.True(await Poll.UntilAsync(() => Task.FromResult(File.ReadAllText(broker.LogFile).Contains("stopped answering", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(15)), "the watcher did not notice the silent engine\n" + broker.LogTail());
+        proxy.Resume();
+
+        var after = (await admin.CreateWorkspaceAsync(userId, fixture.NextName("w"))).Id;
+        await fixture.RunContainerAsync(after, broker: broker);
+        await WaitForSessionAsync(after, TimeSpan.FromSeconds(15), broker, admin);
+    }
+
+    private async Task<string> WaitForSessionAsync(string workspaceId, TimeSpan? timeout = null, BrokerProcess? broker = null, AdminClient? admin = null)
     {
         IReadOnlyList<string> sessions = [];
-        Assert.True(await Poll.UntilAsync(async () => (sessions = await fixture.SessionsAsync(workspaceId)).Count == 1, timeout ?? TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(25)),
-            $"workspace {workspaceId} got no session\n{fixture.Broker.LogTail()}");
+        Assert.True(await Poll.UntilAsync(async () => (sessions = await fixture.SessionsAsync(workspaceId, admin)).Count == 1, timeout ?? TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(25)),
+            $"workspace {workspaceId} got no session\n{(broker ?? fixture.Broker).LogTail()}");
         return sessions[0];
     }
 
