@@ -1,9 +1,11 @@
+using System.Data.Common;
 using Xares.Broker.Audit;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
 using Xares.Broker.Revocations;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
+using Xares.Broker.Users;
 using Xares.Broker.Workspaces;
 
 namespace Xares.Broker.Docker;
@@ -21,38 +23,97 @@ internal sealed record ContainerGrant(string WorkspaceId, string Token)
 /// workspace when it is removed.
 /// </summary>
 internal sealed class ContainerBinding(Database database, WriteQueue writes, AuditChain audit, RevocationLog revocations, LeaseRevocation leases,
-    WorkspaceLifecycle lifecycle, BrokerOptions options, TimeProvider time)
+    WorkspaceLifecycle lifecycle, WorkspaceClaims claims, BrokerOptions options, TimeProvider time)
 {
     /// <summary>Binds (or re-binds the same) container and mints a token; null when refused (audited once per reason).</summary>
     public Task<ContainerGrant?> BindAndMintAsync(string containerId, string workspaceLabel, string why) =>
         writes.ExecuteAsync<ContainerGrant?>((c, t) =>
         {
             var workspace = WorkspaceStore.Find(c, t, workspaceLabel);
-            var refusal = workspace switch
-            {
-                null => $"container {DockerAudit.Short(containerId)} names unregistered workspace '{DockerAudit.Printable(workspaceLabel)}'",
-                { RevokedAt: not null } => $"container {DockerAudit.Short(containerId)} names revoked workspace {workspace.Id}",
-                _ when !WorkspaceStore.BindContainer(c, t, workspace.Id, containerId) =>
-                    $"container {DockerAudit.Short(containerId)} refused: workspace {workspace.Id} is bound to container {DockerAudit.Short(workspace.ContainerId!)}",
-                _ => null,
-            };
-            if (refusal is not null)
-            {
-                audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBind, AuditOutcomes.Denied)
-                {
-                    Actor = DockerAudit.Actor, UserId = workspace?.UserId, WorkspaceId = workspace?.Id, Detail = refusal,
-                });
-                return null;
-            }
-            if (workspace!.ContainerId is null)
-            {
-                audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBind, AuditOutcomes.Success)
-                {
-                    Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, Detail = $"container {containerId}",
-                });
-            }
-            return MintWithin(c, t, workspace, containerId, why);
+            return BindWithin(c, t, workspace, containerId, why,
+                workspace is null ? $"container {DockerAudit.Short(containerId)} names unregistered workspace '{DockerAudit.Printable(workspaceLabel)}'" : null);
         });
+
+    /// <summary>
+    /// A container labelled <c>xares.claim</c>: the first live container presenting a validly signed,
+    /// unexpired claim creates the claimed workspace (audited) and is bound to it; the same container
+    /// later (a restart) is bound again; any other is refused. Null when refused (audited).
+    /// </summary>
+    public Task<ContainerGrant?> ClaimAndMintAsync(string containerId, string claimLabel, string why)
+    {
+        var problem = claims.TryRead(claimLabel, out var claim);
+        return writes.ExecuteAsync<ContainerGrant?>((c, t) =>
+        {
+            var shortId = DockerAudit.Short(containerId);
+            if (problem != ClaimProblem.None)
+            {
+                var reason = problem switch
+                {
+                    ClaimProblem.Disabled => "claims are not enabled on this broker (--docker-claim-key-file)",
+                    ClaimProblem.BadSignature => "its signature does not match the claim key",
+                    _ => "it is not a well-formed v1 claim",
+                };
+                return BindWithin(c, t, null, containerId, why, $"container {shortId} refused: {WorkspaceClaim.Label} label not accepted, {reason}");
+            }
+            var now = time.GetUtcNow();
+            var workspace = WorkspaceStore.Find(c, t, claim!.WorkspaceId);
+            string? refusal = null;
+            if (workspace is not null && workspace.UserId != claim.UserId)
+            {
+                refusal = $"container {shortId} refused: claim {claim.Id} names user {claim.UserId}, its workspace belongs to another";
+                workspace = null;
+            }
+            else if (workspace is null && claim.ExpiresAt <= now)
+            {
+                refusal = $"container {shortId} refused: claim {claim.Id} expired at {claim.ExpiresAt:O}";
+            }
+            else if (workspace is null && !UserStore.Exists(c, t, claim.UserId))
+            {
+                refusal = $"container {shortId} refused: claim {claim.Id} names unknown user '{DockerAudit.Printable(claim.UserId)}'";
+            }
+            else if (workspace is null)
+            {
+                workspace = new WorkspaceRecord(claim.WorkspaceId, claim.UserId, claim.Name, claim.AllowedHosts, now, null, null);
+                WorkspaceStore.Insert(c, t, workspace);
+                audit.Append(c, t, new AuditEntry(AuditActions.WorkspaceCreate, AuditOutcomes.Success)
+                {
+                    Actor = DockerAudit.Actor, UserId = claim.UserId, WorkspaceId = workspace.Id,
+                    Detail = $"from signed claim {claim.Id} on container {shortId}; "
+                        + (claim.AllowedHosts is null ? "all hosts" : "allowed hosts: " + string.Join(' ', claim.AllowedHosts)),
+                });
+            }
+            return BindWithin(c, t, workspace, containerId, why, refusal);
+        });
+    }
+
+    /// <summary>Binds the container to <paramref name="workspace"/> and mints, or audits why not: <paramref name="refusal"/>, a revoked workspace, another container.</summary>
+    private ContainerGrant? BindWithin(DbConnection c, DbTransaction t, WorkspaceRecord? workspace, string containerId, string why, string? refusal)
+    {
+        refusal ??= workspace switch
+        {
+            null => $"container {DockerAudit.Short(containerId)} names no workspace",
+            { RevokedAt: not null } => $"container {DockerAudit.Short(containerId)} names revoked workspace {workspace.Id}",
+            _ when !WorkspaceStore.BindContainer(c, t, workspace.Id, containerId) =>
+                $"container {DockerAudit.Short(containerId)} refused: workspace {workspace.Id} is bound to container {DockerAudit.Short(workspace.ContainerId!)}",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBind, AuditOutcomes.Denied)
+            {
+                Actor = DockerAudit.Actor, UserId = workspace?.UserId, WorkspaceId = workspace?.Id, Detail = refusal,
+            });
+            return null;
+        }
+        if (workspace!.ContainerId is null)
+        {
+            audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBind, AuditOutcomes.Success)
+            {
+                Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, Detail = $"container {containerId}",
+            });
+        }
+        return MintWithin(c, t, workspace, containerId, why);
+    }
 
     /// <summary>A further token for the container already bound (re-delivery); null when it is no longer bound.</summary>
     public Task<ContainerGrant?> MintAgainAsync(string workspaceId, string containerId, string why) =>
@@ -61,7 +122,7 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
                 ? MintWithin(c, t, workspace, containerId, why)
                 : null);
 
-    private ContainerGrant MintWithin(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, WorkspaceRecord workspace,
+    private ContainerGrant MintWithin(DbConnection c, DbTransaction t, WorkspaceRecord workspace,
         string containerId, string why)
     {
         var (token, _) = BootstrapTokens.Mint(c, t, workspace.Id, time.GetUtcNow(), options.BootstrapTokenLifetime);

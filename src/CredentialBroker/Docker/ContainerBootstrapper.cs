@@ -84,17 +84,32 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
     private async Task RunAsync(string containerId, string why, CancellationToken cancellationToken)
     {
         var inspected = await docker.Containers.InspectContainerAsync(containerId, cancellationToken);
-        if (inspected.State?.Running != true || inspected.Config?.Labels?.TryGetValue(DockerWatcher.WorkspaceLabel, out var label) != true)
+        var labels = inspected.Config?.Labels;
+        if (inspected.State?.Running != true || labels is null)
         {
             return;
         }
-        var grant = await binding.BindAndMintAsync(containerId, label!.Trim(), why);
+        ContainerGrant? grant;
+        string refusal;
+        if (labels.TryGetValue(DockerWatcher.WorkspaceLabel, out var label))
+        {
+            grant = await binding.BindAndMintAsync(containerId, label.Trim(), why);
+            refusal = $"label {DockerWatcher.WorkspaceLabel}={DockerAudit.Printable(label)} names no workspace it may bind";
+        }
+        else if (labels.TryGetValue(WorkspaceClaim.Label, out var claim))
+        {
+            grant = await binding.ClaimAndMintAsync(containerId, claim, why);
+            refusal = $"label {WorkspaceClaim.Label} was not accepted (see the audit log)";
+        }
+        else
+        {
+            return;
+        }
         if (grant is null)
         {
             if (_refused.TryAdd(containerId, true))
             {
-                var shortId = DockerAudit.Short(containerId);
-                DockerLog.Refused(logger, shortId, $"label {DockerWatcher.WorkspaceLabel}={DockerAudit.Printable(label)} names no workspace it may bind");
+                DockerLog.Refused(logger, DockerAudit.Short(containerId), refusal);
             }
             return;
         }

@@ -89,7 +89,8 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             {
                 ["type"] = new Dictionary<string, bool> { ["container"] = true },
                 ["event"] = new Dictionary<string, bool> { ["start"] = true, ["die"] = true, ["destroy"] = true },
-                ["label"] = new Dictionary<string, bool> { [WorkspaceLabel] = true },
+                // No label filter: the engine ANDs label filters, and a container is ours with either
+                // label (IsOurs filters on the labels an event carries).
             },
         };
         // Subscribed before reconciling, so nothing that happens meanwhile is missed.
@@ -166,7 +167,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
     private async Task HandleAsync(Message message, CancellationToken cancellationToken)
     {
         var containerId = message.Actor?.ID ?? message.ID;
-        if (string.IsNullOrEmpty(containerId))
+        if (string.IsNullOrEmpty(containerId) || !IsOurs(message.Actor?.Attributes))
         {
             return;
         }
@@ -198,11 +199,8 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
     /// <summary>Brings the database in line with the engine: removed containers revoke, stopped ones end sessions, running ones get bootstrapped if needed.</summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var containers = await docker.Containers.ListContainersAsync(new ContainersListParameters
-        {
-            All = true,
-            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [WorkspaceLabel] = true } },
-        }, cancellationToken);
+        var containers = (await docker.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken))
+            .Where(c => IsOurs(c.Labels)).ToList();
         var byId = containers.ToDictionary(c => c.ID);
         int stopped = 0, removed = 0, bootstrapped = 0;
         foreach (var workspace in await binding.ListBoundAsync())
@@ -293,6 +291,10 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             await leadership.CancelAsync();
         }
     }
+
+    /// <summary>A container the watcher follows: labelled with a workspace id or a signed claim (an event's attributes carry the labels).</summary>
+    private static bool IsOurs(IDictionary<string, string>? labels) =>
+        labels is not null && (labels.ContainsKey(WorkspaceLabel) || labels.ContainsKey(WorkspaceClaim.Label));
 
     private static async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -17,6 +17,8 @@ internal static class DockerWatcherRegistration
             return services;
         }
         services.AddSingleton<IDockerClient>(_ => new DockerClientConfiguration(new Uri(endpoint)).CreateClient());
+        // Read now, so a bad key file is a start-up error rather than a watcher that fails later.
+        services.AddSingleton(WorkspaceClaims.FromKeyFile(options.DockerClaimKeyFile));
         services.AddSingleton<ContainerBinding>();
         services.AddSingleton<BootstrapDelivery>();
         services.AddSingleton<ContainerBootstrapper>();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
+using Xares.Broker.Docker;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
 
@@ -14,6 +15,10 @@ internal static class BrokerCommandLine
     private static readonly Option<string> RestUrl = new("--rest-url") { Description = "REST listener (env XARES_REST_URL)." };
     private static readonly Option<string> GrpcUrl = new("--grpc-url") { Description = "gRPC listener for sidecars (env XARES_GRPC_URL)." };
     private static readonly Option<string> Docker = new("--docker") { Description = "Docker engine URL; unset: watcher off (env XARES_DOCKER)." };
+    private static readonly Option<string> DockerClaimKeyFile = new("--docker-claim-key-file")
+    {
+        Description = "File with the base64 key (32+ bytes) the platform signs xares.claim container labels with; unset: claims off (env XARES_DOCKER_CLAIM_KEY_FILE).",
+    };
     private static readonly Option<string> TlsCert = new("--tls-cert") { Description = "PEM certificate for https listeners (env XARES_TLS_CERT)." };
     private static readonly Option<string> TlsKey = new("--tls-key") { Description = "PEM private key for https listeners (env XARES_TLS_KEY)." };
     private static readonly Option<int?> LeaseTtl = new("--lease-ttl-seconds") { Description = "Lease lifetime (env XARES_LEASE_TTL_SECONDS, default 900)." };
@@ -34,7 +39,7 @@ internal static class BrokerCommandLine
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, OutboundAllow, CredentialTestInterval, ExpiringDays };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, OutboundAllow, CredentialTestInterval, ExpiringDays };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
@@ -76,13 +81,57 @@ internal static class BrokerCommandLine
         prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
         var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
-        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys };
+        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand() };
         foreach (var option in serve.Options)
         {
             root.Options.Add(option);
         }
         root.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
         return root;
+    }
+
+    /// <summary>`xares-broker docker claim`: signs an xares.claim label for a platform's container (no database access).</summary>
+    private static Command DockerClaimCommand()
+    {
+        var user = new Option<string>("--user") { Description = "The user the workspace is for (usr_…).", Required = true };
+        var name = new Option<string>("--name") { Description = "The workspace name.", Required = true };
+        var hosts = new Option<string[]>("--allowed-host") { Description = "An allowedHosts pattern (host[:port] or *.domain); repeat it. Absent: every host." };
+        var ttl = new Option<int>("--ttl-seconds") { Description = "How long the claim may create its workspace.", DefaultValueFactory = _ => 600 };
+        var id = new Option<string>("--id") { Description = "The claim id (16-128 of A-Z a-z 0-9 - _); default: random." };
+        var keyFile = new Option<string>("--key-file") { Description = "The claim key file (env XARES_DOCKER_CLAIM_KEY_FILE)." };
+        var claim = new Command("claim", "Print a signed xares.claim label value on stdout (and the workspace id it creates on stderr).") { user, name, hosts, ttl, id, keyFile };
+        claim.SetAction(parse =>
+        {
+            var path = parse.GetValue(keyFile) ?? Environment.GetEnvironmentVariable("XARES_DOCKER_CLAIM_KEY_FILE");
+            if (path is not { Length: > 0 })
+            {
+                parse.InvocationConfiguration.Error.WriteLine("xares-broker: a claim key is needed: --key-file FILE or XARES_DOCKER_CLAIM_KEY_FILE.");
+                return 2;
+            }
+            WorkspaceClaims signer;
+            try
+            {
+                signer = WorkspaceClaims.FromKeyFile(path);
+            }
+            catch (InvalidOperationException ex)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"xares-broker: {ex.Message}");
+                return 1;
+            }
+            var request = new WorkspaceClaim(parse.GetValue(id) ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                parse.GetValue(user)!, parse.GetValue(name)!, parse.GetValue(hosts) is { Length: > 0 } patterns ? patterns : null,
+                DateTimeOffset.UtcNow.AddSeconds(parse.GetValue(ttl)));
+            var label = signer.Sign(request);
+            if (signer.TryRead(label, out _) != ClaimProblem.None)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("xares-broker: the claim is not valid: check --id, --name and --allowed-host.");
+                return 2;
+            }
+            parse.InvocationConfiguration.Error.WriteLine($"Claim {request.Id} creates workspace {request.WorkspaceId}.");
+            parse.InvocationConfiguration.Output.WriteLine(label);
+            return 0;
+        });
+        return new Command("docker", "Docker watcher helpers.") { claim };
     }
 
     private static BrokerOptions Read(ParseResult parse)
@@ -101,6 +150,7 @@ internal static class BrokerCommandLine
             RestUrl = parse.GetValue(RestUrl) ?? Env("XARES_REST_URL") ?? defaults.RestUrl,
             GrpcUrl = parse.GetValue(GrpcUrl) ?? Env("XARES_GRPC_URL") ?? defaults.GrpcUrl,
             Docker = parse.GetValue(Docker) ?? Env("XARES_DOCKER"),
+            DockerClaimKeyFile = parse.GetValue(DockerClaimKeyFile) ?? Env("XARES_DOCKER_CLAIM_KEY_FILE"),
             TlsCertificateFile = parse.GetValue(TlsCert) ?? Env("XARES_TLS_CERT"),
             TlsKeyFile = parse.GetValue(TlsKey) ?? Env("XARES_TLS_KEY"),
             MasterKeyBase64 = Env("XARES_MASTER_KEY"),

@@ -8,6 +8,9 @@ internal sealed record BrokerOptions
     public string RestUrl { get; init; } = "http://127.0.0.1:7400";
     public string GrpcUrl { get; init; } = "http://127.0.0.1:7401";
     public string? Docker { get; init; }
+
+    /// <summary>--docker-claim-key-file: base64 key shared with the platform that signs xares.claim labels; unset: claims off.</summary>
+    public string? DockerClaimKeyFile { get; init; }
     public string? MasterKeyBase64 { get; init; }
     public string? MasterKeyFile { get; init; }
     public string? TlsCertificateFile { get; init; }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Docker.DotNet;
@@ -13,6 +14,7 @@ namespace Xares.Broker.Tests.Docker;
 /// <summary>The workspace side of the Docker watcher, on a whole broker whose Docker client is a substitute.</summary>
 public sealed class ContainerBindingTests : IAsyncLifetime
 {
+    private readonly string _claimKeyFile = Path.GetTempFileName();
     private BrokerTestHost _host = null!;
     private ContainerBinding _binding = null!;
 
@@ -22,11 +24,75 @@ public sealed class ContainerBindingTests : IAsyncLifetime
         docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
             .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
         docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>()).Returns(new List<ContainerListResponse>());
-        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock" }, s => s.AddSingleton(docker));
+        File.WriteAllText(_claimKeyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock", DockerClaimKeyFile = _claimKeyFile },
+            s => s.AddSingleton(docker));
         _binding = _host.Get<ContainerBinding>();
     }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        File.Delete(_claimKeyFile);
+    }
+
+    [Fact]
+    public async Task ClaimAndMint_SignedClaim_CreatesTheWorkspaceBoundToTheFirstContainerOnly()
+    {
+        var userId = await _host.CreateUserAsync("claimer");
+        var claim = NewClaim(userId, hosts: ["github.com"]);
+        var label = _host.Get<WorkspaceClaims>().Sign(claim);
+
+        var grant = await _binding.ClaimAndMintAsync("c1", label, "container started");
+
+        Assert.NotNull(grant);
+        Assert.Equal(claim.WorkspaceId, grant.WorkspaceId);
+        Assert.NotNull(await _host.Get<SessionService>().OpenAsync(grant.Token, null));
+        var workspace = await WorkspaceAsync(claim.WorkspaceId);
+        Assert.Equal(userId, workspace.GetProperty("userId").GetString());
+        Assert.Equal("claimed", workspace.GetProperty("name").GetString());
+        Assert.Equal(["github.com"], workspace.GetProperty("allowedHosts").EnumerateArray().Select(h => h.GetString()));
+        Assert.Equal("c1", workspace.GetProperty("containerId").GetString());
+        Assert.Contains(await AuditDetailsAsync("workspace.create", "success"), d => d.Contains($"signed claim {claim.Id}", StringComparison.Ordinal));
+
+        // The label copied onto another container is refused; the same container (restarted) is bound again.
+        Assert.Null(await _binding.ClaimAndMintAsync("c2", label, "container started"));
+        Assert.NotNull(await _binding.ClaimAndMintAsync("c1", label, "container restarted"));
+        Assert.Contains(await AuditDetailsAsync("docker.bind", "denied"), d => d.Contains("c2 refused", StringComparison.Ordinal));
+        Assert.Single((await _host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/workspaces")).GetProperty("items").EnumerateArray(),
+            w => w.GetProperty("id").GetString() == claim.WorkspaceId);
+    }
+
+    [Fact]
+    public async Task ClaimAndMint_ExpiredUnknownUserForgedOrRemoved_RefusedAndAudited()
+    {
+        var userId = await _host.CreateUserAsync("claimer2");
+        var claims = _host.Get<WorkspaceClaims>();
+        var expired = NewClaim(userId) with { ExpiresAt = DateTimeOffset.UtcNow.AddSeconds(-1) };
+        var unknownUser = NewClaim("usr_nobody");
+        var forged = new WorkspaceClaims(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).Sign(NewClaim(userId));
+        var removed = NewClaim(userId);
+        Assert.NotNull(await _binding.ClaimAndMintAsync("c9", claims.Sign(removed), "container started"));
+        Assert.Equal(removed.WorkspaceId, await _binding.ContainerRemovedAsync("c9", "removed"));
+
+        Assert.Null(await _binding.ClaimAndMintAsync("c3", claims.Sign(expired), "container started"));
+        Assert.Null(await _binding.ClaimAndMintAsync("c4", claims.Sign(unknownUser), "container started"));
+        Assert.Null(await _binding.ClaimAndMintAsync("c5", forged, "container started"));
+        Assert.Null(await _binding.ClaimAndMintAsync("c6", "v1.garbage", "container started"));
+        Assert.Null(await _binding.ClaimAndMintAsync("c9", claims.Sign(removed), "container started again"));
+
+        var denied = await AuditDetailsAsync("docker.bind", "denied");
+        Assert.Contains(denied, d => d.Contains($"claim {expired.Id} expired", StringComparison.Ordinal));
+        Assert.Contains(denied, d => d.Contains("names unknown user 'usr_nobody'", StringComparison.Ordinal));
+        Assert.Contains(denied, d => d.Contains("c5 refused", StringComparison.Ordinal) && d.Contains("signature", StringComparison.Ordinal));
+        Assert.Contains(denied, d => d.Contains("c6 refused", StringComparison.Ordinal) && d.Contains("well-formed", StringComparison.Ordinal));
+        Assert.Contains(denied, d => d.Contains($"revoked workspace {removed.WorkspaceId}", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Admin.GetAsync($"/api/v1/workspaces/{expired.WorkspaceId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Admin.GetAsync($"/api/v1/workspaces/{unknownUser.WorkspaceId}")).StatusCode);
+    }
+
+    private static WorkspaceClaim NewClaim(string userId, IReadOnlyList<string>? hosts = null) =>
+        new("claim-" + Guid.NewGuid().ToString("N"), userId, "claimed", hosts, DateTimeOffset.UtcNow.AddMinutes(10));
 
     [Fact]
     public async Task BindAndMint_FirstContainer_BindsAndMintsRedeemableToken()

@@ -30,13 +30,15 @@ public sealed class DockerFixture : IAsyncLifetime
     /// <summary>Starts a workspace container labelled <paramref name="label"/>; returns its full id.</summary>
     /// <param name="sidecarDelaySeconds">Starts the entrypoint (and so the sidecar) this late, so the token arrives before it listens.</param>
     /// <param name="broker">The broker its sidecar connects to; the fixture's by default.</param>
-    internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0, BrokerProcess? broker = null)
+    /// <param name="labelName">xares.workspace (the label is a workspace id) or xares.claim (a signed claim).</param>
+    internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0, BrokerProcess? broker = null,
+        string labelName = "xares.workspace")
     {
         string[] late = sidecarDelaySeconds > 0
             ? ["--entrypoint", "sh", Image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
             : [Image];
         var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", "/run/xares:mode=0700",
-            "--label", $"xares.workspace={label}", "-e", $"XARES_BROKER_URL={(broker ?? Broker).GrpcUrl}",
+            "--label", $"{labelName}={label}", "-e", $"XARES_BROKER_URL={(broker ?? Broker).GrpcUrl}",
             "-e", $"XARES_BOOTSTRAP_WAIT={bootstrapWaitSeconds}", .. late]);
         lock (containers)
         {
@@ -69,6 +71,19 @@ public sealed class DockerFixture : IAsyncLifetime
         return (userId, token, GitServer.RepositoryUrl(path));
     }
 
+    /// <summary>A signed xares.claim label value and the workspace it creates, as a platform gets them: `xares-broker docker claim`.</summary>
+    internal async Task<(string Label, string WorkspaceId)> SignClaimAsync(string userId, string name)
+    {
+        var result = await ProcessRunner.RunAsync(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [Artifacts.BrokerDll, "docker", "claim", "--user", userId, "--name", name, "--key-file", ClaimKeyFile],
+            ProcessRunner.BaseEnvironment(Directory.Sub("claim-home")), Path.Combine(Directory.Logs, "claims.log")).ShouldSucceedAsync();
+        var workspaceId = System.Text.RegularExpressions.Regex.Match(result.Stderr, "ws_[0-9a-f]{32}").Value;
+        return (result.Stdout.Trim(), workspaceId);
+    }
+
+    /// <summary>The key the fixture's broker verifies xares.claim labels with.</summary>
+    internal string ClaimKeyFile => Path.Combine(Directory.Path, "claim.key");
+
     internal async Task<string> CreateWorkspaceAsync(string userId) =>
         (await Admin.CreateWorkspaceAsync(userId, NextName("w"))).Id;
 
@@ -79,7 +94,8 @@ public sealed class DockerFixture : IAsyncLifetime
         Engine = await DockerEngine.ConnectAsync(Path.Combine(Directory.Logs, "docker.log"));
         Image = await Engine.BuildImagesAsync();
         GitServer = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
-        Broker = await BrokerProcess.StartAsync(Directory, "--docker", Engine.Endpoint);
+        await File.WriteAllTextAsync(ClaimKeyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        Broker = await BrokerProcess.StartAsync(Directory, "--docker", Engine.Endpoint, "--docker-claim-key-file", ClaimKeyFile);
         Admin = new AdminClient(Broker.RestUrl, Broker.AdminKey);
     }
 

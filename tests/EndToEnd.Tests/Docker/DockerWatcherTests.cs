@@ -178,6 +178,28 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
     }
 
     [Fact]
+    public async Task SignedClaimLabel_NoRegistrationFirst_WorkspaceCreatedBootstrappedAndTheLabelCannotBeReused()
+    {
+        var (userId, _, url) = await fixture.CreateGitUserAsync();
+        var (label, workspaceId) = await fixture.SignClaimAsync(userId, fixture.NextName("claimed"));
+
+        var container = await fixture.RunContainerAsync(label, labelName: "xares.claim");
+
+        Assert.True(await Poll.UntilAsync(async () => (await fixture.Admin.ListWorkspacesAsync()).Any(w => w.GetProperty("id").GetString() == workspaceId),
+            TimeSpan.FromSeconds(5)), $"the claim did not create {workspaceId}\n{fixture.Broker.LogTail()}");
+        await WaitForSessionAsync(workspaceId);
+        Assert.Equal(container, (await fixture.WorkspaceAsync(workspaceId)).GetProperty("containerId").GetString());
+        await WaitForGitConfigAsync(container);
+        await fixture.ExecAsync(container, "git", "clone", url, "/tmp/repo").ShouldSucceedAsync();
+
+        var copy = await fixture.RunContainerAsync(label, bootstrapWaitSeconds: 1, labelName: "xares.claim");
+        Assert.True(await Poll.UntilAsync(async () => (await fixture.AuditAsync("docker.bind")).Any(a => a.GetProperty("outcome").GetString() == "denied"
+            && (a.GetProperty("detail").GetString() ?? "").Contains(copy[..12], StringComparison.Ordinal)), TimeSpan.FromSeconds(5)),
+            "the copied claim label was not refused\n" + fixture.Broker.LogTail());
+        Assert.Equal(container, (await fixture.WorkspaceAsync(workspaceId)).GetProperty("containerId").GetString());
+    }
+
+    [Fact]
     public async Task EngineSilentBehindASocketProxy_WatcherNoticesReconnectsAndCatchesUp()
     {
         // The deployment the README recommends: the broker reaches the engine through a socket
