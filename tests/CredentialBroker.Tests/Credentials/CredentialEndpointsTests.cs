@@ -141,7 +141,14 @@ public sealed class CredentialEndpointsTests
     [InlineData("{\"username\":\"someone-else\"}", "username")]
     [InlineData("{\"provider\":\"gitlab\"}", "provider")]
     [InlineData("{\"url\":\"https://github.com/elsewhere\",\"name\":\"x\"}", "url")]
-    public async Task Patch_DestinationWithoutNewSecret_Returns400AndChangesNothing(string json, string field)
+    [InlineData("{\"expiresAt\":12}", "expiresAt")]
+    [InlineData("{\"expiresAt\":\"tomorrow\"}", "expiresAt")]
+    [InlineData("{\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "expiresAt")]
+    [InlineData("{\"name\":[\"a\"]}", "name")]
+    [InlineData("{\"name\":\"\\ud800\"}", "name")]
+    [InlineData("{\"baseUrl\":false}", "baseUrl")]
+    [InlineData("{\"baseUrl\":\"https://llm.example.test/v1\",\"secret\":\"ghp_NewSecret000000000000000000000001\"}", "baseUrl")]
+    public async Task Patch_DestinationWithoutNewSecretOrBadField_Returns400NamingItAndChangesNothing(string json, string field)
     {
         await using var host = await BrokerTestHost.StartAsync();
         var user = await host.CreateUserAsync();
@@ -217,27 +224,6 @@ public sealed class CredentialEndpointsTests
             "{\"baseUrl\":null,\"secret\":\"sk-ant-AnotherAiKey0123456789abcdef0001\"}")).JsonAsync(200);
         Assert.True(body.IsNull("baseUrl"));
         Assert.Equal(2, body.GetProperty("secretVersion").GetInt64());
-    }
-
-    [Theory]
-    [InlineData("{\"expiresAt\":12}", "expiresAt")]
-    [InlineData("{\"expiresAt\":\"tomorrow\"}", "expiresAt")]
-    [InlineData("{\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "expiresAt")]
-    [InlineData("{\"name\":[\"a\"]}", "name")]
-    [InlineData("{\"name\":\"\\ud800\"}", "name")]
-    [InlineData("{\"baseUrl\":false}", "baseUrl")]
-    [InlineData("{\"baseUrl\":\"https://llm.example.test/v1\",\"secret\":\"ghp_NewSecret000000000000000000000001\"}", "baseUrl")]
-    public async Task Patch_BadRemovableField_Returns400NamingItAndChangesNothing(string json, string field)
-    {
-        await using var host = await BrokerTestHost.StartAsync();
-        var user = await host.CreateUserAsync();
-        var id = await host.CreateGitCredentialAsync(user, "https://github.com/org", "x-access-token", GitSecret, "github");
-        var before = await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).Content.ReadAsStringAsync();
-
-        var problem = await (await host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", json)).ProblemAsync(400, "validation");
-
-        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
-        Assert.Equal(before, await (await host.Admin.GetAsync($"/api/v1/credentials/{id}")).Content.ReadAsStringAsync());
     }
 
     [Fact]
