@@ -8,8 +8,26 @@ namespace Xares.Broker.Api;
 /// <summary>The REST document at /openapi/v1.json (generated from the endpoints) and its interactive reference at /docs.</summary>
 internal static class OpenApiDocument
 {
+    // Bodies read through JsonRequestBody are positional records, which the generator would call
+    // all-required; missing members are reported per field instead. These are the ones a request needs.
+    private static readonly Dictionary<Type, string[]> RequiredMembers = new()
+    {
+        [typeof(Users.CreateUserRequest)] = ["name"],
+        [typeof(Credentials.CreateCredentialRequest)] = ["kind", "provider", "secret"],
+        [typeof(Credentials.UpdateCredentialRequest)] = [],
+        [typeof(ApiKeys.CreateApiKeyRequest)] = ["name"],
+        [typeof(ApiKeys.RotateApiKeyRequest)] = [],
+    };
+
     public static IServiceCollection AddBrokerOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi("v1", options => options.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (RequiredMembers.TryGetValue(context.JsonTypeInfo.Type, out var required))
+            {
+                schema.Required = new HashSet<string>(required, StringComparer.Ordinal);
+            }
+            return Task.CompletedTask;
+        }).AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {

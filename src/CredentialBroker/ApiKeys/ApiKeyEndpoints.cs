@@ -26,10 +26,10 @@ internal static class ApiKeyEndpoints
     public static RouteGroupBuilder MapApiKeys(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
-        group.MapPost("", CreateAsync);
+        group.MapPost("", CreateAsync).Accepts<CreateApiKeyRequest>("application/json");
         group.MapGet("", ListAsync);
         group.MapDelete("/{id}", RevokeAsync);
-        group.MapPost("/{id}/rotate", RotateAsync);
+        group.MapPost("/{id}/rotate", RotateAsync).Accepts<RotateApiKeyRequest>(isOptional: true, "application/json");
         return group;
     }
 

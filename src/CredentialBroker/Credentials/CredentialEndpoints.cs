@@ -19,10 +19,10 @@ internal static class CredentialEndpoints
     public static RouteGroupBuilder MapCredentials(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("");
-        group.MapPost("/users/{userId}/credentials", CreateAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapPost("/users/{userId}/credentials", CreateAsync).Accepts<CreateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
         group.MapGet("/users/{userId}/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
         group.MapGet("/credentials/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
-        group.MapPatch("/credentials/{id}", UpdateAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapPatch("/credentials/{id}", UpdateAsync).Accepts<UpdateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
         group.MapDelete("/credentials/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
         return group;
     }

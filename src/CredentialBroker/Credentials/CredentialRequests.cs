@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Xares.Broker.CredentialHealth;
@@ -19,7 +20,7 @@ internal sealed record CreateCredentialRequest(
     string? Name,
     DateTimeOffset? ExpiresAt,
     string? BaseUrl,
-    JsonElement MonthlyLimit = default)
+    [property: Description("A whole number from 1 limits the uses per calendar month (UTC); absent or null: no limit.")] JsonElement MonthlyLimit)
 {
     // A record would print every member, the secret included.
     public override string ToString() => nameof(CreateCredentialRequest);
@@ -39,10 +40,12 @@ internal sealed record UpdateCredentialRequest(
     string? Url,
     string? Username,
     string? Provider,
-    JsonElement Name = default,
-    JsonElement ExpiresAt = default,
-    JsonElement BaseUrl = default,
-    JsonElement MonthlyLimit = default)
+    [property: Description("A string sets the name; null removes it.")] JsonElement Name,
+    [property: Description("An RFC 3339 date-time in the future sets the expiry; null removes it. An earlier expiry revokes the leases that would outlive it.")]
+    JsonElement ExpiresAt,
+    [property: Description("AI credentials: an https base URL; null restores the provider's default. Changes only together with a new secret.")]
+    JsonElement BaseUrl,
+    [property: Description("A whole number from 1 sets the monthly use limit; null removes it.")] JsonElement MonthlyLimit)
 {
     public override string ToString() => nameof(UpdateCredentialRequest);
 }

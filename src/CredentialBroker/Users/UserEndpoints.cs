@@ -17,7 +17,7 @@ internal static class UserEndpoints
     public static RouteGroupBuilder MapUsers(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/users");
-        group.MapPost("", CreateAsync).RequireAuthorization(ApiKeyScopes.UsersWrite);
+        group.MapPost("", CreateAsync).Accepts<CreateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite);
         group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite);

@@ -25,6 +25,26 @@ public sealed class OpenApiDocumentTests
         Assert.True(document.RootElement.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("apiKey", out _));
     }
 
+    [Theory]
+    [InlineData("/api/v1/users", "post", "CreateUserRequest", "name")]
+    [InlineData("/api/v1/users/{userId}/credentials", "post", "CreateCredentialRequest", "kind,provider,secret")]
+    [InlineData("/api/v1/credentials/{id}", "patch", "UpdateCredentialRequest", "")]
+    [InlineData("/api/v1/api-keys", "post", "CreateApiKeyRequest", "name")]
+    [InlineData("/api/v1/api-keys/{id}/rotate", "post", "RotateApiKeyRequest", "")]
+    public async Task BodiesReadByHand_AreDocumentedWithWhatTheyRequire(string path, string method, string schema, string required)
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        using var anonymous = host.CreateClient(null);
+
+        using var document = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
+
+        var body = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody");
+        Assert.Equal($"#/components/schemas/{schema}", body.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        var definition = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(schema);
+        var documented = definition.TryGetProperty("required", out var list) ? list.EnumerateArray().Select(r => r.GetString()).Order().ToArray() : [];
+        Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order().ToArray(), documented);
+    }
+
     [Fact]
     public async Task ReferencePage_IsServed()
     {
