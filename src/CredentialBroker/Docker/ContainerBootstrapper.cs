@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Docker.DotNet;
+using Xares.Broker.Hosting;
 
 namespace Xares.Broker.Docker;
 
@@ -110,6 +111,7 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
             if (_refused.TryAdd(containerId, true))
             {
                 DockerLog.Refused(logger, DockerAudit.Short(containerId), refusal);
+                BrokerMetrics.DockerBootstraps.WithLabels("refused").Inc();
             }
             return;
         }
@@ -134,12 +136,14 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
             {
                 DockerLog.Bootstrapped(logger, shortId, grant.WorkspaceId, attempt);
                 await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, true, $"session opened (attempt {attempt})");
+                BrokerMetrics.DockerBootstraps.WithLabels(ContainerStates.Running).Inc();
                 return true;
             }
             problem = result.Delivered ? $"no session within {SessionWait.TotalSeconds:0} s of delivery" : result.Problem;
             DockerLog.DeliveryFailed(logger, shortId, grant.WorkspaceId, attempt, problem);
         }
         await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, false, $"bootstrap failed twice: {problem}");
+        BrokerMetrics.DockerBootstraps.WithLabels(ContainerStates.Failing).Inc();
         return false;
     }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Docker;
@@ -103,6 +104,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         {
             await ReconcileAsync(connection.Token);
             connected();
+            BrokerMetrics.DockerWatcherConnected.Set(1);
             await foreach (var message in events.Reader.ReadAllAsync(connection.Token))
             {
                 await HandleAsync(message, connection.Token);
@@ -110,6 +112,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         }
         finally
         {
+            BrokerMetrics.DockerWatcherConnected.Set(0);
             await connection.CancelAsync();
             await monitor;
             await liveness;

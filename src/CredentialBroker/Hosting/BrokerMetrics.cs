@@ -41,6 +41,14 @@ internal static class BrokerMetrics
         "xares_rate_limited_total", "Requests refused by a rate limit: rest (too many failed authentications) or grpc (session call rate).",
         new CounterConfiguration { LabelNames = ["surface"] });
 
+    public static readonly Gauge DockerWatcherConnected = Metrics.CreateGauge(
+        "xares_docker_watcher_connected", "1 while this replica follows the Docker engine's events (it holds the watcher lease and the engine answers), else 0. "
+            + "With --docker set, alert when the sum over replicas stays 0.");
+
+    public static readonly Counter DockerBootstraps = Metrics.CreateCounter(
+        "xares_docker_bootstraps_total", "Container hand-overs by outcome: running (a session opened), failing (none after two deliveries) or refused (no workspace it may bind).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 

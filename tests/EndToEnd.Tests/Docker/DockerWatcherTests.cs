@@ -182,6 +182,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
     {
         var (userId, _, url) = await fixture.CreateGitUserAsync();
         var (label, workspaceId) = await fixture.SignClaimAsync(userId, fixture.NextName("claimed"));
+        var (running, refused) = (await MetricAsync(fixture.Broker, Bootstraps("running")), await MetricAsync(fixture.Broker, Bootstraps("refused")));
 
         var container = await fixture.RunContainerAsync(label, labelName: "xares.claim");
 
@@ -197,7 +198,11 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
             && (a.GetProperty("detail").GetString() ?? "").Contains(copy[..12], StringComparison.Ordinal)), TimeSpan.FromSeconds(5)),
             "the copied claim label was not refused\n" + fixture.Broker.LogTail());
         Assert.Equal(container, (await fixture.WorkspaceAsync(workspaceId)).GetProperty("containerId").GetString());
+        Assert.True(await MetricAsync(fixture.Broker, Bootstraps("running")) >= running + 1);
+        Assert.True(await Poll.UntilAsync(async () => await MetricAsync(fixture.Broker, Bootstraps("refused")) >= refused + 1, TimeSpan.FromSeconds(5)));
     }
+
+    private static string Bootstraps(string outcome) => $"xares_docker_bootstraps_total{{outcome=\"{outcome}\"}}";
 
     [Fact]
     public async Task EngineSilentBehindASocketProxy_WatcherNoticesReconnectsAndCatchesUp()
@@ -213,14 +218,28 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         await fixture.RunContainerAsync(before, broker: broker);
         await WaitForSessionAsync(before, TimeSpan.FromSeconds(10), broker, admin);
 
+        Assert.Equal(1, await WatcherConnectedAsync(broker));
+
         proxy.Stall();
         Assert.True(await Poll.UntilAsync(() => Task.FromResult(File.ReadAllText(broker.LogFile).Contains("stopped answering", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(15)), "the watcher did not notice the silent engine\n" + broker.LogTail());
+        Assert.Equal(0, await WatcherConnectedAsync(broker));
         proxy.Resume();
 
         var after = (await admin.CreateWorkspaceAsync(userId, fixture.NextName("w"))).Id;
         await fixture.RunContainerAsync(after, broker: broker);
         await WaitForSessionAsync(after, TimeSpan.FromSeconds(15), broker, admin);
+        Assert.Equal(1, await WatcherConnectedAsync(broker));
+    }
+
+    private static async Task<int> WatcherConnectedAsync(BrokerProcess broker) => (int)await MetricAsync(broker, "xares_docker_watcher_connected");
+
+    /// <summary>A sample of the broker's /metrics, e.g. <c>xares_docker_bootstraps_total{outcome="running"}</c>; 0 when absent.</summary>
+    private static async Task<double> MetricAsync(BrokerProcess broker, string sample)
+    {
+        using var client = new HttpClient();
+        var line = (await client.GetStringAsync($"{broker.RestUrl}/metrics")).Split('\n').SingleOrDefault(l => l.StartsWith(sample + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(sample.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task<string> WaitForSessionAsync(string workspaceId, TimeSpan? timeout = null, BrokerProcess? broker = null, AdminClient? admin = null)
