@@ -64,6 +64,29 @@ public sealed class BootstrapDeliveryTests
     }
 
     [Fact]
+    public async Task DeliverAsync_EngineUnreachableBeforeTheExec_FailedAttemptNotAnException()
+    {
+        _docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new HttpRequestException("Connection failed", new IOException("Cannot assign requested address")));
+
+        var result = await new BootstrapDelivery(_docker).DeliverAsync("c1", Token, CancellationToken.None);
+
+        Assert.False(result.Delivered);
+        Assert.Contains("did not answer: Cannot assign requested address", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeliverAsync_ExitCodeUnreadableAfterTheExecRan_CountsAsDeliveredForTheSessionToDecide()
+    {
+        _docker.Exec.InspectContainerExecAsync("exec1", Arg.Any<CancellationToken>()).ThrowsAsync(new HttpRequestException("Connection failed"));
+
+        var result = await new BootstrapDelivery(_docker).DeliverAsync("c1", Token, CancellationToken.None);
+
+        Assert.True(result.Delivered);
+        Assert.Equal(Token + "\n", Encoding.ASCII.GetString(_stream.Written.ToArray()));
+    }
+
+    [Fact]
     public async Task DeliverAsync_ExecHangs_TimesOut()
     {
         _docker.Exec.InspectContainerExecAsync("exec1", Arg.Any<CancellationToken>())
