@@ -19,6 +19,9 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>A hand-over the engine did not answer is tried again after this (then twice this), three times in all.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>True while a hand-over runs for the container, or after it was refused (audited once).</summary>
     public bool IsPendingOrRefused(string containerId) => _inFlight.ContainsKey(containerId) || _refused.ContainsKey(containerId);
 
@@ -35,7 +38,20 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
         {
             try
             {
-                await RunAsync(containerId, why, cancellation.Token);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await RunAsync(containerId, why, cancellation.Token);
+                        break;
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or IOException && attempt < 3)
+                    {
+                        // The engine blinked (a refused connection, a dropped stream): binding and
+                        // minting again for the same container are safe, and nothing else would retry.
+                        await Task.Delay(RetryDelay * attempt, cancellation.Token);
+                    }
+                }
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {

@@ -46,7 +46,10 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private ContainerBootstrapper Bootstrapper() => new(_docker, _host.Get<ContainerBinding>(), new BootstrapDelivery(_docker), TimeProvider.System,
-        NullLogger<ContainerBootstrapper>.Instance) { SessionWait = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(20) };
+        NullLogger<ContainerBootstrapper>.Instance)
+    {
+        SessionWait = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(20),
+    };
 
     [Fact]
     public async Task BootstrapAsync_SidecarRedeems_RunningAfterOneDelivery()
@@ -61,6 +64,32 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
         var workspace = await WorkspaceAsync(workspaceId);
         Assert.Equal("running", workspace.GetProperty("containerState").GetString());
         Assert.Single(workspace.GetProperty("activeSessions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Start_EngineDoesNotAnswerTheFirstInspect_HandOverRetriedAndRunning()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var inspections = 0;
+        _docker.Containers.InspectContainerAsync("c7", Arg.Any<CancellationToken>()).Returns(_ => ++inspections == 1
+            ? Task.FromException<ContainerInspectResponse>(new HttpRequestException("Connection failed"))
+            : Task.FromResult(new ContainerInspectResponse
+            {
+                State = new ContainerState { Running = true },
+                Config = new Config { Labels = new Dictionary<string, string> { [DockerWatcher.WorkspaceLabel] = workspaceId } },
+            }));
+        _onExec = async token => await _host.Get<SessionService>().OpenAsync(token, null);
+
+        Bootstrapper().Start("c7", "container started", CancellationToken.None);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await WorkspaceAsync(workspaceId)).GetProperty("containerState").ValueKind != JsonValueKind.String
+            || (await WorkspaceAsync(workspaceId)).GetProperty("containerState").GetString() != "running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the hand-over was not retried");
+            await Task.Delay(20);
+        }
+        Assert.Equal(2, inspections);
     }
 
     [Fact]
