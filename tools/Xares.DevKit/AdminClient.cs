@@ -43,8 +43,20 @@ internal sealed class AdminClient : IDisposable
     public async Task<IReadOnlyList<JsonElement>> ListLeasesAsync(string workspaceId) =>
         ItemsOf(await SendAsync(HttpMethod.Get, $"api/v1/leases?workspaceId={Uri.EscapeDataString(workspaceId)}"));
 
-    public async Task<IReadOnlyList<JsonElement>> ListWorkspacesAsync() =>
-        ItemsOf(await SendAsync(HttpMethod.Get, "api/v1/workspaces"));
+    /// <summary>Every workspace: the listing's pages, following nextCursor.</summary>
+    public async Task<IReadOnlyList<JsonElement>> ListWorkspacesAsync()
+    {
+        var items = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var page = await SendAsync(HttpMethod.Get, "api/v1/workspaces?limit=1000" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            items.AddRange(ItemsOf(page));
+            cursor = page.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        }
+        while (cursor is not null);
+        return items;
+    }
 
     public async Task<IReadOnlyList<JsonElement>> QueryAuditAsync(string? userId = null, string? workspaceId = null, string? credentialId = null, string? action = null)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
@@ -46,7 +45,7 @@ internal static class CredentialHealthEndpoints
             .WithSummary("Test a credential against its provider's documented endpoint (no redirects, no private addresses unless allow-listed).");
         group.MapGet("/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
             .WithSummary("List credentials with their health, oldest first; status=error,expiring,active,unchecked filters, userId narrows to one user; "
-                + $"limit (default {CredentialListing.DefaultLimit}, at most {CredentialListing.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
+                + $"limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
         return group;
     }
 
@@ -61,24 +60,7 @@ internal static class CredentialHealthEndpoints
     {
         var errors = new FieldErrors();
         var wanted = ParseStatuses(errors, status);
-        var pageSize = CredentialListing.DefaultLimit;
-        if (!string.IsNullOrEmpty(limit)
-            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > CredentialListing.MaxLimit))
-        {
-            errors.Add("limit", $"limit must be a whole number from 1 to {CredentialListing.MaxLimit}.");
-        }
-        CredentialListingPosition? after = null;
-        if (!string.IsNullOrEmpty(cursor))
-        {
-            if (CredentialListingCursor.TryDecode(cursor, out var position))
-            {
-                after = position;
-            }
-            else
-            {
-                errors.Add("cursor", "cursor must be the nextCursor of a previous page, unchanged.");
-            }
-        }
+        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "cred_");
         errors.ThrowIfAny("The credential listing query is not valid.");
         var caller = http.Caller();
         var user = userId ?? caller.BoundUserId;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Xares.Broker.Api;
 using Xares.Broker.Credentials;
 using Xares.Broker.Storage;
 
@@ -14,18 +15,15 @@ internal sealed record CredentialPage(IReadOnlyList<CredentialResponse> Items, s
 /// </summary>
 internal static class CredentialListing
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 1000;
-
-    public static CredentialPage Read(DbConnection connection, string? userId, IReadOnlySet<string>? statuses, CredentialListingPosition? after, int limit,
+    public static CredentialPage Read(DbConnection connection, string? userId, IReadOnlySet<string>? statuses, ListingPosition? after, int limit,
         DateTimeOffset now, TimeSpan expiringWindow)
     {
         // The ids of the next chunk; credentials and their health rows are both read through it.
         var chunkIds = "SELECT id FROM credentials WHERE " + (userId is null ? "" : "user_id = @user AND ")
             + "(created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count";
         var chunk = limit + 1;
-        var position = after ?? new CredentialListingPosition(long.MinValue, "");
-        var page = new List<(CredentialResponse Item, CredentialListingPosition Position)>(chunk);
+        var position = after ?? ListingPosition.Start;
+        var page = new List<(CredentialResponse Item, ListingPosition Position)>(chunk);
         while (page.Count <= limit)
         {
             List<(string, object?)> parameters = [("@at", position.CreatedAt), ("@id", position.Id), ("@count", chunk)];
@@ -37,7 +35,7 @@ internal static class CredentialListing
             var health = CredentialHealthStore.ForIdsIn(connection, chunkIds, [.. parameters]);
             foreach (var record in records)
             {
-                position = new CredentialListingPosition(record.CreatedAt.ToDb(), record.Id);
+                position = new ListingPosition(record.CreatedAt.ToDb(), record.Id);
                 var item = CredentialResponse.From(record, now, CredentialHealthView.Of(record, health.GetValueOrDefault(record.Id), now, expiringWindow));
                 if (statuses is null || statuses.Contains(item.Health.Status))
                 {
@@ -54,8 +52,7 @@ internal static class CredentialListing
             }
         }
         // One item past the page says whether another page exists, without an empty last page.
-        return page.Count <= limit
-            ? new CredentialPage(page.ConvertAll(p => p.Item), null)
-            : new CredentialPage(page[..limit].ConvertAll(p => p.Item), CredentialListingCursor.Encode(page[limit - 1].Position));
+        var (items, nextCursor) = ListingCursor.Page(page, limit);
+        return new CredentialPage(items, nextCursor);
     }
 }

@@ -22,7 +22,8 @@ internal static class WorkspaceEndpoints
 
     public sealed record BootstrapResponse(string WorkspaceId, string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
 
-    public sealed record WorkspaceList(IReadOnlyList<WorkspaceResponse> Items);
+    /// <summary>One page, oldest first; <see cref="NextCursor"/> fetches the next (null on the last page).</summary>
+    public sealed record WorkspaceList(IReadOnlyList<WorkspaceResponse> Items, string? NextCursor = null);
 
     public static IServiceCollection AddWorkspaces(this IServiceCollection services) =>
         services.AddSingleton<WorkspaceLifecycle>().AddSingleton<SessionService>();
@@ -31,7 +32,9 @@ internal static class WorkspaceEndpoints
     {
         var group = routes.MapGroup("/workspaces").WithTags("Workspaces");
         group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
-        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
+            .WithSummary($"List workspaces, oldest first; userId narrows to one user; limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
+                + "and cursor (the nextCursor of the previous page) page.");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
@@ -64,16 +67,22 @@ internal static class WorkspaceEndpoints
             new CreatedWorkspaceResponse(ws.Id, ws.UserId, ws.Name, ws.AllowedHosts, ws.CreatedAt, created.BootstrapToken, created.BootstrapExpiresAt));
     }
 
-    private static async Task<Ok<WorkspaceList>> ListAsync(string? userId, HttpContext http, Database database, TimeProvider time)
+    private static async Task<Ok<WorkspaceList>> ListAsync(string? userId, string? limit, string? cursor, HttpContext http, Database database, TimeProvider time)
     {
+        var errors = new Credentials.FieldErrors();
+        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "ws_");
+        errors.ThrowIfAny("The workspace listing query is not valid.");
         var caller = http.Caller();
         var filter = caller.BoundUserId ?? userId;
         if (userId is not null && !caller.CanSee(userId))
         {
             return TypedResults.Ok(new WorkspaceList([]));
         }
-        var items = await database.ReadAsync(c => WorkspaceStore.List(c, filter).Select(w => ToResponse(c, w, time.GetUtcNow())).ToList());
-        return TypedResults.Ok(new WorkspaceList(items));
+        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
+            WorkspaceStore.ListAfter(c, filter, after ?? ListingPosition.Start, pageSize + 1)
+                .ConvertAll(w => (ToResponse(c, w, time.GetUtcNow()), new ListingPosition(w.CreatedAt.ToDb(), w.Id))),
+            pageSize));
+        return TypedResults.Ok(new WorkspaceList(items, nextCursor));
     }
 
     private static async Task<Results<Ok<WorkspaceResponse>, NotFound>> GetAsync(string id, HttpContext http, Database database, TimeProvider time)

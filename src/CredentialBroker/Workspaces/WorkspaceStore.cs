@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Data.Common;
+using Xares.Broker.Api;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Workspaces;
@@ -18,9 +19,14 @@ internal static class WorkspaceStore
     public static WorkspaceRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {SelectColumns} FROM workspaces WHERE id = @id", Read, ("@id", id));
 
-    public static List<WorkspaceRecord> List(DbConnection connection, string? userId) =>
+    /// <summary>Up to <paramref name="count"/> workspaces (of one user, or everyone's) after a position in (created_at, id) order.</summary>
+    public static List<WorkspaceRecord> ListAfter(DbConnection connection, string? userId, ListingPosition after, int count) =>
         Sql.Query(connection, null,
-            $"SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user) ORDER BY created_at, id", Read, ("@user", userId));
+            $"""
+            SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user)
+                AND (created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count
+            """,
+            Read, ("@user", userId), ("@at", after.CreatedAt), ("@id", after.Id), ("@count", count));
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>

@@ -211,8 +211,11 @@ public sealed class CredentialHealthEndpointsTests
 
         var second = await (await host.Admin.GetAsync($"/api/v1/credentials?limit=1&cursor={cursor}")).JsonAsync(200);
         Assert.NotEqual(first.GetProperty("items")[0].Str("id"), second.GetProperty("items")[0].Str("id"));
-        // Base64url without its canonical form (a padding character) is not ours.
+        // Base64url without its canonical form (a padding character) is not ours, nor is it a workspace listing's cursor.
         await (await host.Admin.GetAsync($"/api/v1/credentials?limit=1&cursor={cursor}%3D")).ProblemAsync(400, "validation");
+        var refused = await (await host.Admin.GetAsync($"/api/v1/workspaces?limit=1&cursor={cursor}")).ProblemAsync(400, "validation");
+        Assert.True(refused.GetProperty("errors").TryGetProperty("cursor", out _));
+        await (await host.Admin.GetAsync("/api/v1/workspaces?limit=0")).ProblemAsync(400, "validation");
     }
 
     private static async Task<string> ScrapeAsync(BrokerTestHost host)

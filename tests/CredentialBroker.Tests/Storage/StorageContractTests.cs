@@ -178,6 +178,33 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal([2, 2], anns.Pages.Select(p => p.Count));
     }
 
+    [Fact]
+    public async Task WorkspaceListing_PagedForEveryoneAndPerUser_EveryWorkspaceOnceInOrder()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var (ann, ben) = (await broker.CreateUserAsync("ann"), await broker.CreateUserAsync("ben"));
+        var annsIds = new HashSet<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var owner = i % 2 == 0 ? ann : ben;
+            var created = await broker.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId = owner, name = $"w{i}" });
+            var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            if (owner == ann)
+            {
+                annsIds.Add(id);
+            }
+        }
+        var everything = await PageIds(broker, "/api/v1/workspaces?limit=1000");
+        Assert.Equal(5, everything.Ids.Count);
+
+        var byTwo = await PageIds(broker, "/api/v1/workspaces?limit=2");
+        Assert.Equal(everything.Ids, byTwo.Ids);
+        Assert.Equal([2, 2, 1], byTwo.Pages.Select(p => p.Count));
+        Assert.Equal(everything.Ids.Where(annsIds.Contains), (await PageIds(broker, $"/api/v1/workspaces?userId={ann}&limit=1")).Ids);
+    }
+
     /// <summary>Follows nextCursor from <paramref name="url"/> to the last page.</summary>
     private static async Task<(List<string> Ids, List<List<string>> Pages)> PageIds(BrokerTestHost broker, string url)
     {
