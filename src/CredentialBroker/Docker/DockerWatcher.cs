@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -13,7 +14,7 @@ namespace Xares.Broker.Docker;
 /// the rest of the broker keeps serving. Runs only while this replica holds the watcher lease.
 /// </summary>
 internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding binding, ContainerBootstrapper bootstrapper, LeaderLease lease,
-    string endpoint, ILogger<DockerWatcher> logger) : BackgroundService
+    BrokerOptions options, string endpoint, ILogger<DockerWatcher> logger) : BackgroundService
 {
     public const string WorkspaceLabel = "xares.workspace";
 
@@ -24,6 +25,9 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
     private static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LivenessRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
+
+    // Put in the event channel by the supervisor: the watcher reconciles in turn with the events.
+    private static readonly Message Resync = new() { Action = "xares.resync" };
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -98,7 +102,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         var monitor = docker.System.MonitorEventsAsync(parameters, new ChannelProgress(events.Writer), connection.Token)
             .ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException() ?? new IOException("the Docker event stream ended")),
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var liveness = EndWhenUnansweredAsync(events.Writer, connection.Token);
+        var supervisor = SuperviseAsync(events.Writer, connection.Token);
         DockerLog.Connected(logger, endpoint);
         try
         {
@@ -115,7 +119,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             BrokerMetrics.DockerWatcherConnected.Set(0);
             await connection.CancelAsync();
             await monitor;
-            await liveness;
+            await supervisor;
         }
     }
 
@@ -124,19 +128,27 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
     /// stayed open across a dockerd restart and no event arrived again, and a socket proxy between
     /// the broker and the engine can do the same. So the engine is pinged while events are
     /// followed; when it stops answering, the event channel ends with an error and the watcher
-    /// reconnects and reconciles.
+    /// reconnects and reconciles. And because an event can still be missed (a restart faster than
+    /// two pings behind such a proxy, a hand-over given up), the watcher also reconciles every
+    /// <see cref="BrokerOptions.DockerResyncInterval"/>.
     /// </summary>
-    private async Task EndWhenUnansweredAsync(ChannelWriter<Message> events, CancellationToken cancellationToken)
+    private async Task SuperviseAsync(ChannelWriter<Message> events, CancellationToken cancellationToken)
     {
         try
         {
             using var timer = new PeriodicTimer(LivenessInterval);
+            var lastResync = Stopwatch.StartNew();
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 if (await PingsAsync(cancellationToken) is { } first && await DelayThenPingAsync(cancellationToken) is { } second)
                 {
                     events.TryComplete(new IOException($"the Docker engine stopped answering ({Describe(first)}; {Describe(second)})"));
                     return;
+                }
+                if (lastResync.Elapsed >= options.DockerResyncInterval)
+                {
+                    events.TryWrite(Resync);
+                    lastResync.Restart();
                 }
             }
         }
@@ -169,6 +181,11 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
 
     private async Task HandleAsync(Message message, CancellationToken cancellationToken)
     {
+        if (ReferenceEquals(message, Resync))
+        {
+            await ReconcileAsync(cancellationToken);
+            return;
+        }
         var containerId = message.Actor?.ID ?? message.ID;
         if (string.IsNullOrEmpty(containerId) || !IsOurs(message.Actor?.Attributes))
         {

@@ -9,6 +9,9 @@ internal sealed record BrokerOptions
     public string GrpcUrl { get; init; } = "http://127.0.0.1:7401";
     public string? Docker { get; init; }
 
+    /// <summary>How often the Docker watcher reconciles while connected, as a safety net for missed events.</summary>
+    public TimeSpan DockerResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>--docker-claim-key-file: base64 key shared with the platform that signs xares.claim labels; unset: claims off.</summary>
     public string? DockerClaimKeyFile { get; init; }
     public string? MasterKeyBase64 { get; init; }

@@ -1,0 +1,77 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.DependencyInjection;
+using NSubstitute;
+using Xares.Broker.Docker;
+using Xares.Broker.Sessions;
+using Xares.Broker.Tests.Support;
+
+namespace Xares.Broker.Tests.Docker;
+
+/// <summary>The watcher's periodic reconcile, on a whole broker whose Docker engine is a substitute that never sends an event.</summary>
+public sealed class DockerWatcherResyncTests : IAsyncLifetime
+{
+    private readonly IDockerClient _docker = Substitute.For<IDockerClient>();
+    private readonly List<ContainerListResponse> _containers = [];
+    private readonly List<RecordingStream> _execs = [];
+    private BrokerTestHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
+            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
+        _docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>())
+            .Returns(_ => { lock (_containers) { return _containers.ToList(); } });
+        _docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
+            .Returns(_ => new ContainerExecCreateResponse { ID = "exec" + _execs.Count });
+        _docker.Exec.StartAndAttachContainerExecAsync(Arg.Any<string>(), false, Arg.Any<CancellationToken>())
+            .Returns(_ =>
+            {
+                var stream = new RecordingStream();
+                _execs.Add(stream);
+                return new MultiplexedStream(stream, false);
+            });
+        // The sidecar in the container redeems what it is handed.
+        _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
+            .Returns(async _ =>
+            {
+                await _host.Get<SessionService>().OpenAsync(Encoding.ASCII.GetString(_execs[^1].Written.ToArray()).Trim(), null);
+                return new ContainerExecInspectResponse { ExitCode = 0 };
+            });
+        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock", DockerResyncInterval = TimeSpan.FromMilliseconds(300) },
+            s => s.AddSingleton(_docker));
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task ContainerWhoseStartEventNeverCame_BootstrappedByThePeriodicReconcile()
+    {
+        var userId = await _host.CreateUserAsync("resync");
+        var workspaceId = (await (await _host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("id").GetString()!;
+        var labels = new Dictionary<string, string> { [DockerWatcher.WorkspaceLabel] = workspaceId };
+        _docker.Containers.InspectContainerAsync("c-missed", Arg.Any<CancellationToken>())
+            .Returns(new ContainerInspectResponse { State = new ContainerState { Running = true }, Config = new Config { Labels = labels } });
+
+        lock (_containers)
+        {
+            _containers.Add(new ContainerListResponse { ID = "c-missed", State = "running", Labels = labels, Created = DateTime.UtcNow });
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        JsonElement workspace;
+        do
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no reconcile bootstrapped the container");
+            await Task.Delay(50);
+            workspace = await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{workspaceId}");
+        }
+        while (workspace.GetProperty("containerState").ValueKind != JsonValueKind.String || workspace.GetProperty("containerState").GetString() != "running");
+        Assert.Equal("c-missed", workspace.GetProperty("containerId").GetString());
+        Assert.Single(workspace.GetProperty("activeSessions").EnumerateArray());
+    }
+}
