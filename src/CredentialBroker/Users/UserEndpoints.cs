@@ -18,7 +18,9 @@ internal static class UserEndpoints
     {
         var group = api.MapGroup("/users");
         group.MapPost("", CreateAsync).Accepts<CreateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite);
-        group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
+        group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead)
+            .WithSummary($"List users, oldest first; limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
+                + "and cursor (the nextCursor of the previous page) page.");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite);
         return group;
@@ -51,10 +53,17 @@ internal static class UserEndpoints
         return TypedResults.Created($"/api/v1/users/{user.Id}", user);
     }
 
-    private static async Task<Ok<UserList>> ListAsync(HttpContext http, Database database)
+    private static async Task<Ok<UserList>> ListAsync(string? limit, string? cursor, HttpContext http, Database database)
     {
+        var errors = new FieldErrors();
+        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "usr_");
+        errors.ThrowIfAny("The user listing query is not valid.");
         var caller = http.Caller();
-        return TypedResults.Ok(new UserList(await database.ReadAsync(c => UserStore.List(c, caller.BoundUserId))));
+        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
+            UserStore.ListAfter(c, caller.BoundUserId, after ?? ListingPosition.Start, pageSize + 1)
+                .ConvertAll(u => (u, new ListingPosition(u.CreatedAt.ToDb(), u.Id))),
+            pageSize));
+        return TypedResults.Ok(new UserList(items, nextCursor));
     }
 
     private static async Task<Ok<UserRecord>> GetAsync(string id, HttpContext http, Database database)

@@ -8,4 +8,5 @@ internal sealed record UserRecord(string Id, string Name, string? Email, DateTim
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record CreateUserRequest(string? Name, string? Email);
 
-internal sealed record UserList(IReadOnlyList<UserRecord> Items);
+/// <summary>One page, oldest first; <see cref="NextCursor"/> fetches the next (null on the last page).</summary>
+internal sealed record UserList(IReadOnlyList<UserRecord> Items, string? NextCursor = null);

@@ -216,6 +216,8 @@ public sealed class CredentialHealthEndpointsTests
         var refused = await (await host.Admin.GetAsync($"/api/v1/workspaces?limit=1&cursor={cursor}")).ProblemAsync(400, "validation");
         Assert.True(refused.GetProperty("errors").TryGetProperty("cursor", out _));
         await (await host.Admin.GetAsync("/api/v1/workspaces?limit=0")).ProblemAsync(400, "validation");
+        await (await host.Admin.GetAsync($"/api/v1/users?cursor={cursor}")).ProblemAsync(400, "validation");
+        await (await host.Admin.GetAsync("/api/v1/users?limit=1001")).ProblemAsync(400, "validation");
     }
 
     private static async Task<string> ScrapeAsync(BrokerTestHost host)

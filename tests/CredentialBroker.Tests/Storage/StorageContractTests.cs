@@ -179,7 +179,7 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
-    public async Task WorkspaceListing_PagedForEveryoneAndPerUser_EveryWorkspaceOnceInOrder()
+    public async Task WorkspaceAndUserListings_PagedForEveryoneAndPerUser_EveryRowOnceInOrder()
     {
         var db = await ContractDatabase.CreateAsync(backend, migrate: false);
         await using var _ = db;
@@ -203,6 +203,10 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal(everything.Ids, byTwo.Ids);
         Assert.Equal([2, 2, 1], byTwo.Pages.Select(p => p.Count));
         Assert.Equal(everything.Ids.Where(annsIds.Contains), (await PageIds(broker, $"/api/v1/workspaces?userId={ann}&limit=1")).Ids);
+        var users = await PageIds(broker, "/api/v1/users?limit=1");
+        Assert.Equal((await PageIds(broker, "/api/v1/users?limit=1000")).Ids, users.Ids);
+        Assert.Equal(new[] { ann, ben }.Order(), users.Ids.Order());
+        Assert.Equal([1, 1], users.Pages.Select(p => p.Count));
     }
 
     /// <summary>Follows nextCursor from <paramref name="url"/> to the last page.</summary>
