@@ -10,12 +10,21 @@ namespace Xares.Broker.Api;
 /// <summary>Where a page of a listing in (created_at, id) order ended: its last row's creation time and id.</summary>
 internal readonly record struct ListingPosition(long CreatedAt, string Id)
 {
+    /// <summary>
+    /// The end of a listing query's WHERE clause (after its own conditions and an AND): the rows
+    /// after a position, in listing order, at most @count. Bind it with <see cref="Parameters"/>.
+    /// </summary>
+    public const string AfterSql = "(created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count";
+
     /// <summary>Before every row.</summary>
     public static ListingPosition Start { get; } = new(long.MinValue, "");
+
+    /// <summary>The parameters of <see cref="AfterSql"/> for up to <paramref name="count"/> rows after this position.</summary>
+    public (string Name, object? Value)[] Parameters(int count) => [("@at", CreatedAt), ("@id", Id), ("@count", count)];
 }
 
 /// <summary>
-/// The nextCursor of the listings paged by keyset over (created_at, id) (credentials, workspaces):
+/// The nextCursor of the listings paged by keyset over (created_at, id) (credentials, workspaces, users):
 /// base64url of the last row's creation time (8 bytes, big-endian, unix ms) followed by its id
 /// (ASCII). Opaque to clients; strict on the way in, so only cursors the broker issued for that
 /// listing (its id prefix) are accepted.

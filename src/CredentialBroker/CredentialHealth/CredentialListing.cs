@@ -19,20 +19,15 @@ internal static class CredentialListing
         DateTimeOffset now, TimeSpan expiringWindow)
     {
         // The ids of the next chunk; credentials and their health rows are both read through it.
-        var chunkIds = "SELECT id FROM credentials WHERE " + (userId is null ? "" : "user_id = @user AND ")
-            + "(created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count";
+        var chunkIds = "SELECT id FROM credentials WHERE " + (userId is null ? "" : "user_id = @user AND ") + ListingPosition.AfterSql;
         var chunk = limit + 1;
         var position = after ?? ListingPosition.Start;
         var page = new List<(CredentialResponse Item, ListingPosition Position)>(chunk);
         while (page.Count <= limit)
         {
-            List<(string, object?)> parameters = [("@at", position.CreatedAt), ("@id", position.Id), ("@count", chunk)];
-            if (userId is not null)
-            {
-                parameters.Add(("@user", userId));
-            }
-            var records = CredentialStore.ListIn(connection, chunkIds, [.. parameters]);
-            var health = CredentialHealthStore.ForIdsIn(connection, chunkIds, [.. parameters]);
+            var parameters = userId is null ? position.Parameters(chunk) : [.. position.Parameters(chunk), ("@user", userId)];
+            var records = CredentialStore.ListIn(connection, chunkIds, parameters);
+            var health = CredentialHealthStore.ForIdsIn(connection, chunkIds, parameters);
             foreach (var record in records)
             {
                 position = new ListingPosition(record.CreatedAt.ToDb(), record.Id);

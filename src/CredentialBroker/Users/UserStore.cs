@@ -20,17 +20,10 @@ internal static class UserStore
         Sql.Scalar(connection, transaction, "SELECT 1 FROM users WHERE id = @id", ("@id", id)) is not null;
 
     /// <summary>All users, or only <paramref name="onlyId"/> when the caller is bound to one.</summary>
-    public static List<UserRecord> List(DbConnection connection, string? onlyId) =>
-        ListAfter(connection, onlyId, ListingPosition.Start, int.MaxValue);
-
     /// <summary>Up to <paramref name="count"/> users (or only <paramref name="onlyId"/>) after a position in (created_at, id) order.</summary>
     public static List<UserRecord> ListAfter(DbConnection connection, string? onlyId, ListingPosition after, int count) =>
-        Sql.Query(connection, null,
-            $"""
-            SELECT {Columns} FROM users WHERE (CAST(@only AS TEXT) IS NULL OR id = @only)
-                AND (created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count
-            """,
-            Read, ("@only", onlyId), ("@at", after.CreatedAt), ("@id", after.Id), ("@count", count));
+        Sql.Query(connection, null, $"SELECT {Columns} FROM users WHERE (CAST(@only AS TEXT) IS NULL OR id = @only) AND {ListingPosition.AfterSql}",
+            Read, [("@only", onlyId), .. after.Parameters(count)]);
 
     /// <summary>Deletes the row; the schema cascades to the user's keys, workspaces, sessions and leases.</summary>
     public static bool Delete(DbConnection connection, DbTransaction transaction, string id) =>

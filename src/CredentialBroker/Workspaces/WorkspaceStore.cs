@@ -22,11 +22,8 @@ internal static class WorkspaceStore
     /// <summary>Up to <paramref name="count"/> workspaces (of one user, or everyone's) after a position in (created_at, id) order.</summary>
     public static List<WorkspaceRecord> ListAfter(DbConnection connection, string? userId, ListingPosition after, int count) =>
         Sql.Query(connection, null,
-            $"""
-            SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user)
-                AND (created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count
-            """,
-            Read, ("@user", userId), ("@at", after.CreatedAt), ("@id", after.Id), ("@count", count));
+            $"SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user) AND {ListingPosition.AfterSql}",
+            Read, [("@user", userId), .. after.Parameters(count)]);
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>

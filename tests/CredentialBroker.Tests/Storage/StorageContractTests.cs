@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
+using Xares.Broker.Api;
 using Xares.Broker.Audit;
 using Xares.Broker.Hosting;
 using Xares.Broker.Revocations;
@@ -74,7 +75,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
         using var connection = replica.Database.Open();
-        Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
+        Assert.Equal(["usr_first", "usr_last"], UserStore.ListAfter(connection, null, ListingPosition.Start, int.MaxValue).Select(u => u.Id).ToArray());
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
         await last;
         using var connection = replica.Database.Open();
-        Assert.Equal(["usr_first", "usr_last"], UserStore.List(connection, null).Select(u => u.Id).ToArray());
+        Assert.Equal(["usr_first", "usr_last"], UserStore.ListAfter(connection, null, ListingPosition.Start, int.MaxValue).Select(u => u.Id).ToArray());
         var verification = replica.Verify();
         Assert.True(verification.Ok, verification.Problem);
         await audited;
@@ -137,7 +138,7 @@ public abstract class StorageContractTests(StorageBackend backend)
         await after;
         using var connection = replica.Database.Open();
         Assert.Null(Sql.Scalar(connection, null, "SELECT email FROM users WHERE id = 'usr_target'"));
-        Assert.Equal(["usr_after", "usr_target"], UserStore.List(connection, null).Select(u => u.Id).Order().ToArray());
+        Assert.Equal(["usr_after", "usr_target"], UserStore.ListAfter(connection, null, ListingPosition.Start, int.MaxValue).Select(u => u.Id).Order().ToArray());
     }
 
     [Fact]
