@@ -20,10 +20,7 @@ public sealed class ContainerBindingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var docker = Substitute.For<IDockerClient>();
-        docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
-            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
-        docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>()).Returns(new List<ContainerListResponse>());
+        var docker = SubstituteEngine.Quiet();
         File.WriteAllText(_claimKeyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock", DockerClaimKeyFile = _claimKeyFile },
             s => s.AddSingleton(docker));

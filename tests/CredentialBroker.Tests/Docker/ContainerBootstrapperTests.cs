@@ -15,25 +15,14 @@ namespace Xares.Broker.Tests.Docker;
 /// <summary>Deliver, wait for the session, re-deliver once, then report failing — with the Docker API substituted.</summary>
 public sealed class ContainerBootstrapperTests : IAsyncLifetime
 {
-    private readonly IDockerClient _docker = Substitute.For<IDockerClient>();
+    private readonly IDockerClient _docker = SubstituteEngine.Quiet();
     private readonly List<RecordingStream> _execs = [];
     private BrokerTestHost _host = null!;
     private Func<string, Task> _onExec = _ => Task.CompletedTask;
 
     public async Task InitializeAsync()
     {
-        _docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
-            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
-        _docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>()).Returns(new List<ContainerListResponse>());
-        _docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
-            .Returns(_ => new ContainerExecCreateResponse { ID = "exec" + _execs.Count });
-        _docker.Exec.StartAndAttachContainerExecAsync(Arg.Any<string>(), false, Arg.Any<CancellationToken>())
-            .Returns(_ =>
-            {
-                var stream = new RecordingStream();
-                _execs.Add(stream);
-                return new MultiplexedStream(stream, false);
-            });
+        SubstituteEngine.RecordExecs(_docker, _execs);
         _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
             .Returns(async _ =>
             {

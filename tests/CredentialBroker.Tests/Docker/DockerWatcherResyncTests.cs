@@ -14,26 +14,16 @@ namespace Xares.Broker.Tests.Docker;
 /// <summary>The watcher's periodic reconcile, on a whole broker whose Docker engine is a substitute that never sends an event.</summary>
 public sealed class DockerWatcherResyncTests : IAsyncLifetime
 {
-    private readonly IDockerClient _docker = Substitute.For<IDockerClient>();
     private readonly List<ContainerListResponse> _containers = [];
     private readonly List<RecordingStream> _execs = [];
+    private readonly IDockerClient _docker;
     private BrokerTestHost _host = null!;
+
+    public DockerWatcherResyncTests() => _docker = SubstituteEngine.Quiet(() => { lock (_containers) { return _containers.ToList(); } });
 
     public async Task InitializeAsync()
     {
-        _docker.System.MonitorEventsAsync(Arg.Any<ContainerEventsParameters>(), Arg.Any<IProgress<Message>>(), Arg.Any<CancellationToken>())
-            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
-        _docker.Containers.ListContainersAsync(Arg.Any<ContainersListParameters>(), Arg.Any<CancellationToken>())
-            .Returns(_ => { lock (_containers) { return _containers.ToList(); } });
-        _docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
-            .Returns(_ => new ContainerExecCreateResponse { ID = "exec" + _execs.Count });
-        _docker.Exec.StartAndAttachContainerExecAsync(Arg.Any<string>(), false, Arg.Any<CancellationToken>())
-            .Returns(_ =>
-            {
-                var stream = new RecordingStream();
-                _execs.Add(stream);
-                return new MultiplexedStream(stream, false);
-            });
+        SubstituteEngine.RecordExecs(_docker, _execs);
         // The sidecar in the container redeems what it is handed.
         _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
             .Returns(async _ =>
