@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
+using Xares.Broker.Hosting;
 
 namespace Xares.Broker.Audit;
 
@@ -55,34 +55,17 @@ internal static class AuditCommandLine
         var flags = defaults.Flags;
         return new AuditSettings
         {
-            CheckpointFile = parse.GetValue(CheckpointFile) ?? Env("XARES_AUDIT_CHECKPOINT_FILE"),
-            CheckpointInterval = TimeSpan.FromSeconds(Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0) ?? defaults.CheckpointInterval.TotalSeconds),
-            RetentionDays = (int?)Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1),
+            CheckpointFile = parse.GetValue(CheckpointFile) ?? OptionValues.Env("XARES_AUDIT_CHECKPOINT_FILE"),
+            CheckpointInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0) ?? defaults.CheckpointInterval.TotalSeconds),
+            RetentionDays = (int?)OptionValues.Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1),
             Flags = new AuditFlagThresholds
             {
-                ScanInterval = TimeSpan.FromSeconds(Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0) ?? flags.ScanInterval.TotalSeconds),
-                LeaseRateFactor = Number(parse, FlagLeaseFactor, "XARES_AUDIT_FLAG_LEASE_FACTOR", 1) ?? flags.LeaseRateFactor,
-                LeaseRateFloor = (int)(Number(parse, FlagLeaseFloor, "XARES_AUDIT_FLAG_LEASE_FLOOR", 1) ?? flags.LeaseRateFloor),
-                Rejections = (int)(Number(parse, FlagRejections, "XARES_AUDIT_FLAG_REJECTIONS", 1) ?? flags.Rejections),
-                AuthFailures = (int)(Number(parse, FlagAuthFailures, "XARES_AUDIT_FLAG_AUTH_FAILURES", 1) ?? flags.AuthFailures),
+                ScanInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0) ?? flags.ScanInterval.TotalSeconds),
+                LeaseRateFactor = OptionValues.Number(parse, FlagLeaseFactor, "XARES_AUDIT_FLAG_LEASE_FACTOR", 1) ?? flags.LeaseRateFactor,
+                LeaseRateFloor = (int)(OptionValues.Number(parse, FlagLeaseFloor, "XARES_AUDIT_FLAG_LEASE_FLOOR", 1) ?? flags.LeaseRateFloor),
+                Rejections = (int)(OptionValues.Number(parse, FlagRejections, "XARES_AUDIT_FLAG_REJECTIONS", 1) ?? flags.Rejections),
+                AuthFailures = (int)(OptionValues.Number(parse, FlagAuthFailures, "XARES_AUDIT_FLAG_AUTH_FAILURES", 1) ?? flags.AuthFailures),
             },
         };
-    }
-
-    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
-
-    // A value from the option, else from the variable; below the minimum (or not a number) stops the start with a clear message.
-    private static double? Number<T>(ParseResult parse, Option<T> option, string env, double minimum)
-    {
-        double? value = parse.GetValue(option) is { } given ? Convert.ToDouble(given, CultureInfo.InvariantCulture) : null;
-        if (value is null && Env(env) is { } text)
-        {
-            value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
-        }
-        if (value is { } v && (double.IsNaN(v) || v < minimum))
-        {
-            throw new InvalidOperationException($"{option.Name} ({env}) must be a number of at least {minimum}.");
-        }
-        return value;
     }
 }

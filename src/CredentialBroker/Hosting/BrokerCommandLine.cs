@@ -35,11 +35,15 @@ internal static class BrokerCommandLine
     {
         Description = "Health shows \"expiring\" this many days before expiry (env XARES_CREDENTIAL_EXPIRING_DAYS, default 14).",
     };
+    private static readonly Option<int?> EndedRetentionDays = new("--ended-retention-days")
+    {
+        Description = "Delete leases, sessions, bootstrap tokens and revocation records this many days after they ended (env XARES_ENDED_RETENTION_DAYS, default 7).",
+    };
     private static readonly Option<int?> BootstrapTtl = new("--bootstrap-ttl-seconds") { Description = "Bootstrap token lifetime (env XARES_BOOTSTRAP_TTL_SECONDS, default 600)." };
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, OutboundAllow, CredentialTestInterval, ExpiringDays };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
@@ -158,6 +162,8 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
+            EndedStateRetention = OptionValues.Number(parse, EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1) is { } days
+                ? TimeSpan.FromDays(days) : defaults.EndedStateRetention,
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),
             CredentialExpiringWindow = Scaled(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", TimeSpan.FromDays, defaults.CredentialExpiringWindow),

@@ -9,6 +9,7 @@ using Xares.Broker.Audit;
 using Xares.Broker.Docker;
 using Xares.Broker.Leases;
 using Xares.Broker.RateLimiting;
+using Xares.Broker.Retention;
 using Xares.Broker.Sidecars;
 using Xares.Broker.Workspaces;
 using Xares.Broker.Revocations;
@@ -70,6 +71,7 @@ internal static class BrokerHost
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
         services.AddDockerWatcher(options);
         services.AddAuditOperations();
+        services.AddSingleton<EndedStatePruner>().AddHostedService<EndedStateRetentionService>();
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);
         Credentials.CredentialEndpoints.AddCredentials(services);

@@ -49,6 +49,10 @@ internal static class BrokerMetrics
         "xares_docker_bootstraps_total", "Container hand-overs by outcome: running (a session opened), failing (none after two deliveries) or refused (no workspace it may bind).",
         new CounterConfiguration { LabelNames = ["outcome"] });
 
+    public static readonly Counter PrunedRows = Metrics.CreateCounter(
+        "xares_ended_state_pruned_total", "Rows of ended state deleted by retention (--ended-retention-days), by table.",
+        new CounterConfiguration { LabelNames = ["table"] });
+
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 

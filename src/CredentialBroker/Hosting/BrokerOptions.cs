@@ -23,6 +23,9 @@ internal sealed record BrokerOptions
     public TimeSpan SessionTokenLifetime { get; init; } = TimeSpan.FromHours(1);
     public TimeSpan SessionMaxLifetime { get; init; } = TimeSpan.FromHours(24);
     public TimeSpan LeaseLifetime { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long ended leases, sessions, bootstrap tokens and revocation records stay before retention deletes them.</summary>
+    public TimeSpan EndedStateRetention { get; init; } = TimeSpan.FromDays(7);
     public TimeSpan InitialAdminKeyLifetime { get; init; } = TimeSpan.FromHours(24);
 
     /// <summary>--outbound-allow: CIDRs, addresses and host[:port] that credential tests may reach despite rule j.</summary>

@@ -33,6 +33,12 @@ internal static class LeaseStore
             """,
             Read, ("@ws", workspaceId), ("@user", userId), ("@now", now.ToDb()), ("@all", includeEnded ? 1 : 0), ("@limit", limit));
 
+    /// <summary>Deletes up to <paramref name="limit"/> leases that expired before <paramref name="cutoff"/> (revoked ones too); returns how many.</summary>
+    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
+        Sql.Execute(connection, transaction,
+            "DELETE FROM leases WHERE id IN (SELECT id FROM leases WHERE expires_at < @cutoff ORDER BY expires_at LIMIT @limit)",
+            ("@cutoff", cutoff.ToDb()), ("@limit", limit));
+
     /// <summary>
     /// Which of these leases are still live for the workspace: not revoked, not expired, and
     /// their credential still at the secret version they were issued for.

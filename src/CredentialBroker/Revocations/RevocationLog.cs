@@ -37,6 +37,19 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
     public static long LatestSequence(DbConnection connection, DbTransaction? transaction = null) =>
         Convert.ToInt64(Sql.Scalar(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM revocations") ?? 0L);
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> of the oldest revocations recorded before
+    /// <paramref name="cutoff"/>; returns how many. The newest one always stays, so the latest
+    /// sequence a new session starts from never goes back.
+    /// </summary>
+    public static int DeleteBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
+        Sql.Execute(connection, transaction,
+            """
+            DELETE FROM revocations WHERE seq IN (
+                SELECT seq FROM revocations WHERE created_at < @cutoff AND seq < (SELECT MAX(seq) FROM revocations) ORDER BY seq LIMIT @limit)
+            """,
+            ("@cutoff", cutoff.ToDb()), ("@limit", limit));
+
     /// <summary>Revocations after <paramref name="afterSequence"/> that concern this workspace or its owner.</summary>
     public static List<Revocation> ReadAfter(DbConnection connection, long afterSequence, string workspaceId, string userId) =>
         Sql.Query(connection, null,

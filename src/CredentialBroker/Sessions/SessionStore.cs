@@ -145,4 +145,16 @@ internal static class SessionStore
         Sql.Query(connection, null,
             "SELECT id, expires_at FROM sessions WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at",
             r => (r.GetString(0), r.Time(1)), ("@ws", workspaceId), ("@now", now.ToDb()));
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> sessions whose hard end is before <paramref name="cutoff"/>
+    /// (revoked ones too: they would have ended by then), with every token they had; returns how
+    /// many sessions. A token of such a session presented later is unknown, and refused.
+    /// </summary>
+    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit)
+    {
+        const string ended = "SELECT id FROM sessions WHERE expires_at < @cutoff ORDER BY expires_at, id LIMIT @limit";
+        Sql.Execute(connection, transaction, $"DELETE FROM session_tokens WHERE session_id IN ({ended})", ("@cutoff", cutoff.ToDb()), ("@limit", limit));
+        return Sql.Execute(connection, transaction, $"DELETE FROM sessions WHERE id IN ({ended})", ("@cutoff", cutoff.ToDb()), ("@limit", limit));
+    }
 }

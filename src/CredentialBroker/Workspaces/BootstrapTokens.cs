@@ -31,4 +31,10 @@ internal static class BootstrapTokens
 
     public static void InvalidateUnused(DbConnection connection, DbTransaction transaction, string workspaceId) =>
         Sql.Execute(connection, transaction, "DELETE FROM bootstrap_tokens WHERE workspace_id = @ws AND used_at IS NULL", ("@ws", workspaceId));
+
+    /// <summary>Deletes up to <paramref name="limit"/> tokens that expired before <paramref name="cutoff"/> (used or not); returns how many.</summary>
+    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
+        Sql.Execute(connection, transaction,
+            "DELETE FROM bootstrap_tokens WHERE token_hash IN (SELECT token_hash FROM bootstrap_tokens WHERE expires_at < @cutoff LIMIT @limit)",
+            ("@cutoff", cutoff.ToDb()), ("@limit", limit));
 }

@@ -61,6 +61,25 @@ public sealed class BrokerCommandLineTests
         }
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("soon")]
+    public void Serve_EndedRetentionBelowOneDay_RefusesToStartNamingTheOption(string days)
+    {
+        var dir = Directory.CreateTempSubdirectory("xares-retention-").FullName;
+        try
+        {
+            var (exit, _, error) = Run("serve", "--data-dir", dir, "--ended-retention-days", days);
+
+            Assert.NotEqual(0, exit);
+            Assert.Contains("--ended-retention-days", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Serve_BadOutboundAllowEntry_RefusesToStartNamingTheOption()
     {

@@ -1,0 +1,59 @@
+using System.Data.Common;
+using Xares.Broker.Hosting;
+using Xares.Broker.Leases;
+using Xares.Broker.Revocations;
+using Xares.Broker.Sessions;
+using Xares.Broker.Storage;
+using Xares.Broker.Workspaces;
+
+namespace Xares.Broker.Retention;
+
+/// <summary>What one pass of <see cref="EndedStatePruner"/> deleted, per table.</summary>
+internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapTokens, int Revocations)
+{
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations;
+}
+
+/// <summary>
+/// Deletes working state that has ended and that nothing reads any more (`--ended-retention-days`):
+/// leases, sessions (with every token they had) and bootstrap tokens that ended more than the
+/// retention ago, and revocation records as old. Without it these tables grow with every lease,
+/// refresh and revocation for the life of the installation. The audit log keeps the history; this
+/// removes none of it. Each chunk is its own write unit, so lease issues wait behind at most one.
+/// </summary>
+internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options, TimeProvider time)
+{
+    public const int ChunkSize = 2000;
+
+    public async Task<EndedStatePruned> PruneAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var cutoff = now - options.EndedStateRetention;
+        // A revocation concerns leases issued before it; once they have all expired no sidecar
+        // serves them, so the record may go (later, not sooner, than the retention says).
+        var revocationCutoff = Min(cutoff, now - options.LeaseLifetime);
+        var pruned = new EndedStatePruned(
+            await DrainAsync("leases", (c, t) => LeaseStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
+            await DrainAsync("sessions", (c, t) => SessionStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
+            await DrainAsync("bootstrap_tokens", (c, t) => BootstrapTokens.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
+            await DrainAsync("revocations", (c, t) => RevocationLog.DeleteBefore(c, t, revocationCutoff, ChunkSize), cancellationToken));
+        return pruned;
+    }
+
+    private async Task<int> DrainAsync(string table, Func<DbConnection, DbTransaction, int> deleteChunk, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int deleted;
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            deleted = await writes.ExecuteAsync(deleteChunk);
+            total += deleted;
+            BrokerMetrics.PrunedRows.WithLabels(table).Inc(deleted);
+        }
+        while (deleted == ChunkSize);
+        return total;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}

@@ -1,0 +1,49 @@
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.Retention;
+
+/// <summary>Runs <see cref="EndedStatePruner"/> at start and then hourly, on every replica (the deletes are idempotent).</summary>
+internal sealed partial class EndedStateRetentionService(EndedStatePruner pruner, TimeProvider time, ILogger<EndedStateRetentionService> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan Period = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        try
+        {
+            do
+            {
+                await PruneOnceAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PruneOnceAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var pruned = await pruner.PruneAsync(stoppingToken);
+            if (pruned.Total > 0)
+            {
+                Pruned(logger, pruned.Leases, pruned.Sessions, pruned.BootstrapTokens, pruned.Revocations);
+            }
+        }
+        catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
+        {
+            Failed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 6201, Level = LogLevel.Information,
+        Message = "Retention deleted ended state: {Leases} leases, {Sessions} sessions, {BootstrapTokens} bootstrap tokens, {Revocations} revocation records")]
+    private static partial void Pruned(ILogger logger, int leases, int sessions, int bootstrapTokens, int revocations);
+
+    [LoggerMessage(EventId = 6202, Level = LogLevel.Error, Message = "Retention of ended state failed; it retries on its next run")]
+    private static partial void Failed(ILogger logger, Exception exception);
+}
