@@ -148,13 +148,12 @@ internal static class SessionStore
 
     /// <summary>
     /// Deletes up to <paramref name="limit"/> sessions whose hard end is before <paramref name="cutoff"/>
-    /// (revoked ones too: they would have ended by then), with every token they had; returns how
-    /// many sessions. A token of such a session presented later is unknown, and refused.
+    /// (revoked ones too: they would have ended by then), and with them (ON DELETE CASCADE) every
+    /// token they had; returns how many sessions. A token of such a session presented later is
+    /// unknown, and refused.
     /// </summary>
-    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit)
-    {
-        const string ended = "SELECT id FROM sessions WHERE expires_at < @cutoff ORDER BY expires_at, id LIMIT @limit";
-        Sql.Execute(connection, transaction, $"DELETE FROM session_tokens WHERE session_id IN ({ended})", ("@cutoff", cutoff.ToDb()), ("@limit", limit));
-        return Sql.Execute(connection, transaction, $"DELETE FROM sessions WHERE id IN ({ended})", ("@cutoff", cutoff.ToDb()), ("@limit", limit));
-    }
+    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
+        Sql.Execute(connection, transaction,
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < @cutoff ORDER BY expires_at, id LIMIT @limit)",
+            ("@cutoff", cutoff.ToDb()), ("@limit", limit));
 }
