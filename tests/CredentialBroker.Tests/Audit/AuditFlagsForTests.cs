@@ -15,7 +15,7 @@ internal static class AuditFlagsForTests
             {
                 Actor = "broker", UserId = userId, WorkspaceId = workspaceId, RemoteAddress = "203.0.113.7", Detail = $"{AuditFlagKinds.NewAddress}: {detail}",
             });
-            var flag = new AuditFlag(record.Sequence, Security.OpaqueToken.NewId("flag_"), AuditFlagKinds.NewAddress, record.At, userId, workspaceId, null,
+            var flag = new AuditFlag(record.Sequence, Xares.Broker.Security.OpaqueToken.NewId("flag_"), AuditFlagKinds.NewAddress, record.At, userId, workspaceId, null,
                 "203.0.113.7", detail, null, null);
             AuditFlagStore.Insert(c, t, flag);
             return flag.Id;
