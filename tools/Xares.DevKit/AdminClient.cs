@@ -40,17 +40,21 @@ internal sealed class AdminClient : IDisposable
 
     public Task DeleteLeaseAsync(string id) => SendAsync(HttpMethod.Delete, $"api/v1/leases/{id}");
 
-    public async Task<IReadOnlyList<JsonElement>> ListLeasesAsync(string workspaceId) =>
-        ItemsOf(await SendAsync(HttpMethod.Get, $"api/v1/leases?workspaceId={Uri.EscapeDataString(workspaceId)}"));
+    /// <summary>A workspace's live leases (with ended ones too if asked), newest first, following nextCursor.</summary>
+    public Task<IReadOnlyList<JsonElement>> ListLeasesAsync(string workspaceId, bool includeEnded = false) =>
+        ListAllAsync($"api/v1/leases?workspaceId={Uri.EscapeDataString(workspaceId)}&includeEnded={(includeEnded ? "true" : "false")}");
 
-    /// <summary>Every workspace: the listing's pages, following nextCursor.</summary>
-    public async Task<IReadOnlyList<JsonElement>> ListWorkspacesAsync()
+    /// <summary>Every workspace, following nextCursor.</summary>
+    public Task<IReadOnlyList<JsonElement>> ListWorkspacesAsync() => ListAllAsync("api/v1/workspaces?");
+
+    /// <summary>Every item of a paged listing (<paramref name="query"/> ends in ? or a parameter), following nextCursor.</summary>
+    private async Task<IReadOnlyList<JsonElement>> ListAllAsync(string query)
     {
         var items = new List<JsonElement>();
         string? cursor = null;
         do
         {
-            var page = await SendAsync(HttpMethod.Get, "api/v1/workspaces?limit=1000" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            var page = await SendAsync(HttpMethod.Get, query + (query.EndsWith('?') ? "" : "&") + "limit=1000" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
             items.AddRange(ItemsOf(page));
             cursor = page.TryGetProperty("nextCursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
         }

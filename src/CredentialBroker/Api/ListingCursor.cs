@@ -24,7 +24,8 @@ internal readonly record struct ListingPosition(long CreatedAt, string Id)
 }
 
 /// <summary>
-/// The nextCursor of the listings paged by keyset over (created_at, id) (credentials, workspaces, users):
+/// The nextCursor of the listings paged by keyset: over (created_at, id) for credentials,
+/// workspaces and users, and newest first over (issued_at, id) for leases. It is the
 /// base64url of the last row's creation time (8 bytes, big-endian, unix ms) followed by its id
 /// (ASCII). Opaque to clients; strict on the way in, so only cursors the broker issued for that
 /// listing (its id prefix) are accepted.

@@ -12,7 +12,7 @@ internal static class LeaseEndpoints
     public sealed record LeaseResponse(string Id, string WorkspaceId, string SessionId, string CredentialId, long SecretVersion,
         DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? RejectedAt, string Status);
 
-    public sealed record LeaseList(IReadOnlyList<LeaseResponse> Items);
+    public sealed record LeaseList(IReadOnlyList<LeaseResponse> Items, string? NextCursor = null);
 
     public static IServiceCollection AddLeases(this IServiceCollection services) =>
         services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>()
@@ -21,21 +21,26 @@ internal static class LeaseEndpoints
     public static RouteGroupBuilder MapLeases(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/leases").WithTags("Leases");
-        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
+            .WithSummary($"List leases, newest first; live ones only unless includeEnded=true; workspaceId narrows to one workspace; limit (default "
+                + $"{ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         return group;
     }
 
-    private static async Task<Ok<LeaseList>> ListAsync(string? workspaceId, bool? includeEnded, int? limit, HttpContext http, Database database, TimeProvider time)
+    private static async Task<Ok<LeaseList>> ListAsync(string? workspaceId, bool? includeEnded, string? limit, string? cursor, HttpContext http,
+        Database database, TimeProvider time)
     {
+        var errors = new Credentials.FieldErrors();
+        var (pageSize, before) = ListingCursor.ParsePage(errors, limit, cursor, "lease_");
+        errors.ThrowIfAny("The lease listing query is not valid.");
         var caller = http.Caller();
-        if (limit is < 1 or > 1000)
-        {
-            throw ValidationException.For("limit", "limit must be between 1 and 1000.");
-        }
         var now = time.GetUtcNow();
-        var items = await database.ReadAsync(c => LeaseStore.List(c, workspaceId, caller.BoundUserId, now, includeEnded ?? false, limit ?? 100));
-        return TypedResults.Ok(new LeaseList(items.Select(l => ToResponse(l, now)).ToList()));
+        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
+            LeaseStore.ListBefore(c, workspaceId, caller.BoundUserId, now, includeEnded ?? false, before ?? LeaseStore.Newest, pageSize + 1)
+                .ConvertAll(l => (ToResponse(l, now), new ListingPosition(l.IssuedAt.ToDb(), l.Id))),
+            pageSize));
+        return TypedResults.Ok(new LeaseList(items, nextCursor));
     }
 
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Xares.Broker.Api;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Leases;
@@ -22,16 +23,24 @@ internal static class LeaseStore
     public static LeaseRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM leases WHERE id = @id", Read, ("@id", id));
 
-    /// <summary>Leases of a workspace (or of every workspace of the given user ids), newest first; only live ones unless <paramref name="includeEnded"/>.</summary>
-    public static List<LeaseRecord> List(DbConnection connection, string? workspaceId, string? userId, DateTimeOffset now, bool includeEnded, int limit) =>
+    /// <summary>Before every lease in <see cref="ListBefore"/>'s newest-first order.</summary>
+    public static ListingPosition Newest { get; } = new(long.MaxValue, "");
+
+    /// <summary>
+    /// Leases of a workspace (or of every workspace of the given user), newest first (by issue time,
+    /// then id), after <paramref name="before"/> in that order; only live ones unless <paramref name="includeEnded"/>.
+    /// </summary>
+    public static List<LeaseRecord> ListBefore(DbConnection connection, string? workspaceId, string? userId, DateTimeOffset now, bool includeEnded,
+        ListingPosition before, int count) =>
         Sql.Query(connection, null,
             $"""
             SELECT {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))} FROM leases l JOIN workspaces w ON w.id = l.workspace_id
             WHERE (CAST(@ws AS TEXT) IS NULL OR l.workspace_id = @ws) AND (CAST(@user AS TEXT) IS NULL OR w.user_id = @user)
               AND (@all = 1 OR (l.revoked_at IS NULL AND l.expires_at > @now))
-            ORDER BY l.issued_at DESC LIMIT @limit
+              AND (l.issued_at < @at OR (l.issued_at = @at AND l.id < @id))
+            ORDER BY l.issued_at DESC, l.id DESC LIMIT @count
             """,
-            Read, ("@ws", workspaceId), ("@user", userId), ("@now", now.ToDb()), ("@all", includeEnded ? 1 : 0), ("@limit", limit));
+            Read, [("@ws", workspaceId), ("@user", userId), ("@now", now.ToDb()), ("@all", includeEnded ? 1 : 0), .. before.Parameters(count)]);
 
     /// <summary>Deletes up to <paramref name="limit"/> leases that expired before <paramref name="cutoff"/> (revoked ones too); returns how many.</summary>
     public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>

@@ -210,6 +210,43 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal([1, 1], users.Pages.Select(p => p.Count));
     }
 
+    [Fact]
+    public async Task LeaseListing_PagedNewestFirst_EveryLeaseOnceLiveOnesUnlessEndedAsked()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var user = await broker.CreateUserAsync("lee");
+        await broker.CreateGitCredentialAsync(user, "https://git.example.com", "bot", "tok_listing_0123456789");
+        var (first, second) = (await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync(), await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync());
+        var issued = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            issued.Add((await (i % 2 == 0 ? first : second).GetAsync("https", "git.example.com")).Lease.LeaseId);
+        }
+        foreach (var revoked in new[] { issued[1], issued[4] })
+        {
+            (await broker.Admin.DeleteAsync($"/api/v1/leases/{revoked}")).EnsureSuccessStatusCode();
+        }
+
+        var everything = await PageIds(broker, "/api/v1/leases?includeEnded=true&limit=1000");
+        Assert.Equal(issued.Order(), everything.Ids.Order());
+        Assert.Equal(issued[^1], everything.Ids[0]); // newest first
+        var byThree = await PageIds(broker, "/api/v1/leases?includeEnded=true&limit=3");
+        Assert.Equal(everything.Ids, byThree.Ids);
+        Assert.Equal([3, 3, 1], byThree.Pages.Select(p => p.Count));
+        Assert.Equal(everything.Ids.Where(id => id != issued[1] && id != issued[4]), (await PageIds(broker, "/api/v1/leases?limit=2")).Ids);
+        Assert.Equal(everything.Ids.Where((id, i) => issued.IndexOf(id) % 2 == 0), (await PageIds(broker, $"/api/v1/leases?workspaceId={first.WorkspaceId}&includeEnded=true&limit=1")).Ids);
+        // A cursor of another listing, and a limit out of range, are refused with the field named.
+        var workspaceCursor = JsonDocument.Parse(await broker.Admin.GetStringAsync("/api/v1/workspaces?limit=1")).RootElement.GetProperty("nextCursor").GetString();
+        foreach (var (query, field) in new[] { ($"cursor={Uri.EscapeDataString(workspaceCursor!)}", "cursor"), ("limit=0", "limit"), ("limit=many", "limit") })
+        {
+            var refused = await broker.Admin.GetAsync($"/api/v1/leases?{query}");
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True(JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty(field, out var named) && named.GetArrayLength() > 0, query);
+        }
+    }
+
     /// <summary>Follows nextCursor from <paramref name="url"/> to the last page.</summary>
     private static async Task<(List<string> Ids, List<List<string>> Pages)> PageIds(BrokerTestHost broker, string url)
     {

@@ -48,11 +48,8 @@ public sealed class RetentionTests(XaresFixture fixture) : IClassFixture<XaresFi
         await next.Git.GitAsync("clone", url, "new").ShouldSucceedAsync();
     }
 
-    private async Task<List<string>> LeaseIdsAsync(string workspaceId)
-    {
-        var body = System.Text.Json.JsonDocument.Parse(await fixture.Admin.GetRawAsync($"/api/v1/leases?workspaceId={workspaceId}&includeEnded=true")).RootElement;
-        return AdminClient.ItemsOf(body).Select(AdminClient.IdOf).ToList();
-    }
+    private async Task<List<string>> LeaseIdsAsync(string workspaceId) =>
+        (await fixture.Admin.ListLeasesAsync(workspaceId, includeEnded: true)).Select(AdminClient.IdOf).ToList();
 
     /// <summary>Moves every stored time of the ended-state tables back by <see cref="Aged"/>.</summary>
     private static void AgeEndedState(string databaseFile)
