@@ -141,10 +141,20 @@ internal static class SessionStore
             "UPDATE sessions SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now AND id <> COALESCE(@except, '') RETURNING id",
             r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb()), ("@except", exceptSessionId));
 
-    public static List<(string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspace(DbConnection connection, string workspaceId, DateTimeOffset now) =>
-        Sql.Query(connection, null,
-            "SELECT id, expires_at FROM sessions WHERE workspace_id = @ws AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at",
-            r => (r.GetString(0), r.Time(1)), ("@ws", workspaceId), ("@now", now.ToDb()));
+    /// <summary>The live sessions of each of these workspaces, oldest first: a few statements for a whole listing page, not one per workspace.</summary>
+    public static ILookup<string, (string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspaces(DbConnection connection, IEnumerable<string> workspaceIds,
+        DateTimeOffset now)
+    {
+        var sessions = new List<(string WorkspaceId, string Id, DateTimeOffset ExpiresAt)>();
+        foreach (var chunk in workspaceIds.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            var names = string.Join(", ", chunk.Select((_, i) => $"@w{i}"));
+            sessions.AddRange(Sql.Query(connection, null,
+                $"SELECT workspace_id, id, expires_at FROM sessions WHERE workspace_id IN ({names}) AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at, id",
+                r => (r.GetString(0), r.GetString(1), r.Time(2)), [("@now", now.ToDb()), .. chunk.Select((id, i) => ($"@w{i}", (object?)id))]));
+        }
+        return sessions.ToLookup(s => s.WorkspaceId, s => (s.Id, s.ExpiresAt), StringComparer.Ordinal);
+    }
 
     /// <summary>
     /// Deletes up to <paramref name="limit"/> sessions whose hard end is before <paramref name="cutoff"/>

@@ -78,16 +78,20 @@ internal static class WorkspaceEndpoints
         {
             return TypedResults.Ok(new WorkspaceList([]));
         }
-        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
-            WorkspaceStore.ListAfter(c, filter, after ?? ListingPosition.Start, pageSize + 1)
-                .ConvertAll(w => (ToResponse(c, w, time.GetUtcNow()), new ListingPosition(w.CreatedAt.ToDb(), w.Id))),
-            pageSize));
+        var (items, nextCursor) = await database.ReadAsync(c =>
+        {
+            var workspaces = WorkspaceStore.ListAfter(c, filter, after ?? ListingPosition.Start, pageSize + 1);
+            var sessions = SessionStore.ActiveForWorkspaces(c, workspaces.Select(w => w.Id), time.GetUtcNow());
+            return ListingCursor.Page(workspaces.ConvertAll(w => (ToResponse(w, sessions[w.Id]), new ListingPosition(w.CreatedAt.ToDb(), w.Id))), pageSize);
+        });
         return TypedResults.Ok(new WorkspaceList(items, nextCursor));
     }
 
     private static async Task<Results<Ok<WorkspaceResponse>, NotFound>> GetAsync(string id, HttpContext http, Database database, TimeProvider time)
     {
-        var response = await database.ReadAsync(c => WorkspaceStore.Find(c, null, id) is { } w && http.Caller().CanSee(w.UserId) ? ToResponse(c, w, time.GetUtcNow()) : null);
+        var response = await database.ReadAsync(c => WorkspaceStore.Find(c, null, id) is { } w && http.Caller().CanSee(w.UserId)
+            ? ToResponse(w, SessionStore.ActiveForWorkspaces(c, [w.Id], time.GetUtcNow())[w.Id])
+            : null);
         return response is null ? throw new NotFoundException("The workspace") : TypedResults.Ok(response);
     }
 
@@ -115,9 +119,9 @@ internal static class WorkspaceEndpoints
         }
     }
 
-    private static WorkspaceResponse ToResponse(System.Data.Common.DbConnection c, WorkspaceRecord w, DateTimeOffset now) => new(
+    private static WorkspaceResponse ToResponse(WorkspaceRecord w, IEnumerable<(string Id, DateTimeOffset ExpiresAt)> activeSessions) => new(
         w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId,
         // "failing": the Docker watcher could not bootstrap the workspace's container.
         w.RevokedAt is not null ? "revoked" : w.ContainerState == "failing" ? "failing" : "active",
-        SessionStore.ActiveForWorkspace(c, w.Id, now).Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState);
+        activeSessions.Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState);
 }

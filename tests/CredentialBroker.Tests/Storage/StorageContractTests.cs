@@ -211,6 +211,45 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task WorkspaceListing_ActiveSessionsPerWorkspace_OnEveryPageAndInGet()
+    {
+        var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var _ = db;
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var user = await broker.CreateUserAsync("sam");
+        var open = await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync();
+        var idle = await SidecarClient.CreateWorkspaceAsync(broker, user);
+        var rebootstrapped = await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync();
+        var minted = JsonDocument.Parse(await (await broker.Admin.PostAsync($"/api/v1/workspaces/{rebootstrapped.WorkspaceId}/bootstrap", null)).Content.ReadAsStringAsync());
+        var replacement = await new SidecarClient(broker, rebootstrapped.WorkspaceId, minted.RootElement.GetProperty("bootstrapToken").GetString()!).OpenAsync();
+
+        var expected = new Dictionary<string, string[]>
+        {
+            [open.WorkspaceId] = [open.Grant!.SessionId],
+            [idle.WorkspaceId] = [],
+            [rebootstrapped.WorkspaceId] = [replacement.Grant!.SessionId], // the first session ended with the re-bootstrap
+        };
+        var listed = new Dictionary<string, string[]>();
+        string? cursor = null;
+        do
+        {
+            var page = JsonDocument.Parse(await broker.Admin.GetStringAsync($"/api/v1/workspaces?limit=2{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}")).RootElement;
+            foreach (var workspace in page.GetProperty("items").EnumerateArray())
+            {
+                listed[workspace.GetProperty("id").GetString()!] = ActiveSessionIds(workspace);
+            }
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+        Assert.Equal(expected, listed);
+        var single = JsonDocument.Parse(await broker.Admin.GetStringAsync($"/api/v1/workspaces/{rebootstrapped.WorkspaceId}")).RootElement;
+        Assert.Equal(expected[rebootstrapped.WorkspaceId], ActiveSessionIds(single));
+
+        static string[] ActiveSessionIds(JsonElement workspace) =>
+            [.. workspace.GetProperty("activeSessions").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
+    }
+
+    [Fact]
     public async Task LeaseListing_PagedNewestFirst_EveryLeaseOnceLiveOnesUnlessEndedAsked()
     {
         var db = await ContractDatabase.CreateAsync(backend, migrate: false);
