@@ -27,7 +27,9 @@ internal static class ApiKeyEndpoints
     {
         var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
         group.MapPost("", CreateAsync).Accepts<CreateApiKeyRequest>("application/json");
-        group.MapGet("", ListAsync);
+        group.MapGet("", ListAsync)
+            .WithSummary($"List API keys, oldest first (never a token); limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
+                + "and cursor (the nextCursor of the previous page) page.");
         group.MapDelete("/{id}", RevokeAsync);
         group.MapPost("/{id}/rotate", RotateAsync).Accepts<RotateApiKeyRequest>(isOptional: true, "application/json");
         return group;
@@ -79,11 +81,16 @@ internal static class ApiKeyEndpoints
             new CreatedApiKey(record.Id, record.Name, record.Prefix, record.Scopes, record.UserId, record.CreatedAt, record.ExpiresAt, token));
     }
 
-    private static async Task<Ok<ApiKeyList>> ListAsync(HttpContext http, ApiKeyStore keys)
+    private static async Task<Ok<ApiKeyList>> ListAsync(string? limit, string? cursor, HttpContext http, Database database)
     {
-        var caller = http.Caller();
-        var all = await keys.ListAsync();
-        return TypedResults.Ok(new ApiKeyList(all.Where(k => caller.BoundUserId is null || k.UserId == caller.BoundUserId).ToList()));
+        var errors = new Credentials.FieldErrors();
+        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "key_");
+        errors.ThrowIfAny("The API key listing query is not valid.");
+        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
+            ApiKeyStore.ListAfter(c, http.Caller().BoundUserId, after ?? ListingPosition.Start, pageSize + 1)
+                .ConvertAll(k => (k, new ListingPosition(k.CreatedAt.ToDb(), k.Id))),
+            pageSize));
+        return TypedResults.Ok(new ApiKeyList(items, nextCursor));
     }
 
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time)
@@ -183,7 +190,7 @@ internal sealed record CreatedApiKey(string Id, string Name, string Prefix, IRea
     public override string ToString() => $"{nameof(CreatedApiKey)} {{ Id = {Id} }}";
 }
 
-internal sealed record ApiKeyList(IReadOnlyList<ApiKeyRecord> Items);
+internal sealed record ApiKeyList(IReadOnlyList<ApiKeyRecord> Items, string? NextCursor = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record RotateApiKeyRequest(int? GraceSeconds);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Xares.Broker.Api;
 using Xares.Broker.Security;
 using Xares.Broker.Storage;
 
@@ -33,8 +34,10 @@ internal sealed class ApiKeyStore(Database database, TimeProvider time)
     public static ApiKeyRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM api_keys WHERE id = @id", Read, ("@id", id));
 
-    public Task<List<ApiKeyRecord>> ListAsync() =>
-        database.ReadAsync(c => Sql.Query(c, null, $"SELECT {Columns} FROM api_keys ORDER BY created_at", Read));
+    /// <summary>Up to <paramref name="count"/> keys (bound to one user, or all) after a position in (created_at, id) order.</summary>
+    public static List<ApiKeyRecord> ListAfter(DbConnection connection, string? userId, ListingPosition after, int count) =>
+        Sql.Query(connection, null, $"SELECT {Columns} FROM api_keys WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user) AND {ListingPosition.AfterSql}",
+            Read, [("@user", userId), .. after.Parameters(count)]);
 
     /// <summary>Brings a key's expiry forward (rotation grace); never extends it.</summary>
     public static void ExpireBy(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset at) =>

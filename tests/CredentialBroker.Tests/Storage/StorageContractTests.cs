@@ -180,7 +180,7 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
-    public async Task WorkspaceAndUserListings_PagedForEveryoneAndPerUser_EveryRowOnceInOrder()
+    public async Task WorkspaceUserAndApiKeyListings_PagedForEveryoneAndPerUser_EveryRowOnceInOrder()
     {
         var db = await ContractDatabase.CreateAsync(backend, migrate: false);
         await using var _ = db;
@@ -208,6 +208,13 @@ public abstract class StorageContractTests(StorageBackend backend)
         Assert.Equal((await PageIds(broker, "/api/v1/users?limit=1000")).Ids, users.Ids);
         Assert.Equal(new[] { ann, ben }.Order(), users.Ids.Order());
         Assert.Equal([1, 1], users.Pages.Select(p => p.Count));
+        for (var i = 0; i < 4; i++)
+        {
+            (await broker.Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = $"k{i}", scopes = new[] { "audit:read" } })).EnsureSuccessStatusCode();
+        }
+        var keys = await PageIds(broker, "/api/v1/api-keys?limit=2");
+        Assert.Equal((await PageIds(broker, "/api/v1/api-keys?limit=1000")).Ids, keys.Ids);
+        Assert.Equal([2, 2, 1], keys.Pages.Select(p => p.Count)); // the initial admin key and four more
     }
 
     [Fact]
