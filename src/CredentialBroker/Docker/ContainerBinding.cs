@@ -60,8 +60,8 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
             string? refusal = null;
             if (workspace is not null && workspace.UserId != claim.UserId)
             {
-                refusal = $"container {shortId} refused: claim {claim.Id} names user {claim.UserId}, its workspace belongs to another";
-                workspace = null;
+                // Audited against the workspace and its owner, who should see the attempt.
+                refusal = $"container {shortId} refused: claim {claim.Id} names user '{DockerAudit.Printable(claim.UserId)}', its workspace belongs to another";
             }
             else if (workspace is null && claim.ExpiresAt <= now)
             {

@@ -55,8 +55,6 @@ internal sealed class WorkspaceClaims
         _key = key;
     }
 
-    public bool Enabled => _key is not null;
-
     /// <summary>The key from a file holding it in base64 (at least 32 bytes); null (claims off) without a file.</summary>
     public static WorkspaceClaims FromKeyFile(string? path)
     {

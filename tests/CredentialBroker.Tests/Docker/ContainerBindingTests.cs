@@ -88,6 +88,23 @@ public sealed class ContainerBindingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _host.Admin.GetAsync($"/api/v1/workspaces/{unknownUser.WorkspaceId}")).StatusCode);
     }
 
+    [Fact]
+    public async Task ClaimAndMint_SameClaimIdForAnotherUser_RefusedAndAuditedToTheWorkspaceOwner()
+    {
+        var (owner, other) = (await _host.CreateUserAsync("owner"), await _host.CreateUserAsync("other"));
+        var claims = _host.Get<WorkspaceClaims>();
+        var owned = NewClaim(owner);
+        Assert.NotNull(await _binding.ClaimAndMintAsync("c20", claims.Sign(owned), "container started"));
+
+        Assert.Null(await _binding.ClaimAndMintAsync("c21", claims.Sign(owned with { UserId = other }), "container started"));
+
+        var audit = await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit?action=docker.bind&workspaceId={owned.WorkspaceId}");
+        var denied = Assert.Single(audit.GetProperty("items").EnumerateArray(), r => r.GetProperty("outcome").GetString() == "denied");
+        Assert.Equal(owner, denied.GetProperty("userId").GetString());
+        Assert.Contains($"names user '{other}', its workspace belongs to another", denied.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(owner, (await WorkspaceAsync(owned.WorkspaceId)).GetProperty("userId").GetString());
+    }
+
     private static WorkspaceClaim NewClaim(string userId, IReadOnlyList<string>? hosts = null) =>
         new("claim-" + Guid.NewGuid().ToString("N"), userId, "claimed", hosts, DateTimeOffset.UtcNow.AddMinutes(10));
 

@@ -80,7 +80,6 @@ public sealed class WorkspaceClaimsTests
     {
         var off = new WorkspaceClaims(null);
 
-        Assert.False(off.Enabled);
         Assert.Equal(ClaimProblem.Disabled, off.TryRead(Claims.Sign(Claim), out _));
         Assert.Throws<ArgumentException>(() => new WorkspaceClaims(new byte[16]));
     }
@@ -96,7 +95,7 @@ public sealed class WorkspaceClaimsTests
             File.WriteAllText(path, "not base64 at all!");
             Assert.Throws<InvalidOperationException>(() => WorkspaceClaims.FromKeyFile(path));
             File.WriteAllText(path, Convert.ToBase64String(Key) + "\n");
-            Assert.True(WorkspaceClaims.FromKeyFile(path).Enabled);
+            Assert.Equal(ClaimProblem.None, WorkspaceClaims.FromKeyFile(path).TryRead(Claims.Sign(Claim), out _));
         }
         finally
         {
