@@ -32,12 +32,11 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
         // A revocation concerns leases issued before it; once they have all expired no sidecar
         // serves them, so the record may go (later, not sooner, than the retention says).
         var revocationCutoff = Min(cutoff, now - options.LeaseLifetime);
-        var pruned = new EndedStatePruned(
+        return new EndedStatePruned(
             await DrainAsync("leases", (c, t) => LeaseStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("sessions", (c, t) => SessionStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("bootstrap_tokens", (c, t) => BootstrapTokens.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("revocations", (c, t) => RevocationLog.DeleteBefore(c, t, revocationCutoff, ChunkSize), cancellationToken));
-        return pruned;
     }
 
     private async Task<int> DrainAsync(string table, Func<DbConnection, DbTransaction, int> deleteChunk, CancellationToken cancellationToken)
