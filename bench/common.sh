@@ -1,13 +1,13 @@
 # Shared by the bench/*.sh scripts (sourced, not run).
 
-# hyperfine from Debian's archive, installed once.
-ensure_hyperfine() {
-    if ! command -v hyperfine >/dev/null 2>&1; then
-        echo "xares: installing hyperfine" >&2
+# ensure_package COMMAND PACKAGE: installs PACKAGE from Debian's archive once, when COMMAND is missing.
+ensure_package() {
+    if ! command -v "$1" >/dev/null 2>&1; then
+        echo "xares: installing $2" >&2
         local sudo=()
         [ "$(id -u)" -eq 0 ] || sudo=(sudo)
         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update >&2
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends hyperfine >&2
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "$2" >&2
     fi
 }
 

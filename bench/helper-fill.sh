@@ -13,7 +13,7 @@ runs=${1:-300}
 warmup=${2:-20}
 
 source bench/common.sh
-ensure_hyperfine
+ensure_package hyperfine hyperfine
 ensure_artifacts
 
 dotnet build bench/HelperBench/HelperBench.csproj -c Release -nologo -v quiet >&2

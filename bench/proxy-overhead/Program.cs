@@ -15,6 +15,7 @@ var seconds = Option("--seconds", 5);
 using var directory = ScratchDirectory.Create("xpo-");
 var key = "sk-bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 await using var stub = await ProviderStub.StartAsync(key);
+await using var relay = await ByteRelay.StartAsync(stub.BaseUrl);
 await using var broker = await BrokerProcess.StartAsync(directory);
 using var admin = broker.CreateAdminClient();
 var userId = await admin.CreateUserAsync("bench");
@@ -34,13 +35,15 @@ var given = (await run.StandardOutput.ReadLineAsync())?.Split(' ') ?? throw new 
 var (proxyBase, placeholder) = (given[0], given[1]);
 
 using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false });
-// An instant stub shows the proxy's own cost; a 20 ms one is closer to a real provider.
+// An instant stub shows the proxy's own cost; a 20 ms one is closer to a real provider. The byte
+// relay is the floor any separate-process proxy pays here.
 var scenarios = new (string Name, string Url, string Key, int LatencyRequests)[]
 {
     ("direct small", stub.BaseUrl + "/chat/completions", key, latencyRequests),
     ("proxy small", proxyBase + "/chat/completions", placeholder, latencyRequests),
     ("direct stream", stub.BaseUrl + "/chat/completions?stream", key, latencyRequests),
     ("proxy stream", proxyBase + "/chat/completions?stream", placeholder, latencyRequests),
+    ("relay small", relay.BaseUrl + "/chat/completions", key, latencyRequests),
     ("direct 20ms", stub.BaseUrl + "/chat/completions?delay=20", key, 100),
     ("proxy 20ms", proxyBase + "/chat/completions?delay=20", placeholder, 100),
 };
@@ -64,10 +67,11 @@ foreach (var r in results)
 }
 string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 string Pct(double value) => value.ToString("F0", CultureInfo.InvariantCulture);
-var (ds, ps, dt, pt, dd, pd) = (results[0], results[1], results[2], results[3], results[4], results[5]);
+var (ds, ps, dt, pt, rs, dd, pd) = (results[0], results[1], results[2], results[3], results[4], results[5], results[6]);
 Console.WriteLine(
     $"small_added_p50={F(ps.P50Ms - ds.P50Ms)} small_added_p99={F(ps.P99Ms - ds.P99Ms)} small_rps_direct={Pct(ds.RequestsPerSecond)} small_rps_proxy={Pct(ps.RequestsPerSecond)} small_ratio={Pct(100 * ps.RequestsPerSecond / ds.RequestsPerSecond)}% " +
     $"stream_added_p50={F(pt.P50Ms - dt.P50Ms)} stream_added_p99={F(pt.P99Ms - dt.P99Ms)} stream_rps_direct={Pct(dt.RequestsPerSecond)} stream_rps_proxy={Pct(pt.RequestsPerSecond)} stream_ratio={Pct(100 * pt.RequestsPerSecond / dt.RequestsPerSecond)}% " +
+    $"relay_added_p50={F(rs.P50Ms - ds.P50Ms)} relay_rps={Pct(rs.RequestsPerSecond)} relay_ratio={Pct(100 * rs.RequestsPerSecond / ds.RequestsPerSecond)}% " +
     $"slow_added_p50={F(pd.P50Ms - dd.P50Ms)} slow_rps_direct={Pct(dd.RequestsPerSecond)} slow_rps_proxy={Pct(pd.RequestsPerSecond)} slow_ratio={Pct(100 * pd.RequestsPerSecond / dd.RequestsPerSecond)}% " +
     $"failures={results.Sum(r => r.Failures)}");
 return results.Sum(r => r.Failures) == 0 ? 0 : 1;
