@@ -46,6 +46,8 @@ var scenarios = new (string Name, string Url, string Key, int LatencyRequests)[]
     ("relay small", relay.BaseUrl + "/chat/completions", key, latencyRequests),
     ("direct 20ms", stub.BaseUrl + "/chat/completions?delay=20", key, 100),
     ("proxy 20ms", proxyBase + "/chat/completions?delay=20", placeholder, 100),
+    ("direct st20ms", stub.BaseUrl + "/chat/completions?stream&delay=20", key, 100),
+    ("proxy st20ms", proxyBase + "/chat/completions?stream&delay=20", placeholder, 100),
 };
 // Warm both paths (JIT in this process, connection pools, the sidecar's lease cache).
 foreach (var scenario in scenarios)
@@ -67,12 +69,13 @@ foreach (var r in results)
 }
 string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
 string Pct(double value) => value.ToString("F0", CultureInfo.InvariantCulture);
-var (ds, ps, dt, pt, rs, dd, pd) = (results[0], results[1], results[2], results[3], results[4], results[5], results[6]);
+var (ds, ps, dt, pt, rs, dd, pd, dds, pds) = (results[0], results[1], results[2], results[3], results[4], results[5], results[6], results[7], results[8]);
 Console.WriteLine(
     $"small_added_p50={F(ps.P50Ms - ds.P50Ms)} small_added_p99={F(ps.P99Ms - ds.P99Ms)} small_rps_direct={Pct(ds.RequestsPerSecond)} small_rps_proxy={Pct(ps.RequestsPerSecond)} small_ratio={Pct(100 * ps.RequestsPerSecond / ds.RequestsPerSecond)}% " +
     $"stream_added_p50={F(pt.P50Ms - dt.P50Ms)} stream_added_p99={F(pt.P99Ms - dt.P99Ms)} stream_rps_direct={Pct(dt.RequestsPerSecond)} stream_rps_proxy={Pct(pt.RequestsPerSecond)} stream_ratio={Pct(100 * pt.RequestsPerSecond / dt.RequestsPerSecond)}% " +
     $"relay_added_p50={F(rs.P50Ms - ds.P50Ms)} relay_rps={Pct(rs.RequestsPerSecond)} relay_ratio={Pct(100 * rs.RequestsPerSecond / ds.RequestsPerSecond)}% " +
     $"slow_added_p50={F(pd.P50Ms - dd.P50Ms)} slow_rps_direct={Pct(dd.RequestsPerSecond)} slow_rps_proxy={Pct(pd.RequestsPerSecond)} slow_ratio={Pct(100 * pd.RequestsPerSecond / dd.RequestsPerSecond)}% " +
+    $"slow_stream_added_p50={F(pds.P50Ms - dds.P50Ms)} slow_stream_rps_direct={Pct(dds.RequestsPerSecond)} slow_stream_rps_proxy={Pct(pds.RequestsPerSecond)} slow_stream_ratio={Pct(100 * pds.RequestsPerSecond / dds.RequestsPerSecond)}% " +
     $"failures={results.Sum(r => r.Failures)}");
 return results.Sum(r => r.Failures) == 0 ? 0 : 1;
 
