@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures `git credential fill` through the published git-credential-xares with a WARM sidecar
-# cache, side by side with a static shell helper, in one hyperfine run; then times the helper
+# cache, side by side with a static shell helper, in alternating hyperfine rounds; then times the helper
 # alone (spawn, runtime init, sidecar call). bench/HelperBench sets up a real broker, git server
 # account and credential, workspace and sidecar, and runs hyperfine against them.
 #   bash bench/helper-fill.sh [RUNS=300] [WARMUP=20]

@@ -5,13 +5,14 @@ namespace Xares.Bench.Helper;
 
 /// <summary>
 /// <c>git credential fill</c> through the published helper with a warm sidecar cache, against a
-/// static shell helper, in one hyperfine run; then where the helper's own time goes.
+/// static shell helper, in alternating hyperfine rounds; then where the helper's own time goes.
 /// </summary>
 internal static class FillBenchmark
 {
     private const string StaticHost = "static.invalid";
     private const string StaticHelper = "!f() { echo username=u; echo password=p; }; f";
     private const double TargetRatio = 1.5;
+    private const int Rounds = 10;
 
     public static async Task<int> RunAsync(int warmup, int runs, string? exportDirectory)
     {
@@ -34,23 +35,23 @@ internal static class FillBenchmark
         await CheckFillAsync(git, staticInput, "u", "p");
 
         var helper = Artifacts.GitHelper;
-        Console.WriteLine($"\n== git credential fill: git-credential-xares (warm sidecar cache) vs a static shell helper, {runs} runs ==");
-        var fill = await Hyperfine.RunAsync(
+        Console.WriteLine($"\n== git credential fill: git-credential-xares (warm sidecar cache) vs a static shell helper, {runs} runs in {Rounds} alternating rounds ==");
+        var fill = await Hyperfine.RunInRoundsAsync(
             [
                 new("static shell helper", $"git credential fill < {staticInput}"),
                 new("git-credential-xares", $"git credential fill < {xaresInput}"),
             ],
-            warmup, runs, Path.Combine(scratch, "helper-fill.json"), git.Environment, scratch);
+            warmup, runs, Rounds, Path.Combine(scratch, "helper-fill.json"), git.Environment, scratch);
 
         Console.WriteLine("\n== where the helper's time goes ==");
-        var parts = await Hyperfine.RunAsync(
+        var parts = await Hyperfine.RunInRoundsAsync(
             [
                 new("/bin/true (process spawn)", $"/bin/true < {xaresInput}"),
                 new("static helper alone", $"sh -c '{StaticHelper[1..]} get' < {staticInput}"),
                 new("helper store (start + runtime init, no socket)", $"{helper} store < {xaresInput}"),
                 new("helper get (+ one sidecar call)", $"{helper} get < {xaresInput}"),
             ],
-            warmup, runs, Path.Combine(scratch, "helper-parts.json"), git.Environment, scratch);
+            warmup, runs, Rounds, Path.Combine(scratch, "helper-parts.json"), git.Environment, scratch);
 
         if (exportDirectory is not null)
         {
