@@ -22,7 +22,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
     /// </summary>
     public void Append(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
-        Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc();
+        WriteQueue.AfterCommit(() => Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc());
         // One appender at a time across broker replicas (PostgreSQL): the chain stays one chain.
         Database.LockForWrite(connection, transaction);
         var batch = Storage.Postgres.PostgresLocks.CurrentBatch;
@@ -45,7 +45,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
     /// <summary>Appends a record now and returns it as stored (for callers that refer to its sequence).</summary>
     public AuditRecord AppendNow(DbConnection connection, DbTransaction transaction, AuditEntry entry)
     {
-        Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc();
+        WriteQueue.AfterCommit(() => Hosting.BrokerMetrics.AuditRecords.WithLabels(entry.Action).Inc());
         Database.LockForWrite(connection, transaction);
         Seal(connection, transaction);
         return Write(connection, transaction, [entry]);

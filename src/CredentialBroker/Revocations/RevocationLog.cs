@@ -29,7 +29,7 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
             "INSERT INTO revocations (kind, target_id, workspace_id, user_id, created_at) VALUES (@k, @t, @w, @u, @at)",
             ("@k", kind), ("@t", targetId), ("@w", workspaceId), ("@u", userId), ("@at", time.GetUtcNow().ToDb()));
         signal.MarkPending();
-        Hosting.BrokerMetrics.Revocations.WithLabels(kind).Inc();
+        WriteQueue.AfterCommit(() => Hosting.BrokerMetrics.Revocations.WithLabels(kind).Inc());
         // Other replicas' watchers: PostgreSQL delivers the notification at commit, and only then.
         RevocationListener.NotifyAtCommit(connection, transaction);
     }

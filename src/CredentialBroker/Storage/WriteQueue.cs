@@ -16,6 +16,10 @@ namespace Xares.Broker.Storage;
 internal sealed class WriteQueue : IAsyncDisposable
 {
     private const int MaxBatch = 256;
+
+    // The after-commit actions of the batch running on this thread (a batch runs synchronously, on one thread).
+    [ThreadStatic]
+    private static List<Action>? t_afterCommit;
     private readonly Channel<IWorkItem> _channel = Channel.CreateUnbounded<IWorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Database _database;
     private readonly Action _afterCommit;
@@ -41,6 +45,23 @@ internal sealed class WriteQueue : IAsyncDisposable
             throw new ObjectDisposedException(nameof(WriteQueue));
         }
         return item.Completion.Task;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> after the write unit that calls this has committed, and not at
+    /// all if the unit rolls back: for counters of what a unit wrote (a failing unit, or a batch that
+    /// is run again, must not count twice). Outside a write unit it runs at once.
+    /// </summary>
+    public static void AfterCommit(Action action)
+    {
+        if (t_afterCommit is { } pending)
+        {
+            pending.Add(action);
+        }
+        else
+        {
+            action();
+        }
     }
 
     /// <summary>Units waiting for the writer (not yet in a running batch).</summary>
@@ -101,9 +122,13 @@ internal sealed class WriteQueue : IAsyncDisposable
         // so the failure lands on the unit that caused it.
         var deferWrites = !savepoints;
         var pending = batch;
+        var afterCommit = new List<Action>();
         while (pending.Count > 0)
         {
             using var transaction = connection.BeginTransaction();
+            // Each attempt registers its own: what an attempt rolled back registered nothing.
+            afterCommit.Clear();
+            t_afterCommit = afterCommit;
             try
             {
                 // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
@@ -132,8 +157,13 @@ internal sealed class WriteQueue : IAsyncDisposable
                 PendingWrites.Enable(false);
                 PendingWrites.Discard(connection);
                 PostgresLocks.EndBatch();
+                t_afterCommit = null;
             }
             break;
+        }
+        foreach (var action in afterCommit)
+        {
+            action();
         }
         foreach (var item in batch)
         {
@@ -143,9 +173,11 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private static IWorkItem? RunInSavepoints(DbConnection connection, DbTransaction transaction, List<IWorkItem> batch)
     {
+        var afterCommit = t_afterCommit!;
         foreach (var item in batch)
         {
             Sql.Execute(connection, transaction, "SAVEPOINT unit");
+            var registered = afterCommit.Count;
             try
             {
                 item.Run(connection, transaction);
@@ -154,6 +186,7 @@ internal sealed class WriteQueue : IAsyncDisposable
             catch (Exception ex) when (!Database.IsTransactionFatal(ex))
             {
                 Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
+                afterCommit.RemoveRange(registered, afterCommit.Count - registered);
                 item.Fail(ex);
             }
         }

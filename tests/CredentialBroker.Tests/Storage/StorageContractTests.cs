@@ -37,6 +37,37 @@ public abstract class StorageContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task WriteQueue_FailingUnitInBatch_ItsAuditRecordIsNotCountedAndTheOthersOnce()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var replica = db.AddReplica();
+        var (kept, rolledBack) = ($"test.kept.{Guid.NewGuid():N}", $"test.rolled-back.{Guid.NewGuid():N}");
+        double Counted(string action) => BrokerMetrics.AuditRecords.WithLabels(action).Value;
+        using var release = new ManualResetEventSlim();
+        var blocker = HoldWriter(replica, release);
+
+        var counted = replica.Writes.ExecuteAsync((c, t) =>
+        {
+            replica.Audit.Append(c, t, new AuditEntry(kept, AuditOutcomes.Success));
+            return Counted(kept); // not yet: the batch has not committed
+        });
+        var failing = replica.Writes.ExecuteAsync((c, t) =>
+        {
+            replica.Audit.Append(c, t, new AuditEntry(rolledBack, AuditOutcomes.Success));
+            throw new InvalidOperationException("unit failed after auditing");
+        });
+        release.Set();
+        await blocker;
+
+        Assert.Equal(0, await counted);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        // On PostgreSQL the batch ran twice (the second time without the failing unit): still one.
+        Assert.Equal(1, Counted(kept));
+        Assert.Equal(0, Counted(rolledBack));
+        Assert.True(replica.Verify().Ok);
+    }
+
+    [Fact]
     public async Task RepeatedStatement_OnOneConnection_RunsWithEachCallsValues()
     {
         // Statements are cached per connection and (on PostgreSQL) prepared after their second use;
