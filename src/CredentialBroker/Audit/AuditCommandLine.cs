@@ -56,11 +56,11 @@ internal static class AuditCommandLine
         return new AuditSettings
         {
             CheckpointFile = parse.GetValue(CheckpointFile) ?? OptionValues.Env("XARES_AUDIT_CHECKPOINT_FILE"),
-            CheckpointInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0) ?? defaults.CheckpointInterval.TotalSeconds),
-            RetentionDays = (int?)OptionValues.Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1),
+            CheckpointInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0, OptionValues.MaxIntervalSeconds) ?? defaults.CheckpointInterval.TotalSeconds),
+            RetentionDays = (int?)OptionValues.Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1, OptionValues.MaxRetentionDays),
             Flags = new AuditFlagThresholds
             {
-                ScanInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0) ?? flags.ScanInterval.TotalSeconds),
+                ScanInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0, OptionValues.MaxIntervalSeconds) ?? flags.ScanInterval.TotalSeconds),
                 LeaseRateFactor = OptionValues.Number(parse, FlagLeaseFactor, "XARES_AUDIT_FLAG_LEASE_FACTOR", 1) ?? flags.LeaseRateFactor,
                 LeaseRateFloor = (int)(OptionValues.Number(parse, FlagLeaseFloor, "XARES_AUDIT_FLAG_LEASE_FLOOR", 1) ?? flags.LeaseRateFloor),
                 Rejections = (int)(OptionValues.Number(parse, FlagRejections, "XARES_AUDIT_FLAG_REJECTIONS", 1) ?? flags.Rejections),

@@ -162,7 +162,7 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
-            EndedStateRetention = OptionValues.Number(parse, EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1) is { } days
+            EndedStateRetention = OptionValues.Number(parse, EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1, OptionValues.MaxRetentionDays) is { } days
                 ? TimeSpan.FromDays(days) : defaults.EndedStateRetention,
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),

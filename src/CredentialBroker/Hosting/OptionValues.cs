@@ -8,17 +8,26 @@ internal static class OptionValues
 {
     public static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
-    /// <summary>A value from the option, else from the variable; below the minimum (or not a number) stops the start with a clear message.</summary>
-    public static double? Number<T>(ParseResult parse, Option<T> option, string env, double minimum)
+    /// <summary>The most days a retention may be (100 years): more would put the cutoff before year 1.</summary>
+    public const double MaxRetentionDays = 36_500;
+
+    /// <summary>The longest interval in seconds a periodic job may be given (a year).</summary>
+    public const double MaxIntervalSeconds = 365 * 86_400;
+
+    /// <summary>
+    /// A value from the option, else from the variable; outside [<paramref name="minimum"/>,
+    /// <paramref name="maximum"/>] (or not a number) stops the start with a clear message.
+    /// </summary>
+    public static double? Number<T>(ParseResult parse, Option<T> option, string env, double minimum, double maximum = int.MaxValue)
     {
         double? value = parse.GetValue(option) is { } given ? Convert.ToDouble(given, CultureInfo.InvariantCulture) : null;
         if (value is null && Env(env) is { } text)
         {
             value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
         }
-        if (value is { } v && (double.IsNaN(v) || v < minimum))
+        if (value is { } v && (double.IsNaN(v) || v < minimum || v > maximum))
         {
-            throw new InvalidOperationException($"{option.Name} ({env}) must be a number of at least {minimum}.");
+            throw new InvalidOperationException($"{option.Name} ({env}) must be a number from {minimum} to {maximum}.");
         }
         return value;
     }

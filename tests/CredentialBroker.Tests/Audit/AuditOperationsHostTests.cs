@@ -123,13 +123,16 @@ public sealed class AuditOperationsHostTests
         Assert.Equal(new AuditFlagThresholds().AuthFailures, settings.Flags.AuthFailures);
     }
 
-    [Fact]
-    public void ServeOptions_NegativeRetention_IsRefusedClearly()
+    [Theory]
+    [InlineData("--audit-retention-days", "0")]
+    [InlineData("--audit-retention-days", "2000000000")] // the cutoff would fall before year 1
+    [InlineData("--audit-checkpoint-interval", "2000000000")]
+    public void ServeOptions_OutOfRange_IsRefusedClearly(string option, string value)
     {
-        var parse = BrokerCommandLine.Create().Parse(["serve", "--audit-retention-days", "0"]);
+        var parse = BrokerCommandLine.Create().Parse(["serve", option, value]);
 
         var error = Assert.Throws<InvalidOperationException>(() => AuditCommandLine.Read(parse));
-        Assert.Contains("--audit-retention-days", error.Message, StringComparison.Ordinal);
+        Assert.Contains(option, error.Message, StringComparison.Ordinal);
     }
 
     private static (int Exit, string Output, string Error) Run(params string[] args)

@@ -64,7 +64,8 @@ public sealed class BrokerCommandLineTests
     [Theory]
     [InlineData("0")]
     [InlineData("soon")]
-    public void Serve_EndedRetentionBelowOneDay_RefusesToStartNamingTheOption(string days)
+    [InlineData("1000000")] // the cutoff would fall before year 1
+    public void Serve_EndedRetentionOutOfRange_RefusesToStartNamingTheOption(string days)
     {
         var dir = Directory.CreateTempSubdirectory("xares-retention-").FullName;
         try
