@@ -140,11 +140,14 @@ internal static class BrokerCommandLine
 
     private static BrokerOptions Read(ParseResult parse)
     {
-        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        static string? Env(string name) => OptionValues.Env(name);
+        // A lifetime or interval from the option or its variable, in the option's unit; out of range stops the start.
+        TimeSpan Scaled(Option<int?> option, string env, Func<double, TimeSpan> unit, double minimum, double maximum, TimeSpan fallback) =>
+            OptionValues.Number(parse, option, env, minimum, maximum) is { } value ? unit(value) : fallback;
         TimeSpan Seconds(Option<int?> option, string env, TimeSpan fallback) =>
-            parse.GetValue(option) is { } s ? TimeSpan.FromSeconds(s) : Env(env) is { } e ? TimeSpan.FromSeconds(int.Parse(e)) : fallback;
-        TimeSpan Scaled(Option<int?> option, string env, Func<double, TimeSpan> unit, TimeSpan fallback) =>
-            parse.GetValue(option) is { } n ? unit(n) : Env(env) is { } e ? unit(int.Parse(e, System.Globalization.CultureInfo.InvariantCulture)) : fallback;
+            Scaled(option, env, TimeSpan.FromSeconds, 1, OptionValues.MaxIntervalSeconds, fallback);
+        TimeSpan Days(Option<int?> option, string env, double minimum, TimeSpan fallback) =>
+            Scaled(option, env, TimeSpan.FromDays, minimum, OptionValues.MaxRetentionDays, fallback);
 
         var defaults = new BrokerOptions();
         return RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
@@ -162,11 +165,11 @@ internal static class BrokerCommandLine
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
-            EndedStateRetention = OptionValues.Number(parse, EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1, OptionValues.MaxRetentionDays) is { } days
-                ? TimeSpan.FromDays(days) : defaults.EndedStateRetention,
+            EndedStateRetention = Days(EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1, defaults.EndedStateRetention),
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
-            CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, defaults.CredentialTestInterval),
-            CredentialExpiringWindow = Scaled(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", TimeSpan.FromDays, defaults.CredentialExpiringWindow),
+            CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, 0,
+                OptionValues.MaxIntervalSeconds / 60, defaults.CredentialTestInterval),
+            CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
             Audit = AuditCommandLine.Read(parse),
         });
     }

@@ -62,18 +62,22 @@ public sealed class BrokerCommandLineTests
     }
 
     [Theory]
-    [InlineData("0")]
-    [InlineData("soon")]
-    [InlineData("1000000")] // the cutoff would fall before year 1
-    public void Serve_EndedRetentionOutOfRange_RefusesToStartNamingTheOption(string days)
+    [InlineData("--ended-retention-days", "0")]
+    [InlineData("--ended-retention-days", "soon")]
+    [InlineData("--ended-retention-days", "1000000")] // the cutoff would fall before year 1
+    [InlineData("--lease-ttl-seconds", "0")] // every lease would be born expired
+    [InlineData("--session-ttl-seconds", "-5")]
+    [InlineData("--bootstrap-ttl-seconds", "99999999")] // more than a year
+    [InlineData("--credential-test-interval-minutes", "-1")]
+    public void Serve_DurationOutOfRange_RefusesToStartNamingTheOption(string option, string value)
     {
-        var dir = Directory.CreateTempSubdirectory("xares-retention-").FullName;
+        var dir = Directory.CreateTempSubdirectory("xares-durations-").FullName;
         try
         {
-            var (exit, _, error) = Run("serve", "--data-dir", dir, "--ended-retention-days", days);
+            var (exit, _, error) = Run("serve", "--data-dir", dir, option, value);
 
             Assert.NotEqual(0, exit);
-            Assert.Contains("--ended-retention-days", error, StringComparison.Ordinal);
+            Assert.Contains(option, error, StringComparison.Ordinal);
         }
         finally
         {
