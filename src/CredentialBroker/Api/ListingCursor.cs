@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Xares.Broker.Credentials;
+using Xares.Broker.Storage;
 
 namespace Xares.Broker.Api;
 
@@ -15,6 +16,9 @@ internal readonly record struct ListingPosition(long CreatedAt, string Id)
     /// after a position, in listing order, at most @count. Bind it with <see cref="Parameters"/>.
     /// </summary>
     public const string AfterSql = "(created_at > @at OR (created_at = @at AND id > @id)) ORDER BY created_at, id LIMIT @count";
+
+    /// <summary>The position of a row created (or, for leases, issued) at <paramref name="at"/>.</summary>
+    public static ListingPosition Of(DateTimeOffset at, string id) => new(at.ToDb(), id);
 
     /// <summary>Before every row.</summary>
     public static ListingPosition Start { get; } = new(long.MinValue, "");
@@ -35,6 +39,21 @@ internal static class ListingCursor
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
     private const int MaxIdLength = 64;
+
+    /// <summary>How the paged listings' limit and cursor work, for their OpenAPI summaries.</summary>
+    public static readonly string QueryHelp = $"limit (default {DefaultLimit}, at most {MaxLimit}) and cursor (the nextCursor of the previous page) page.";
+
+    /// <summary>
+    /// The limit and cursor of a listing that has no other fields to check: a bad one is a 400
+    /// naming the field ("The <paramref name="listing"/> listing query is not valid.").
+    /// </summary>
+    public static (int Limit, ListingPosition? After) ParsePage(string? limit, string? cursor, string idPrefix, string listing)
+    {
+        var errors = new FieldErrors();
+        var page = ParsePage(errors, limit, cursor, idPrefix);
+        errors.ThrowIfAny($"The {listing} listing query is not valid.");
+        return page;
+    }
 
     /// <summary>The limit and cursor query parameters of a page request; problems go to <paramref name="errors"/>.</summary>
     public static (int Limit, ListingPosition? After) ParsePage(FieldErrors errors, string? limit, string? cursor, string idPrefix)
@@ -93,10 +112,9 @@ internal static class ListingCursor
 
     /// <summary>
     /// One page from rows read one past it (<paramref name="rows"/> holds up to limit + 1, in
-    /// listing order): the page, and the cursor of the next one, or null on the last page.
+    /// listing order): the page, and the cursor of the next one (from the last row's
+    /// <paramref name="position"/>), or null on the last page.
     /// </summary>
-    public static (List<T> Items, string? NextCursor) Page<T>(List<(T Item, ListingPosition Position)> rows, int limit) =>
-        rows.Count <= limit
-            ? (rows.ConvertAll(r => r.Item), null)
-            : (rows[..limit].ConvertAll(r => r.Item), Encode(rows[limit - 1].Position));
+    public static (List<T> Items, string? NextCursor) Page<T>(List<T> rows, int limit, Func<T, ListingPosition> position) =>
+        rows.Count <= limit ? (rows, null) : (rows[..limit], Encode(position(rows[limit - 1])));
 }

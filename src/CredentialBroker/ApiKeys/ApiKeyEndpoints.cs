@@ -28,8 +28,7 @@ internal static class ApiKeyEndpoints
         var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
         group.MapPost("", CreateAsync).Accepts<CreateApiKeyRequest>("application/json");
         group.MapGet("", ListAsync)
-            .WithSummary($"List API keys, oldest first (never a token); limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
-                + "and cursor (the nextCursor of the previous page) page.");
+            .WithSummary("List API keys, oldest first (never a token); " + ListingCursor.QueryHelp);
         group.MapDelete("/{id}", RevokeAsync);
         group.MapPost("/{id}/rotate", RotateAsync).Accepts<RotateApiKeyRequest>(isOptional: true, "application/json");
         return group;
@@ -83,13 +82,9 @@ internal static class ApiKeyEndpoints
 
     private static async Task<Ok<ApiKeyList>> ListAsync(string? limit, string? cursor, HttpContext http, Database database)
     {
-        var errors = new Credentials.FieldErrors();
-        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "key_");
-        errors.ThrowIfAny("The API key listing query is not valid.");
+        var (pageSize, after) = ListingCursor.ParsePage(limit, cursor, "key_", "API key");
         var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
-            ApiKeyStore.ListAfter(c, http.Caller().BoundUserId, after ?? ListingPosition.Start, pageSize + 1)
-                .ConvertAll(k => (k, new ListingPosition(k.CreatedAt.ToDb(), k.Id))),
-            pageSize));
+            ApiKeyStore.ListAfter(c, http.Caller().BoundUserId, after ?? ListingPosition.Start, pageSize + 1), pageSize, k => ListingPosition.Of(k.CreatedAt, k.Id)));
         return TypedResults.Ok(new ApiKeyList(items, nextCursor));
     }
 

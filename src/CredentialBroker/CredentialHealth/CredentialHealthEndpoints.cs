@@ -45,7 +45,7 @@ internal static class CredentialHealthEndpoints
             .WithSummary("Test a credential against its provider's documented endpoint (no redirects, no private addresses unless allow-listed).");
         group.MapGet("/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
             .WithSummary("List credentials with their health, oldest first; status=error,expiring,active,unchecked filters, userId narrows to one user; "
-                + $"limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
+                + ListingCursor.QueryHelp);
         return group;
     }
 

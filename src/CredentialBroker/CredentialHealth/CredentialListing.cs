@@ -30,7 +30,7 @@ internal static class CredentialListing
             var health = CredentialHealthStore.ForIdsIn(connection, chunkIds, parameters);
             foreach (var record in records)
             {
-                position = new ListingPosition(record.CreatedAt.ToDb(), record.Id);
+                position = ListingPosition.Of(record.CreatedAt, record.Id);
                 var item = CredentialResponse.From(record, now, CredentialHealthView.Of(record, health.GetValueOrDefault(record.Id), now, expiringWindow));
                 if (statuses is null || statuses.Contains(item.Health.Status))
                 {
@@ -47,7 +47,7 @@ internal static class CredentialListing
             }
         }
         // One item past the page says whether another page exists, without an empty last page.
-        var (items, nextCursor) = ListingCursor.Page(page, limit);
-        return new CredentialPage(items, nextCursor);
+        var (items, nextCursor) = ListingCursor.Page(page, limit, r => r.Position);
+        return new CredentialPage(items.ConvertAll(r => r.Item), nextCursor);
     }
 }

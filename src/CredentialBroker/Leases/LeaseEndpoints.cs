@@ -22,8 +22,7 @@ internal static class LeaseEndpoints
     {
         var group = routes.MapGroup("/leases").WithTags("Leases");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
-            .WithSummary($"List leases, newest first; live ones only unless includeEnded=true; workspaceId narrows to one workspace; limit (default "
-                + $"{ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) and cursor (the nextCursor of the previous page) page.");
+            .WithSummary("List leases, newest first; live ones only unless includeEnded=true; workspaceId narrows to one workspace; " + ListingCursor.QueryHelp);
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         return group;
     }
@@ -31,16 +30,13 @@ internal static class LeaseEndpoints
     private static async Task<Ok<LeaseList>> ListAsync(string? workspaceId, bool? includeEnded, string? limit, string? cursor, HttpContext http,
         Database database, TimeProvider time)
     {
-        var errors = new Credentials.FieldErrors();
-        var (pageSize, before) = ListingCursor.ParsePage(errors, limit, cursor, "lease_");
-        errors.ThrowIfAny("The lease listing query is not valid.");
+        var (pageSize, before) = ListingCursor.ParsePage(limit, cursor, "lease_", "lease");
         var caller = http.Caller();
         var now = time.GetUtcNow();
-        var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
-            LeaseStore.ListBefore(c, workspaceId, caller.BoundUserId, now, includeEnded ?? false, before ?? LeaseStore.Newest, pageSize + 1)
-                .ConvertAll(l => (ToResponse(l, now), new ListingPosition(l.IssuedAt.ToDb(), l.Id))),
-            pageSize));
-        return TypedResults.Ok(new LeaseList(items, nextCursor));
+        var (leases, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
+            LeaseStore.ListBefore(c, workspaceId, caller.BoundUserId, now, includeEnded ?? false, before ?? LeaseStore.Newest, pageSize + 1),
+            pageSize, l => ListingPosition.Of(l.IssuedAt, l.Id)));
+        return TypedResults.Ok(new LeaseList(leases.ConvertAll(l => ToResponse(l, now)), nextCursor));
     }
 
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)

@@ -19,8 +19,7 @@ internal static class UserEndpoints
         var group = api.MapGroup("/users");
         group.MapPost("", CreateAsync).Accepts<CreateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite);
         group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead)
-            .WithSummary($"List users, oldest first; limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
-                + "and cursor (the nextCursor of the previous page) page.");
+            .WithSummary("List users, oldest first; " + ListingCursor.QueryHelp);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite);
         return group;
@@ -55,14 +54,10 @@ internal static class UserEndpoints
 
     private static async Task<Ok<UserList>> ListAsync(string? limit, string? cursor, HttpContext http, Database database)
     {
-        var errors = new FieldErrors();
-        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "usr_");
-        errors.ThrowIfAny("The user listing query is not valid.");
+        var (pageSize, after) = ListingCursor.ParsePage(limit, cursor, "usr_", "user");
         var caller = http.Caller();
         var (items, nextCursor) = await database.ReadAsync(c => ListingCursor.Page(
-            UserStore.ListAfter(c, caller.BoundUserId, after ?? ListingPosition.Start, pageSize + 1)
-                .ConvertAll(u => (u, new ListingPosition(u.CreatedAt.ToDb(), u.Id))),
-            pageSize));
+            UserStore.ListAfter(c, caller.BoundUserId, after ?? ListingPosition.Start, pageSize + 1), pageSize, u => ListingPosition.Of(u.CreatedAt, u.Id)));
         return TypedResults.Ok(new UserList(items, nextCursor));
     }
 

@@ -33,8 +33,7 @@ internal static class WorkspaceEndpoints
         var group = routes.MapGroup("/workspaces").WithTags("Workspaces");
         group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
-            .WithSummary($"List workspaces, oldest first; userId narrows to one user; limit (default {ListingCursor.DefaultLimit}, at most {ListingCursor.MaxLimit}) "
-                + "and cursor (the nextCursor of the previous page) page.");
+            .WithSummary("List workspaces, oldest first; userId narrows to one user; " + ListingCursor.QueryHelp);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
@@ -69,9 +68,7 @@ internal static class WorkspaceEndpoints
 
     private static async Task<Ok<WorkspaceList>> ListAsync(string? userId, string? limit, string? cursor, HttpContext http, Database database, TimeProvider time)
     {
-        var errors = new Credentials.FieldErrors();
-        var (pageSize, after) = ListingCursor.ParsePage(errors, limit, cursor, "ws_");
-        errors.ThrowIfAny("The workspace listing query is not valid.");
+        var (pageSize, after) = ListingCursor.ParsePage(limit, cursor, "ws_", "workspace");
         var caller = http.Caller();
         var filter = caller.BoundUserId ?? userId;
         if (userId is not null && !caller.CanSee(userId))
@@ -80,9 +77,10 @@ internal static class WorkspaceEndpoints
         }
         var (items, nextCursor) = await database.ReadAsync(c =>
         {
-            var workspaces = WorkspaceStore.ListAfter(c, filter, after ?? ListingPosition.Start, pageSize + 1);
+            var (workspaces, next) = ListingCursor.Page(
+                WorkspaceStore.ListAfter(c, filter, after ?? ListingPosition.Start, pageSize + 1), pageSize, w => ListingPosition.Of(w.CreatedAt, w.Id));
             var sessions = SessionStore.ActiveForWorkspaces(c, workspaces.Select(w => w.Id), time.GetUtcNow());
-            return ListingCursor.Page(workspaces.ConvertAll(w => (ToResponse(w, sessions[w.Id]), new ListingPosition(w.CreatedAt.ToDb(), w.Id))), pageSize);
+            return (workspaces.ConvertAll(w => ToResponse(w, sessions[w.Id])), next);
         });
         return TypedResults.Ok(new WorkspaceList(items, nextCursor));
     }
