@@ -31,4 +31,17 @@ internal static class OptionValues
         }
         return value;
     }
+
+    /// <summary>A whole number from the option, else from the variable (digits only); below the minimum stops the start.</summary>
+    public static int? WholeNumber(ParseResult parse, Option<int?> option, string env, int minimum)
+    {
+        int? value = parse.GetValue(option);
+        if (value is null && Env(env) is { } text)
+        {
+            value = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw new InvalidOperationException($"{env} must be a whole number, not '{text}'.");
+        }
+        return value is { } v && v < minimum ? throw new InvalidOperationException($"{option.Name} must be at least {minimum}.") : value;
+    }
 }

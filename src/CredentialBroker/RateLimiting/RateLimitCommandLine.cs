@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Xares.Broker.Hosting;
 
 namespace Xares.Broker.RateLimiting;
@@ -36,31 +35,17 @@ internal static class RateLimitCommandLine
 
     public static BrokerOptions Read(ParseResult parse, BrokerOptions options)
     {
-        var proxies = parse.GetValue(TrustedProxy) is { Length: > 0 } listed ? listed : Env("XARES_TRUSTED_PROXIES") is { } env ? [env] : [];
+        var proxies = parse.GetValue(TrustedProxy) is { Length: > 0 } listed ? listed : OptionValues.Env("XARES_TRUSTED_PROXIES") is { } env ? [env] : [];
         var read = options with
         {
             TrustedProxies = [.. proxies.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
-            AuthFailureLimit = Number(parse, AuthFailureLimit, "XARES_AUTH_FAILURE_LIMIT", 1) ?? options.AuthFailureLimit,
-            AuthFailureAddressLimit = Number(parse, AuthFailureAddressLimit, "XARES_AUTH_FAILURE_ADDRESS_LIMIT", 1) ?? options.AuthFailureAddressLimit,
-            AuthFailureWindow = Number(parse, AuthFailureWindow, "XARES_AUTH_FAILURE_WINDOW_SECONDS", 1) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.AuthFailureWindow,
-            SessionRate = Number(parse, SessionRate, "XARES_SESSION_RATE", 0) ?? options.SessionRate,
-            SessionBurst = Number(parse, SessionBurst, "XARES_SESSION_BURST", 1) ?? options.SessionBurst,
+            AuthFailureLimit = OptionValues.WholeNumber(parse, AuthFailureLimit, "XARES_AUTH_FAILURE_LIMIT", 1) ?? options.AuthFailureLimit,
+            AuthFailureAddressLimit = OptionValues.WholeNumber(parse, AuthFailureAddressLimit, "XARES_AUTH_FAILURE_ADDRESS_LIMIT", 1) ?? options.AuthFailureAddressLimit,
+            AuthFailureWindow = OptionValues.WholeNumber(parse, AuthFailureWindow, "XARES_AUTH_FAILURE_WINDOW_SECONDS", 1) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.AuthFailureWindow,
+            SessionRate = OptionValues.WholeNumber(parse, SessionRate, "XARES_SESSION_RATE", 0) ?? options.SessionRate,
+            SessionBurst = OptionValues.WholeNumber(parse, SessionBurst, "XARES_SESSION_BURST", 1) ?? options.SessionBurst,
         };
         TrustedProxies.Parse(read.TrustedProxies); // a bad entry stops the start here, with the option's name
         return read;
     }
-
-    private static int? Number(ParseResult parse, Option<int?> option, string env, int minimum)
-    {
-        int? value = parse.GetValue(option);
-        if (value is null && Env(env) is { } text)
-        {
-            value = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
-                ? parsed
-                : throw new InvalidOperationException($"{env} must be a whole number, not '{text}'.");
-        }
-        return value is { } v && v < minimum ? throw new InvalidOperationException($"{option.Name} must be at least {minimum}.") : value;
-    }
-
-    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 }
