@@ -24,14 +24,8 @@ internal static class AuditFlagStore
             AuditFlagSubject.Credential => "credential_id",
             _ => "remote_address",
         };
-        var raised = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(200))
-        {
-            var names = string.Join(", ", chunk.Select((_, i) => $"@v{i}"));
-            raised.UnionWith(Sql.Query(c, t, $"SELECT DISTINCT {column} FROM audit_flags WHERE kind = @kind AND raised_at > @since AND {column} IN ({names})",
-                r => r.GetString(0), [("@kind", kind), ("@since", since.ToDb()), .. chunk.Select((value, i) => ($"@v{i}", (object?)value))]));
-        }
-        return raised;
+        return Sql.QueryIn(c, t, values, names => $"SELECT DISTINCT {column} FROM audit_flags WHERE kind = @kind AND raised_at > @since AND {column} IN ({names})",
+            r => r.GetString(0), ("@kind", kind), ("@since", since.ToDb())).ToHashSet(StringComparer.Ordinal);
     }
 
     public static AuditFlag? Find(DbConnection c, DbTransaction? t, string id) =>

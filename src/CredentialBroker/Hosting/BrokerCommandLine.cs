@@ -106,7 +106,7 @@ internal static class BrokerCommandLine
         var claim = new Command("claim", "Print a signed xares.claim label value on stdout (and the workspace id it creates on stderr).") { user, name, hosts, ttl, id, keyFile };
         claim.SetAction(parse =>
         {
-            var path = parse.GetValue(keyFile) ?? Environment.GetEnvironmentVariable("XARES_DOCKER_CLAIM_KEY_FILE");
+            var path = parse.GetValue(keyFile) ?? OptionValues.Env("XARES_DOCKER_CLAIM_KEY_FILE");
             if (path is not { Length: > 0 })
             {
                 parse.InvocationConfiguration.Error.WriteLine("xares-broker: a claim key is needed: --key-file FILE or XARES_DOCKER_CLAIM_KEY_FILE.");

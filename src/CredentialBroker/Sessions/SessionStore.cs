@@ -143,18 +143,11 @@ internal static class SessionStore
 
     /// <summary>The live sessions of each of these workspaces, oldest first: a few statements for a whole listing page, not one per workspace.</summary>
     public static ILookup<string, (string Id, DateTimeOffset ExpiresAt)> ActiveForWorkspaces(DbConnection connection, IEnumerable<string> workspaceIds,
-        DateTimeOffset now)
-    {
-        var sessions = new List<(string WorkspaceId, string Id, DateTimeOffset ExpiresAt)>();
-        foreach (var chunk in workspaceIds.Distinct(StringComparer.Ordinal).Chunk(200))
-        {
-            var names = string.Join(", ", chunk.Select((_, i) => $"@w{i}"));
-            sessions.AddRange(Sql.Query(connection, null,
-                $"SELECT workspace_id, id, expires_at FROM sessions WHERE workspace_id IN ({names}) AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at, id",
-                r => (r.GetString(0), r.GetString(1), r.Time(2)), [("@now", now.ToDb()), .. chunk.Select((id, i) => ($"@w{i}", (object?)id))]));
-        }
-        return sessions.ToLookup(s => s.WorkspaceId, s => (s.Id, s.ExpiresAt), StringComparer.Ordinal);
-    }
+        DateTimeOffset now) =>
+        Sql.QueryIn(connection, null, workspaceIds,
+                names => $"SELECT workspace_id, id, expires_at FROM sessions WHERE workspace_id IN ({names}) AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at, id",
+                r => (WorkspaceId: r.GetString(0), Id: r.GetString(1), ExpiresAt: r.Time(2)), ("@now", now.ToDb()))
+            .ToLookup(s => s.WorkspaceId, s => (s.Id, s.ExpiresAt), StringComparer.Ordinal);
 
     /// <summary>
     /// Deletes up to <paramref name="limit"/> sessions whose hard end is before <paramref name="cutoff"/>

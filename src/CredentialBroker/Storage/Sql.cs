@@ -143,6 +143,23 @@ internal static class Sql
         return rows;
     }
 
+    /// <summary>
+    /// <see cref="Query{T}"/> over an IN list: <paramref name="sql"/> gets the placeholders of up to
+    /// 200 distinct <paramref name="values"/> at a time (few statement shapes to prepare, however
+    /// many values), and the rows of every run come back together.
+    /// </summary>
+    public static List<T> QueryIn<T>(DbConnection connection, DbTransaction? transaction, IEnumerable<string> values, Func<string, string> sql,
+        Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
+    {
+        var rows = new List<T>();
+        foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            var names = string.Join(", ", chunk.Select((_, i) => $"@in{i}"));
+            rows.AddRange(Query(connection, transaction, sql(names), map, [.. parameters, .. chunk.Select((value, i) => ($"@in{i}", (object?)value))]));
+        }
+        return rows;
+    }
+
     public static T? Single<T>(DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, params (string Name, object? Value)[] parameters)
         where T : class
     {
