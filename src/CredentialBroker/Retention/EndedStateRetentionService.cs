@@ -6,39 +6,15 @@ namespace Xares.Broker.Retention;
 internal sealed partial class EndedStateRetentionService(EndedStatePruner pruner, TimeProvider time, ILogger<EndedStateRetentionService> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan Period = TimeSpan.FromHours(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Period, time);
-        try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        HourlyPass.RunAsync(time, async cancellationToken =>
         {
-            do
-            {
-                await PruneOnceAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task PruneOnceAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            var pruned = await pruner.PruneAsync(stoppingToken);
+            var pruned = await pruner.PruneAsync(cancellationToken);
             if (pruned.Total > 0)
             {
                 Pruned(logger, pruned.Leases, pruned.Sessions, pruned.BootstrapTokens, pruned.Revocations);
             }
-        }
-        catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
-        {
-            Failed(logger, ex);
-        }
-    }
+        }, ex => Failed(logger, ex), stoppingToken);
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Information,
         Message = "Retention deleted ended state: {Leases} leases, {Sessions} sessions, {BootstrapTokens} bootstrap tokens, {Revocations} revocation records")]
