@@ -22,13 +22,7 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        SubstituteEngine.RecordExecs(_docker, _execs);
-        _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
-            .Returns(async _ =>
-            {
-                await _onExec(Encoding.ASCII.GetString(_execs[^1].Written.ToArray()).Trim());
-                return new ContainerExecInspectResponse { ExitCode = 0 };
-            });
+        SubstituteEngine.RecordExecs(_docker, _execs, token => _onExec(token));
         _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock" }, s => s.AddSingleton(_docker));
     }
 

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -23,14 +22,8 @@ public sealed class DockerWatcherResyncTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        SubstituteEngine.RecordExecs(_docker, _execs);
         // The sidecar in the container redeems what it is handed.
-        _docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
-            .Returns(async _ =>
-            {
-                await _host.Get<SessionService>().OpenAsync(Encoding.ASCII.GetString(_execs[^1].Written.ToArray()).Trim(), null);
-                return new ContainerExecInspectResponse { ExitCode = 0 };
-            });
+        SubstituteEngine.RecordExecs(_docker, _execs, async token => await _host.Get<SessionService>().OpenAsync(token, null));
         _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock", DockerResyncInterval = TimeSpan.FromMilliseconds(300) },
             s => s.AddSingleton(_docker));
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Net.Http.Client;
@@ -19,9 +20,22 @@ internal static class SubstituteEngine
         return docker;
     }
 
-    /// <summary>Every exec is created and attached to a fresh <see cref="RecordingStream"/>, added to <paramref name="execs"/>.</summary>
-    public static void RecordExecs(IDockerClient docker, List<RecordingStream> execs)
+    /// <summary>
+    /// Every exec is created and attached to a fresh <see cref="RecordingStream"/>, added to
+    /// <paramref name="execs"/>. With <paramref name="onDelivered"/>, inspecting an exec hands it
+    /// what the last exec was given (the bootstrap token, trimmed), then reports exit code 0.
+    /// </summary>
+    public static void RecordExecs(IDockerClient docker, List<RecordingStream> execs, Func<string, Task>? onDelivered = null)
     {
+        if (onDelivered is not null)
+        {
+            docker.Exec.InspectContainerExecAsync(Arg.Any<string>(), Arg.Any<CancellationToken>())
+                .Returns(async _ =>
+                {
+                    await onDelivered(Encoding.ASCII.GetString(execs[^1].Written.ToArray()).Trim());
+                    return new ContainerExecInspectResponse { ExitCode = 0 };
+                });
+        }
         docker.Exec.ExecCreateContainerAsync(Arg.Any<string>(), Arg.Any<ContainerExecCreateParameters>(), Arg.Any<CancellationToken>())
             .Returns(_ => new ContainerExecCreateResponse { ID = "exec" + execs.Count });
         docker.Exec.StartAndAttachContainerExecAsync(Arg.Any<string>(), false, Arg.Any<CancellationToken>())
