@@ -9,6 +9,7 @@ using Xares.Broker.Leases;
 using Xares.Broker.Retention;
 using Xares.Broker.Storage;
 using Xares.Broker.Tests.Support;
+using Xares.DevKit;
 using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Storage;
@@ -46,7 +47,10 @@ public abstract class EndedStateRetentionContractTests(StorageBackend backend)
         _clock.Advance(TimeSpan.FromMinutes(50));
         await current.RefreshAsync();
         _clock.Advance(TimeSpan.FromMinutes(10));
-        await WaitUntilAsync(async () => (await LeaseIdsAsync(broker)).Order().SequenceEqual(currentLeases.Order()) && CountRevocationsOf(broker, oldLeases[0]) == 0);
+        Assert.True(await Poll.UntilAsync(
+                async () => (await LeaseIdsAsync(broker)).Order().SequenceEqual(currentLeases.Order()) && CountRevocationsOf(broker, oldLeases[0]) == 0,
+                TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50)),
+            "The hourly retention pass did not delete the ended state within 15 s.");
 
         using (var connection = broker.Get<Database>().Open())
         {
@@ -144,16 +148,6 @@ public abstract class EndedStateRetentionContractTests(StorageBackend backend)
     }
 
     private static long Count(System.Data.Common.DbConnection connection, string sql) => Convert.ToInt64(Sql.Scalar(connection, null, sql));
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The hourly retention pass did not delete the ended state within 15 s.");
-            await Task.Delay(50);
-        }
-    }
 }
 
 public sealed class SqliteEndedStateRetentionContractTests() : EndedStateRetentionContractTests(new SqliteBackend());

@@ -36,7 +36,8 @@ public sealed class RetentionTests(XaresFixture fixture) : IClassFixture<XaresFi
         AgeEndedState(Path.Combine(fixture.Broker.DataDirectory, "xares.db"));
         await fixture.Broker.RestartAsync();
 
-        await WaitForAsync(async () => (await LeaseIdsAsync(oldWorkspace)).Count == 0, "the aged leases to be deleted");
+        Assert.True(await Poll.UntilAsync(async () => (await LeaseIdsAsync(oldWorkspace)).Count == 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)),
+            "Waited 30 s for the aged leases to be deleted.");
         Assert.Contains("Retention deleted ended state", fixture.Broker.LogTail(200), StringComparison.Ordinal);
         var metrics = await new HttpClient().GetStringAsync(new Uri(new Uri(fixture.Broker.RestUrl), "/metrics"));
         Assert.Matches(@"xares_ended_state_pruned_total\{table=""leases""\} [1-9]", metrics);
@@ -66,15 +67,5 @@ public sealed class RetentionTests(XaresFixture fixture) : IClassFixture<XaresFi
             UPDATE revocations SET created_at = created_at - {shift};
             """;
         command.ExecuteNonQuery();
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Waited 30 s for {what}.");
-            await Task.Delay(200);
-        }
     }
 }
