@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Xares.DevKit;
 
 namespace Xares.Bench.ProxyOverhead;
 
@@ -25,7 +26,7 @@ internal sealed class ByteRelay : IAsyncDisposable
     public static async Task<ByteRelay> StartAsync(string stubBaseUrl)
     {
         var stub = new Uri(stubBaseUrl);
-        var port = FreePort();
+        var port = FreePort.Next();
         var info = new ProcessStartInfo("socat") { UseShellExecute = false, RedirectStandardError = true };
         foreach (var argument in new[] { "-T", "60", $"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr", $"TCP:127.0.0.1:{stub.Port},nodelay" })
         {
@@ -54,12 +55,5 @@ internal sealed class ByteRelay : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xares.Broker.Hosting;
+using Xares.DevKit;
 
 namespace Xares.Broker.Tests.Support;
 
@@ -42,8 +43,8 @@ internal sealed class SocketBroker : IAsyncDisposable
         var options = configure(new BrokerOptions
         {
             DataDirectory = directory,
-            RestUrl = $"http://127.0.0.1:{FreePort()}",
-            GrpcUrl = $"http://127.0.0.1:{FreePort()}",
+            RestUrl = $"http://127.0.0.1:{FreePort.Next()}",
+            GrpcUrl = $"http://127.0.0.1:{FreePort.Next()}",
         });
         // A data directory the test chose is the test's to keep or remove.
         var ownsDataDirectory = options.DataDirectory == directory;
@@ -129,13 +130,6 @@ internal sealed class SocketBroker : IAsyncDisposable
             }
         },
     };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed record Created(string Id);
 }
