@@ -1,5 +1,6 @@
 using System.Net;
 using Xares.Broker.Credentials.Matching;
+using Xares.GitTargets;
 
 namespace Xares.Broker.CredentialHealth;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Xares.Broker.Credentials.Matching;
+using Xares.GitTargets;
 
 namespace Xares.Broker.Credentials;
 

@@ -1,13 +1,14 @@
 using System.Text;
 using System.Data.Common;
 using Xares.Broker.Audit;
-using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
 using Xares.Broker.Security;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
+using Xares.GitTargets;
 
 namespace Xares.Broker.Leases;
 

@@ -22,11 +22,15 @@ internal sealed class GitCredentialService(BrokerSession session, LeaseCache cac
         {
             return Errors.BadRequest(problem);
         }
+        // The broker would match nothing: answered here, and nothing is cached under it.
+        if (LeaseKey.ForGit(request.Protocol, request.Host, request.Path, request.Username) is not { } key)
+        {
+            return new SidecarResponse { GitGet = new GitGetResponse { Found = false } };
+        }
         if (session.Current is null)
         {
             return Errors.NotBootstrapped();
         }
-        var key = LeaseKey.Create(request.Protocol, request.Host, request.Path, request.Username);
         if (cache.Find(key) is { } cached)
         {
             SidecarLog.LeaseServedFromCache(logger, cached.LeaseId);
@@ -96,7 +100,10 @@ internal sealed class GitCredentialService(BrokerSession session, LeaseCache cac
         {
             return Errors.BadRequest(problem);
         }
-        var key = LeaseKey.Create(request.Protocol, request.Host, request.Path, request.Username);
+        if (LeaseKey.ForGit(request.Protocol, request.Host, request.Path, request.Username) is not { } key)
+        {
+            return new SidecarResponse { GitErase = new GitEraseResponse { Reported = false } };
+        }
         // Taking the lease out of the cache is atomic, so a lease is reported at most once.
         var lease = request.Password.Length == 0 ? null : cache.TakeBySecret(key, request.Password);
         if (lease is null)

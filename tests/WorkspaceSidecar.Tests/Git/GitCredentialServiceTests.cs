@@ -17,7 +17,7 @@ public sealed class GitCredentialServiceTests
         await sidecar.WaitConnectedAsync();
 
         var first = (await sidecar.GetAsync("github.com", "org/repo.git")).GitGet;
-        var second = (await sidecar.GetAsync("GitHub.com:443", "/org/repo.git")).GitGet;
+        var second = (await sidecar.GetAsync("GitHub.com:443", "org/repo.git")).GitGet;
 
         Assert.True(first.Found);
         Assert.Equal("alice", first.Username);
@@ -55,6 +55,27 @@ public sealed class GitCredentialServiceTests
 
         Assert.Equal(2, broker.State.GetGitCredentialCalls);
         Assert.Equal(0, sidecar.Runtime.Cache.Count);
+    }
+
+    [Theory]
+    [InlineData("\u212Aithub.com", "org/repo.git")]
+    [InlineData(" github.com", "org/repo.git")]
+    [InlineData("github.com", "/org/repo.git")]
+    [InlineData("github.com", "org/repo.git/")]
+    public async Task Get_CachedHostSpelledAsTheBrokerWouldNotRead_NotFoundWithoutAskingTheBroker(string host, string path)
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddCredential("github.com", "cred_1", "alice", "ghp_abc");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        Assert.True((await sidecar.GetAsync("github.com", "org/repo.git")).GitGet.Found);
+
+        var response = await sidecar.GetAsync(host, path);
+
+        Assert.False(response.GitGet.Found);
+        Assert.Equal("", response.GitGet.Password);
+        Assert.Equal(1, broker.State.GetGitCredentialCalls);
+        Assert.Equal(1, sidecar.Runtime.Cache.Count);
     }
 
     [Theory]

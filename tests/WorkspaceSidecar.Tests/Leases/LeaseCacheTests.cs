@@ -7,7 +7,7 @@ public sealed class LeaseCacheTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2030-01-01T00:00:00Z"));
     private readonly LeaseCache _cache;
-    private static readonly LeaseKey GitHub = LeaseKey.Create("https", "github.com", "org/repo", "");
+    private static readonly LeaseKey GitHub = LeaseKey.ForGit("https", "github.com", "org/repo", "")!.Value;
 
     public LeaseCacheTests() => _cache = new LeaseCache(_time);
 
@@ -71,8 +71,8 @@ public sealed class LeaseCacheTests
     [Fact]
     public void RetainValid_DropsOnlyCheckedLeasesTheBrokerNoLongerVouchesFor()
     {
-        var gitlab = LeaseKey.Create("https", "gitlab.com", "", "");
-        var late = LeaseKey.Create("https", "late.example", "", "");
+        var gitlab = LeaseKey.ForGit("https", "gitlab.com", "", "")!.Value;
+        var late = LeaseKey.ForGit("https", "late.example", "", "")!.Value;
         _cache.Admit(GitHub, Lease("lease_1"), _cache.Revision);
         _cache.Admit(gitlab, Lease("lease_2"), _cache.Revision);
         var checkedIds = _cache.LeaseIds();
@@ -90,7 +90,7 @@ public sealed class LeaseCacheTests
     public void TakeBySecret_UsernameGitLearnedFromUs_FindsAndRemovesLease()
     {
         _cache.Admit(GitHub, Lease(), _cache.Revision);
-        var erase = LeaseKey.Create("https", "github.com", "org/repo", "alice");
+        var erase = LeaseKey.ForGit("https", "github.com", "org/repo", "alice")!.Value;
 
         Assert.Null(_cache.TakeBySecret(erase, "s3cres"));
         Assert.Equal("lease_1", _cache.TakeBySecret(erase, "s3cret")?.LeaseId);
@@ -103,17 +103,8 @@ public sealed class LeaseCacheTests
     {
         _cache.Admit(GitHub, Lease(), _cache.Revision);
 
-        Assert.Null(_cache.TakeBySecret(LeaseKey.Create("https", "evil.com", "org/repo", ""), "s3cret"));
+        Assert.Null(_cache.TakeBySecret(LeaseKey.ForGit("https", "evil.com", "org/repo", "")!.Value, "s3cret"));
         Assert.Equal(1, _cache.Count);
-    }
-
-    [Theory]
-    [InlineData("HTTPS", "GitHub.com:443", "/org/repo/", "https", "github.com", "org/repo")]
-    [InlineData("http", "git.local:80", "", "http", "git.local", "")]
-    [InlineData("https", "git.local:8443", "", "https", "git.local:8443", "")]
-    public void LeaseKey_Create_FoldsCaseDefaultPortAndSlashes(string protocol, string host, string path, string expectedProtocol, string expectedHost, string expectedPath)
-    {
-        Assert.Equal(new LeaseKey(expectedProtocol, expectedHost, expectedPath, "u"), LeaseKey.Create(protocol, host, path, "u"));
     }
 
     [Fact]

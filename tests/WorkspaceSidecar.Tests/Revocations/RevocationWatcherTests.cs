@@ -48,7 +48,7 @@ public sealed class RevocationWatcherTests
             broker.State.Revoke(Kind.Credential, "cred_gl");
 
             await Until.TrueAsync(() => sidecar.Runtime.Cache.Count == 1, TimeSpan.FromSeconds(1), "the credential's leases to be dropped");
-            Assert.NotNull(sidecar.Runtime.Cache.Find(LeaseKey.Create("https", "github.com", "", "")));
+            Assert.NotNull(sidecar.Runtime.Cache.Find(LeaseKey.ForGit("https", "github.com", "", "")!.Value));
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class RevocationWatcherTests
             var served = (await sidecar.GetAsync("github.com")).GitGet;
             Assert.True(served.Found);
             Assert.NotEqual(revoked, served.Password);
-            Assert.NotNull(sidecar.Runtime.Cache.Find(LeaseKey.Create("https", "gitlab.com", "", "")));
+            Assert.NotNull(sidecar.Runtime.Cache.Find(LeaseKey.ForGit("https", "gitlab.com", "", "")!.Value));
         }
     }
 

@@ -1,3 +1,5 @@
+using Xares.GitTargets;
+
 namespace Xares.Broker.Credentials.Matching;
 
 /// <summary>

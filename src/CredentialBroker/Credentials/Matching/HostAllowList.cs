@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Xares.GitTargets;
 
 namespace Xares.Broker.Credentials.Matching;
 

@@ -1,4 +1,5 @@
 using Xares.Broker.Credentials.Matching;
+using Xares.GitTargets;
 
 namespace Xares.Broker.Tests.Credentials.Matching;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Xares.Broker.Credentials.Matching;
+using Xares.GitTargets;
 
 namespace Xares.Broker.Tests.Credentials.Matching;
 

@@ -3,13 +3,13 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>
 /// Path-segment percent-encoding. Git decodes the path before it asks for a credential, so a
 /// stored URL is decoded once to compare like with like, and re-encoded for its canonical form.
 /// </summary>
-internal static class PercentEncoding
+public static class PercentEncoding
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

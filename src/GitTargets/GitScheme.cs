@@ -1,10 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>The two schemes git credentials travel over, their default ports and origin form.</summary>
-internal static class GitScheme
+public static class GitScheme
 {
     public const string Https = "https";
     public const string Http = "http";

@@ -1,10 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>Splits <c>host</c>, <c>host:port</c> or <c>[v6]:port</c> and canonicalizes the host.</summary>
-internal static class HostPort
+public static class HostPort
 {
     public static bool TryParse(string authority, [NotNullWhen(true)] out string? host, out int? port, [NotNullWhen(false)] out string? error)
     {

@@ -1,13 +1,13 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>
 /// Path segments on both sides of a match. A stored URL path is percent-decoded once (git has
 /// already decoded the path it sends); segments that could climb out of their prefix on the
 /// server ('.', '..', empty, backslashes, '/' or '\' hidden behind percent-encoding) are refused.
 /// </summary>
-internal static class GitPath
+public static class GitPath
 {
     public static bool TryParseUrlPath(string rawPath, [NotNullWhen(true)] out string[]? segments, [NotNullWhen(false)] out string? error)
     {

@@ -5,14 +5,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>
 /// Canonical host names: ASCII lowercase, one trailing dot removed, IDN labels in punycode,
 /// IPv6 literals compressed inside their brackets. Matching compares these strings ordinally,
 /// so every path into the matcher goes through here.
 /// </summary>
-internal static class HostName
+public static class HostName
 {
     private const int MaxInputLength = 1024;
     private const int MaxLength = 253;

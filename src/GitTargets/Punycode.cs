@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace Xares.Broker.Credentials.Matching;
+namespace Xares.GitTargets;
 
 /// <summary>
 /// RFC 3492 encoder for one host label. Written out instead of using IdnMapping because that
 /// type changes behaviour with the globalization mode (ICU applies UTS #46 mapping, invariant
 /// mode does not), and a canonical host must never change under a stored ciphertext.
 /// </summary>
-internal static class Punycode
+public static class Punycode
 {
     private const int Base = 36;
     private const int TMin = 1;
