@@ -37,9 +37,9 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (key is null)
         {
             Hosting.BrokerMetrics.AuthFailures.WithLabels("rest").Inc();
-            var client = TrustedProxies.ClientKey(Context.Connection.RemoteIpAddress);
-            throttle.RecordFailure(client, token);
-            await failures.RecordAsync("api", Context.Connection.RemoteIpAddress is null ? null : client, $"{Request.Method} {Request.Path}");
+            var address = Context.Connection.RemoteIpAddress;
+            throttle.RecordFailure(ClientPartition.Of(address), token);
+            await failures.RecordAsync("api", address is null ? null : TrustedProxies.ClientKey(address), $"{Request.Method} {Request.Path}");
             return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");
         }
 

@@ -56,8 +56,13 @@ internal static class AuditEndpoints
         return TypedResults.Stream(body => AuditExport.WriteAsync(body, query, database, options, AuditExport.PageSize, http.RequestAborted), AuditExport.ContentType);
     }
 
-    private static async Task<Ok<AuditVerification>> VerifyAsync(Database database, AuditChain audit, Keyring keyring, BrokerOptions options)
+    // The verification covers every user's records (their count included): unbound keys only.
+    private static async Task<Ok<AuditVerification>> VerifyAsync(HttpContext http, Database database, AuditChain audit, Keyring keyring, BrokerOptions options)
     {
+        if (http.Caller().BoundUserId is not null)
+        {
+            throw new ForbiddenException("A user-bound API key cannot verify the audit chain: verification covers every user's records.");
+        }
         var checkpoints = AuditCheckpointFile.Read(options.Audit.CheckpointPath(options.DataDirectory), keyring);
         return TypedResults.Ok(await database.ReadAsync(c => audit.Verify(c, checkpoints)));
     }

@@ -86,6 +86,7 @@ internal static class BrokerHost
         }
         app.UseTrustedProxies(options);
         app.UseRequestIds();
+        app.UseNoStoreForApi();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics();

@@ -6,7 +6,7 @@ namespace Xares.Broker.RateLimiting;
 
 /// <summary>
 /// Counts failed REST authentications in two fixed windows, per (presented key prefix, client
-/// address) and per client address. Only failures spend permits, so a client with a good key is
+/// address) and per client address (an IPv6 address counts as its /64, <see cref="ClientPartition"/>). Only failures spend permits, so a client with a good key is
 /// never slowed; once either window is spent, that client's next attempts are refused before the
 /// key is even looked up. Partitions are per client, so one attacker cannot lock out others.
 /// </summary>

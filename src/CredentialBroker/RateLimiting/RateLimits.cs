@@ -32,7 +32,7 @@ internal static class RateLimits
                 return;
             }
             var throttle = context.RequestServices.GetRequiredService<AuthFailureThrottle>();
-            var client = TrustedProxies.ClientKey(context.Connection.RemoteIpAddress);
+            var client = ClientPartition.Of(context.Connection.RemoteIpAddress);
             if (throttle.Refusal(client, ApiKeyAuthenticationHandler.BearerToken(header)) is not { } retryAfter)
             {
                 await next(context);

@@ -6,22 +6,27 @@ using Xares.Broker.Security;
 namespace Xares.Broker.RateLimiting;
 
 /// <summary>
-/// A token bucket per sidecar session, so one workspace cannot starve the others of the broker
-/// or of the audit commit queue. The bucket follows the session across token refreshes: session
-/// ids are learned from the grants this broker hands out (a token from before a restart or from
-/// another replica has its own bucket until its next refresh). Calls without a session token
-/// share a bucket per client address. The partitioned limiter drops buckets idle for a while.
+/// A token bucket per authenticated sidecar session, so one workspace cannot starve the others of
+/// the broker or of the audit commit queue. Only a token this broker has seen verified gets a
+/// bucket of its own: one it granted (the bucket follows the session across refreshes), or one the
+/// database confirmed on an earlier call. Every other call (no token, a made-up, expired or not
+/// yet verified one) is charged to the caller's address bucket (<see cref="ClientPartition"/>)
+/// before anything looks the token up, so inventing tokens buys no capacity. A genuine token from
+/// before a restart or from another replica is charged to its address until its first call
+/// succeeds. The partitioned limiter drops buckets idle for a while.
 /// </summary>
 internal sealed class SessionCallLimiter : IDisposable
 {
-    // Token hash → session id; bounded, and entries leave when their token expires.
-    private readonly MemoryCache _sessions = new(new MemoryCacheOptions { SizeLimit = 200_000 });
+    // Token hash → bucket name; bounded, only verified tokens enter, and they leave when they expire.
+    private readonly MemoryCache _verified = new(new MemoryCacheOptions { SizeLimit = 200_000 });
     private readonly PartitionedRateLimiter<string> _buckets;
     private readonly bool _enabled;
+    private readonly TimeSpan _longestTokenLifetime;
 
     public SessionCallLimiter(BrokerOptions options)
     {
         _enabled = options.SessionRate > 0;
+        _longestTokenLifetime = options.SessionTokenLifetime;
         if (!_enabled)
         {
             _buckets = PartitionedRateLimiter.Create<string, string>(_ => RateLimitPartition.GetNoLimiter("off"));
@@ -44,32 +49,43 @@ internal sealed class SessionCallLimiter : IDisposable
     public string Describe { get; } = "off";
 
     /// <summary>A lease that is acquired, or refused with how long to wait.</summary>
-    public RateLimitLease Acquire(string? sessionToken, string clientAddress) =>
-        _enabled ? _buckets.AttemptAcquire(Partition(sessionToken, clientAddress)) : _buckets.AttemptAcquire("off");
+    public RateLimitLease Acquire(string? sessionToken, string clientPartition) =>
+        _enabled ? _buckets.AttemptAcquire(Partition(sessionToken, clientPartition)) : _buckets.AttemptAcquire("off");
 
-    /// <summary>Remembers which session a freshly granted token belongs to.</summary>
-    public void Learn(string sessionToken, string sessionId, DateTimeOffset tokenExpiresAt)
+    /// <summary>Remembers which session a token belongs to: one this broker granted, or one the database just verified.</summary>
+    public void Learn(string? sessionToken, string sessionId, DateTimeOffset tokenExpiresAt) =>
+        Remember(sessionToken, "session " + sessionId, tokenExpiresAt);
+
+    /// <summary>
+    /// A token the database just verified for a call that does not say until when it is valid (a
+    /// lease request): its session's bucket when the call named the session, else one of its own
+    /// until its refresh; remembered no longer than a token can live.
+    /// </summary>
+    public void LearnVerified(string? sessionToken, string? sessionId, DateTimeOffset now)
     {
-        if (_enabled)
+        if (_enabled && OpaqueToken.HasShape(sessionToken, OpaqueToken.SessionPrefix) && !_verified.TryGetValue(HashKey(sessionToken!), out _))
         {
-            _sessions.Set(HashKey(sessionToken), sessionId, new MemoryCacheEntryOptions { AbsoluteExpiration = tokenExpiresAt, Size = 1 });
+            Remember(sessionToken, sessionId is null ? "token " + HashKey(sessionToken!) : "session " + sessionId, now + _longestTokenLifetime);
         }
     }
 
-    internal string Partition(string? sessionToken, string clientAddress)
-    {
-        if (!OpaqueToken.HasShape(sessionToken, OpaqueToken.SessionPrefix))
-        {
-            return "peer " + clientAddress;
-        }
-        var hash = HashKey(sessionToken!);
-        return _sessions.TryGetValue(hash, out string? sessionId) ? "session " + sessionId : "token " + hash;
-    }
+    internal string Partition(string? sessionToken, string clientPartition) =>
+        OpaqueToken.HasShape(sessionToken, OpaqueToken.SessionPrefix) && _verified.TryGetValue(HashKey(sessionToken!), out string? bucket)
+            ? bucket!
+            : "peer " + clientPartition;
 
     public void Dispose()
     {
         _buckets.Dispose();
-        _sessions.Dispose();
+        _verified.Dispose();
+    }
+
+    private void Remember(string? sessionToken, string bucket, DateTimeOffset expiresAt)
+    {
+        if (_enabled && OpaqueToken.HasShape(sessionToken, OpaqueToken.SessionPrefix))
+        {
+            _verified.Set(HashKey(sessionToken!), bucket, new MemoryCacheEntryOptions { AbsoluteExpiration = expiresAt, Size = 1 });
+        }
     }
 
     // Raw tokens are never kept in memory longer than the call.

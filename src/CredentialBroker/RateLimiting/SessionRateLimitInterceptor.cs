@@ -7,8 +7,9 @@ using Xares.Protos.Broker.V1;
 namespace Xares.Broker.RateLimiting;
 
 /// <summary>
-/// Spends one token of the caller's session bucket per gRPC call (a stream counts once, when it
-/// opens). An empty bucket answers ResourceExhausted before any work is done; the sidecar treats
+/// Spends one token of the caller's bucket per gRPC call (a stream counts once, when it opens):
+/// its session's bucket once the token is known to be genuine, else its address's (see
+/// <see cref="SessionCallLimiter"/>). An empty bucket answers ResourceExhausted before any work is done; the sidecar treats
 /// that like an unreachable broker: a miss that fails fast, cached leases still served.
 /// </summary>
 internal sealed class SessionRateLimitInterceptor(SessionCallLimiter limiter) : Interceptor
@@ -37,7 +38,7 @@ internal sealed class SessionRateLimitInterceptor(SessionCallLimiter limiter) : 
     private RateLimitLease Admit(ServerCallContext context)
     {
         var http = context.GetHttpContext();
-        var lease = limiter.Acquire(SessionToken(context), TrustedProxies.ClientKey(http.Connection.RemoteIpAddress));
+        var lease = limiter.Acquire(SessionToken(context), ClientPartition.Of(http.Connection.RemoteIpAddress));
         if (lease.IsAcquired)
         {
             return lease;

@@ -21,6 +21,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     RevocationWatcher revocationWatcher,
     Database database,
     AuthFailureAudit failures,
+    SessionCallLimiter callLimiter,
     TimeProvider time,
     ILogger<SidecarBrokerGrpcService> logger) : SidecarBroker.SidecarBrokerBase
 {
@@ -47,6 +48,7 @@ internal sealed partial class SidecarBrokerGrpcService(
         {
             throw await Denied(outcome.Session, context);
         }
+        callLimiter.LearnVerified(SessionToken(context), outcome.Lease?.Lease.SessionId, time.GetUtcNow());
         if (outcome.Lease is not { } issued)
         {
             return new GitCredentialReply { NoMatch = new NoMatch() };
@@ -140,6 +142,7 @@ internal sealed partial class SidecarBrokerGrpcService(
         {
             throw await Denied(outcome.Session, context);
         }
+        callLimiter.LearnVerified(SessionToken(context), outcome.Lease?.Lease.SessionId, time.GetUtcNow());
         if (outcome.LimitReached is { } refusal)
         {
             return new AiCredentialReply
@@ -178,8 +181,15 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     private async Task<SessionContext> Authenticate(ServerCallContext context)
     {
-        var lookup = await sessions.AuthenticateAsync(SessionToken(context), Remote(context));
-        return lookup.Check == SessionCheck.Valid ? lookup.Session! : throw await Denied(lookup.Check, context);
+        var token = SessionToken(context);
+        var lookup = await sessions.AuthenticateAsync(token, Remote(context));
+        if (lookup.Check != SessionCheck.Valid)
+        {
+            throw await Denied(lookup.Check, context);
+        }
+        // From now on this token spends its session's bucket, not its address's.
+        callLimiter.Learn(token, lookup.Session!.SessionId, lookup.Session.TokenExpiresAt);
+        return lookup.Session;
     }
 
     private async Task<RpcException> Denied(SessionCheck check, ServerCallContext context)

@@ -91,6 +91,23 @@ public sealed class AuditEndpointsTests
     }
 
     [Fact]
+    public async Task Verify_UserBoundKey_Returns403WithoutTheCount()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var alice = await host.CreateUserAsync("alice");
+        var bob = await host.CreateUserAsync("bob");
+        await host.CreateGitCredentialAsync(bob, "https://github.com/b", "u", "ghp_VerifySecret0000000002");
+        using var aliceClient = host.CreateClient(await UserEndpointsTests.CreateKeyAsync(host, [ApiKeyScopes.AuditRead], alice));
+
+        var problem = await (await aliceClient.GetAsync("/api/v1/audit/verify")).ProblemAsync(403, "forbidden");
+
+        Assert.False(problem.TryGetProperty("verifiedRecords", out _));
+        // An unbound key with the same scope still verifies.
+        using var unbound = host.CreateClient(await UserEndpointsTests.CreateKeyAsync(host, [ApiKeyScopes.AuditRead], null));
+        Assert.True((await (await unbound.GetAsync("/api/v1/audit/verify")).JsonAsync(200)).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
     public async Task Query_KeyWithoutAuditRead_Returns403()
     {
         await using var host = await BrokerTestHost.StartAsync();

@@ -109,6 +109,22 @@ public sealed class RestAuthThrottlingTests
         Assert.Equal(ClientB, (await AuthFailuresAsync(broker))[0].GetProperty("remoteAddress").GetString());
     }
 
+    [Fact]
+    public async Task FailedAuth_IPv6ClientsInOneSlash64_ShareOneBudget()
+    {
+        await using var broker = await SocketBroker.StartAsync(o => o with { AuthFailureLimit = 2, TrustedProxies = [ClientA] });
+        using var proxy = broker.Rest(Forged, from: ClientA);
+        await (await proxy.SendAsync(Forwarded("2001:db8:1:2::a"))).ProblemAsync(401);
+        await (await proxy.SendAsync(Forwarded("2001:db8:1:2:ffff:ffff:ffff:1"))).ProblemAsync(401);
+
+        // Another address of the same /64 buys no new budget; the neighbouring /64 has its own.
+        await (await proxy.SendAsync(Forwarded("2001:db8:1:2::b"))).ProblemAsync(429);
+        await (await proxy.SendAsync(Forwarded("2001:db8:1:3::a"))).ProblemAsync(401);
+        // The audit still names the exact address.
+        var addresses = (await AuthFailuresAsync(broker)).Select(r => r.GetProperty("remoteAddress").GetString()).ToList();
+        Assert.Contains("2001:db8:1:2::a", addresses);
+    }
+
     private static HttpRequestMessage Forwarded(string forwardedFor)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/users");

@@ -84,18 +84,51 @@ public sealed class SessionRateLimitTests
     }
 
     [Fact]
-    public void Partition_WithoutTokenByAddress_UnknownTokenByHash_GrantedTokenBySession()
+    public async Task MadeUpSessionTokens_EachNew_ShareTheAddressBucket()
+    {
+        await using var host = await BrokerTestHost.StartAsync(o => o with { SessionRate = 5, SessionBurst = 10 });
+        var alice = await host.CreateUserAsync("alice");
+        var genuine = await (await SidecarClient.CreateWorkspaceAsync(host, alice)).OpenAsync();
+        var channel = genuine.Grpc;
+
+        var refused = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 60; i++)
+        {
+            var forged = new Metadata { { "authorization", "Bearer " + RandomSessionToken() } };
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await channel.ListGitTargetsAsync(new ListGitTargetsRequest(), forged));
+            refused += error.StatusCode == StatusCode.ResourceExhausted ? 1 : 0;
+            Assert.Contains(error.StatusCode, new[] { StatusCode.ResourceExhausted, StatusCode.Unauthenticated });
+        }
+
+        // The address's burst (10) plus its refill while the loop ran get through to the lookup; the rest are refused before it.
+        Assert.InRange(refused, 60 - 10 - 1 - (int)Math.Ceiling(clock.Elapsed.TotalSeconds * 5), 60);
+        Assert.True(refused > 0, "no made-up token was refused");
+        // The genuine session has its own bucket and is not slowed by the forgeries from its address.
+        await genuine.Grpc.ListGitTargetsAsync(new ListGitTargetsRequest(), genuine.Auth);
+    }
+
+    [Fact]
+    public void Partition_OnlyVerifiedTokensHaveTheirOwnBucket_EverythingElseIsTheAddress()
     {
         using var limiter = new SessionCallLimiter(new BrokerOptions());
-        var token = "xst_" + new string('T', 43);
+        var granted = "xst_" + new string('T', 43);
+        var verified = "xst_" + new string('V', 43);
+        var expired = "xst_" + new string('E', 43);
 
         Assert.Equal("peer 10.0.0.1", limiter.Partition(null, "10.0.0.1"));
         Assert.Equal("peer 10.0.0.1", limiter.Partition("xar_notasessiontokenatallnotasessiontokenatall", "10.0.0.1"));
-        var byHash = limiter.Partition(token, "10.0.0.1");
+        Assert.Equal("peer 10.0.0.1", limiter.Partition(granted, "10.0.0.1"));
+        limiter.Learn(granted, "ses_1", DateTimeOffset.UtcNow.AddMinutes(5));
+        Assert.Equal("session ses_1", limiter.Partition(granted, "10.0.0.2"));
+        limiter.LearnVerified(verified, null, DateTimeOffset.UtcNow);
+        var byHash = limiter.Partition(verified, "10.0.0.1");
         Assert.StartsWith("token ", byHash, StringComparison.Ordinal);
-        Assert.DoesNotContain(token, byHash, StringComparison.Ordinal);
-        limiter.Learn(token, "ses_1", DateTimeOffset.UtcNow.AddMinutes(5));
-        Assert.Equal("session ses_1", limiter.Partition(token, "10.0.0.2"));
+        Assert.DoesNotContain(verified, byHash, StringComparison.Ordinal);
+        limiter.LearnVerified(granted, null, DateTimeOffset.UtcNow); // a known token keeps its session's bucket
+        Assert.Equal("session ses_1", limiter.Partition(granted, "10.0.0.2"));
+        limiter.Learn(expired, "ses_2", DateTimeOffset.UtcNow.AddSeconds(-1));
+        Assert.Equal("peer 10.0.0.1", limiter.Partition(expired, "10.0.0.1"));
     }
 
     [Fact]
@@ -116,6 +149,8 @@ public sealed class SessionRateLimitTests
     {
         using var limiter = new SessionCallLimiter(new BrokerOptions { SessionRate = 10, SessionBurst = 2 });
         var token = "xst_" + new string('T', 43);
+        limiter.Learn(token, "ses_1", DateTimeOffset.UtcNow.AddMinutes(5));
+        limiter.Learn("xst_" + new string('U', 43), "ses_2", DateTimeOffset.UtcNow.AddMinutes(5));
 
         using var first = limiter.Acquire(token, "a");
         using var second = limiter.Acquire(token, "a");
@@ -127,4 +162,7 @@ public sealed class SessionRateLimitTests
         Assert.True(third.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero);
         Assert.True(otherSession.IsAcquired);
     }
+
+    private static string RandomSessionToken() =>
+        "xst_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
