@@ -83,17 +83,22 @@ internal sealed class Keyring
         var keys = new Dictionary<int, byte[]>();
         foreach (var (version, wrapped) in rows)
         {
-            try
-            {
-                keys[version] = AesGcmBox.Open(masterKey.Key, wrapped, KeyringAssociatedData(version));
-            }
-            catch (SecretIntegrityException)
-            {
-                throw new InvalidOperationException(
-                    $"The master key ({masterKey.Source}) does not open keyring version {version}; this database was created with another master key.");
-            }
+            keys[version] = OpenVersion(masterKey, version, wrapped);
         }
         return keys.ToFrozenDictionary();
+    }
+
+    private static byte[] OpenVersion(MasterKey masterKey, int version, byte[] wrapped)
+    {
+        try
+        {
+            return AesGcmBox.Open(masterKey.Key, wrapped, KeyringAssociatedData(version));
+        }
+        catch (SecretIntegrityException)
+        {
+            throw new InvalidOperationException(
+                $"The master key ({masterKey.Source}) does not open keyring version {version}; this database was created with another master key.");
+        }
     }
 
     private void Reload()
@@ -166,15 +171,31 @@ internal sealed class Keyring
         Reload();
     }
 
-    /// <summary>Re-wraps every keyring version under <paramref name="newMasterKey"/> in one transaction.</summary>
+    /// <summary>
+    /// Re-wraps every keyring version under <paramref name="newMasterKey"/> in one transaction. The
+    /// versions are read inside it, not taken from what this process loaded: a rotation that
+    /// finished since then added a version that must not stay under the old master key.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The master key does not open a stored version.</exception>
     public void Rekey(MasterKey newMasterKey)
     {
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        foreach (var (version, key) in _keys)
+        Database.LockForWrite(connection, transaction);
+        var rows = Sql.Query(connection, transaction, "SELECT version, wrapped_key FROM keyring ORDER BY version",
+            r => (Version: Convert.ToInt32(r.GetValue(0)), Wrapped: (byte[])r["wrapped_key"]));
+        foreach (var (version, wrapped) in rows)
         {
-            Sql.Execute(connection, transaction, "UPDATE keyring SET wrapped_key = @k WHERE version = @v",
-                ("@k", AesGcmBox.Seal(newMasterKey.Key, key, KeyringAssociatedData(version))), ("@v", version));
+            var key = OpenVersion(_masterKey, version, wrapped);
+            try
+            {
+                Sql.Execute(connection, transaction, "UPDATE keyring SET wrapped_key = @k WHERE version = @v",
+                    ("@k", AesGcmBox.Seal(newMasterKey.Key, key, KeyringAssociatedData(version))), ("@v", version));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
         }
         transaction.Commit();
     }

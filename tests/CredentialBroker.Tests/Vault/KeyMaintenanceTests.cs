@@ -143,6 +143,24 @@ public abstract class KeyMaintenanceTests(StorageBackend backend)
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(host, user)).OpenAsync();
         Assert.Equal("secret-prune-abcdef", (await sidecar.GetAsync("https", "git.example.test")).Lease.Secret);
     }
+
+    [Fact]
+    public async Task Rekey_RotationFinishedAfterRekeyLoadedKeyring_ReWrapsEveryVersion()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        // `keys rekey` has opened its keyring (version 1) but not yet taken the lock...
+        var rekeying = db.AddReplica();
+        // ...when a `keys rotate` in another process runs to completion and adds version 2.
+        var rotating = db.AddReplica();
+        new KeyRotation(rotating.Database, rotating.Keyring, rotating.Audit) { Settle = TimeSpan.Zero }.Rotate(TextWriter.Null, "test");
+        var newMaster = MasterKey.FromBytes(System.Security.Cryptography.RandomNumberGenerator.GetBytes(MasterKey.Size), "new");
+
+        new KeyRotation(rekeying.Database, rekeying.Keyring, rekeying.Audit).Rekey(newMaster, "test");
+
+        // The next start with the new master key opens every version, the one added meanwhile included.
+        var restarted = Keyring.LoadOrCreate(rekeying.Database, newMaster, TimeProvider.System);
+        Assert.Equal([1, 2], restarted.Versions.Order());
+    }
 }
 
 public sealed class SqliteKeyMaintenanceTests() : KeyMaintenanceTests(new SqliteBackend());
