@@ -12,24 +12,43 @@ internal static class InstallCommand
     public static Command Create(SidecarCli cli)
     {
         var socket = cli.SocketOption();
-        var system = new Option<bool>("--system") { Description = "Write the system git config instead of the invoking user's global one" };
-        var helper = new Option<string?>("--helper")
+        var helper = new Option<string?>("--helper") { Description = $"Path of {HelperFileName} (default: next to this program)" };
+        var check = new Option<bool>("--check") { Description = "Write nothing; report (exit 1) any helper that would receive a Xares token in this environment" };
+        var noEnv = new Option<bool>("--no-env") { Description = "Write only the git config sections, no environment file or shell hooks; refuse if another helper would follow Xares" };
+        var (system, envDir, etcDir) = LayoutOptions();
+        var command = new Command("install", "Configure git to ask Xares, and only Xares, for the hosts this workspace may use")
         {
-            Description = $"Path of {HelperFileName} (default: next to this program)",
+            socket, system, helper, envDir, etcDir, noEnv, check,
         };
-        var command = new Command("install", "Configure git to ask Xares for the hosts this workspace may use") { socket, system, helper };
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
-            var writer = new GitConfigWriter(parse.GetValue(system) ? GitConfigScope.System : GitConfigScope.Global);
+            var layout = InstallLayout.Create(parse.GetValue(system), parse.GetValue(envDir), parse.GetRequiredValue(etcDir), parse.GetValue(noEnv), cli.Environment);
+            if (parse.GetValue(check))
+            {
+                return await InstallCheck.RunAsync(layout, cli.Console, cancellationToken);
+            }
             var helperPath = parse.GetValue(helper) ?? Path.Combine(AppContext.BaseDirectory, HelperFileName);
-            await RunAsync(parse.GetRequiredValue(socket), helperPath, writer, cli.Console, cancellationToken);
-            return 0;
+            return await RunAsync(parse.GetRequiredValue(socket), helperPath, layout, cli.Console, cancellationToken);
         }));
         return command;
     }
 
-    /// <summary>Asks the sidecar for the git targets and writes, per target, the helper reset and the Xares helper.</summary>
-    internal static async Task RunAsync(string socketPath, string helperPath, GitConfigWriter writer, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>The options install and uninstall share.</summary>
+    internal static (Option<bool> System, Option<string?> EnvDir, Option<string> EtcDir) LayoutOptions() => (
+        new Option<bool>("--system") { Description = "The system git config, /etc/xares and /etc shell hooks instead of the invoking user's" },
+        new Option<string?>("--env-dir") { Description = "Where git-credentials.conf and git-env.sh go (default ~/.config/xares, /etc/xares with --system)" },
+        new Option<string>("--etc-dir")
+        {
+            Description = "Root of the system shell hooks with --system (profile.d/xares-git.sh, bash.bashrc)",
+            DefaultValueFactory = _ => "/etc",
+        });
+
+    /// <summary>
+    /// Asks the sidecar for the git targets; writes, per target, the helper reset and the Xares
+    /// helper into the git config scope and into git-credentials.conf (loaded as command-scope
+    /// config by git-env.sh); then checks every helper git would run next to Xares.
+    /// </summary>
+    internal static async Task<int> RunAsync(string socketPath, string helperPath, InstallLayout layout, CliConsole console, CancellationToken cancellationToken)
     {
         var fullHelperPath = Path.GetFullPath(helperPath);
         if (!File.Exists(fullHelperPath))
@@ -45,9 +64,10 @@ internal static class InstallCommand
         if (targets.Count == 0)
         {
             await console.Out.WriteLineAsync("the broker lists no git hosts for this workspace; nothing to configure");
-            return;
+            return 0;
         }
         var helperCommand = GitConfigWriter.HelperValue(fullHelperPath);
+        var served = new List<ServedUrl>();
         foreach (var target in targets)
         {
             if (!GitConfigWriter.IsConfigurableUrl(target.Url))
@@ -55,8 +75,48 @@ internal static class InstallCommand
                 await console.Error.WriteLineAsync($"xares: skipping unusable git target '{target.Url}'");
                 continue;
             }
-            await writer.ConfigureAsync(target.Url, helperCommand, target.UseHttpPath, cancellationToken);
+            await layout.Writer.ConfigureAsync(target.Url, helperCommand, target.UseHttpPath, cancellationToken);
+            served.Add(new ServedUrl(target.Url, target.UseHttpPath));
             await console.Out.WriteLineAsync($"configured {target.Url}{(target.UseHttpPath ? " (useHttpPath)" : "")}");
         }
+        if (layout.Hooks is not null)
+        {
+            layout.Files.Write(served, helperCommand);
+            layout.Hooks.Install(layout.Files.ScriptPath);
+            await console.Out.WriteLineAsync($"wrote {layout.Files.ConfPath} and {layout.Files.ScriptPath}, loaded from {string.Join(", ", layout.Hooks.BlockFiles.Append(layout.Hooks.OwnFile).OfType<string>())}");
+        }
+        return await VerifyAsync(served.Select(s => s.Url).ToList(), layout, console, cancellationToken);
+    }
+
+    private static async Task<int> VerifyAsync(IReadOnlyList<string> urls, InstallLayout layout, CliConsole console, CancellationToken cancellationToken)
+    {
+        var exitCode = 0;
+        if (layout.Hooks is not null)
+        {
+            // What a shell that loaded git-env.sh sees: anything left is configured after our include.
+            foreach (var foreign in await layout.Check.WithConf(layout.Files.ConfPath).FindAsync(urls, cancellationToken))
+            {
+                await console.Error.WriteLineAsync($"xares: {foreign.Location}: helper '{foreign.Helper}' would receive Xares tokens for {foreign.Url} even with {layout.Files.ScriptPath} loaded; remove it");
+                exitCode = 1;
+            }
+        }
+        var protectedHere = layout.Hooks is not null && layout.Check.IncludesConf(layout.Files.ConfPath);
+        if (protectedHere)
+        {
+            return exitCode;
+        }
+        foreach (var foreign in await layout.Check.FindAsync(urls, cancellationToken))
+        {
+            if (layout.Hooks is null)
+            {
+                await console.Error.WriteLineAsync($"xares: {foreign.Location}: helper '{foreign.Helper}' would receive Xares tokens for {foreign.Url}; remove it, or install without --no-env");
+                exitCode = 1;
+            }
+            else
+            {
+                await console.Error.WriteLineAsync($"xares: warning: {foreign.Location}: helper '{foreign.Helper}' would receive Xares tokens for {foreign.Url} in processes that do not load {layout.Files.ScriptPath} (new login and bash shells do; this one does not yet)");
+            }
+        }
+        return exitCode;
     }
 }

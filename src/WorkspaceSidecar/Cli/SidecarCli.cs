@@ -26,6 +26,7 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
         root.Subcommands.Add(ServeCommand.Create(this));
         root.Subcommands.Add(StatusCommand.Create(this));
         root.Subcommands.Add(InstallCommand.Create(this));
+        root.Subcommands.Add(UninstallCommand.Create(this));
         root.Subcommands.Add(BootstrapCommand.Create(this));
         root.Subcommands.Add(RunCommand.Create(this));
         root.Subcommands.Add(EnvCommand.Create(this));

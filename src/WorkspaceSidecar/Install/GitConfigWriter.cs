@@ -15,7 +15,6 @@ internal enum GitConfigScope
 /// </summary>
 internal sealed class GitConfigWriter(GitConfigScope scope, string gitExecutable = "git", IReadOnlyDictionary<string, string>? environment = null)
 {
-    // `git config --unset-all` exits 5 when there was nothing to unset.
     private const int NothingToUnset = 5;
 
     public async Task ConfigureAsync(string url, string helperCommand, bool useHttpPath, CancellationToken cancellationToken)
@@ -30,6 +29,23 @@ internal sealed class GitConfigWriter(GitConfigScope scope, string gitExecutable
         {
             await GitAsync(cancellationToken, httpPathKey, "true");
         }
+    }
+
+    /// <summary>Removes what <see cref="ConfigureAsync"/> wrote for every URL whose helper list in this scope runs Xares.</summary>
+    public async Task<IReadOnlyList<string>> UnconfigureAsync(CancellationToken cancellationToken)
+    {
+        var listing = await GitAsync(cancellationToken, "--show-scope", "--show-origin", "-z", "--get-regexp", @"^credential\..*helper$");
+        var urls = CredentialHelperChain.Parse(listing)
+            .Where(e => e.Url.Length > 0 && CredentialHelperChain.IsXares(e.Value))
+            .Select(e => e.Url)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        foreach (var url in urls)
+        {
+            await GitAsync(cancellationToken, "--unset-all", $"credential.{url}.helper");
+            await GitAsync(cancellationToken, "--unset-all", $"credential.{url}.useHttpPath");
+        }
+        return urls;
     }
 
     /// <summary>
@@ -48,7 +64,7 @@ internal sealed class GitConfigWriter(GitConfigScope scope, string gitExecutable
         string.IsNullOrEmpty(uri.UserInfo) &&
         !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
-    private async Task GitAsync(CancellationToken cancellationToken, params string[] arguments)
+    private async Task<string> GitAsync(CancellationToken cancellationToken, params string[] arguments)
     {
         var start = new ProcessStartInfo(gitExecutable)
         {
@@ -68,12 +84,20 @@ internal sealed class GitConfigWriter(GitConfigScope scope, string gitExecutable
         }
         using var process = Process.Start(start) ?? throw new SidecarException($"cannot run {gitExecutable}");
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
-        var unsetting = arguments[0] == "--unset-all";
-        if (process.ExitCode != 0 && !(unsetting && process.ExitCode == NothingToUnset))
+        if (process.ExitCode != 0 && !Tolerated(arguments[0], process.ExitCode))
         {
             throw new SidecarException($"git config {string.Join(' ', start.ArgumentList.Skip(1))} failed ({process.ExitCode}): {(await errors).Trim()}");
         }
+        return output;
     }
+
+    // --unset-all exits 5 when there was nothing to unset; --get-regexp 1 when nothing matched.
+    private static bool Tolerated(string operation, int exitCode) => operation switch
+    {
+        "--unset-all" => exitCode == NothingToUnset,
+        "--show-scope" => exitCode == 1,
+        _ => false,
+    };
 }

@@ -43,18 +43,33 @@ public sealed class InstallCommandTests : IAsyncLifetime
         _home.Delete(recursive: true);
     }
 
+    private string EnvDirectory => Path.Combine(_home.FullName, ".config", "xares");
+
+    private InstallLayout Layout(bool noEnv = false) => new(
+        new GitConfigWriter(GitConfigScope.Global, environment: GitEnvironment),
+        new GitEnvironmentFiles(EnvDirectory),
+        noEnv ? null : ShellHooks.ForUser(_home.FullName),
+        new HelperChainCheck("git", GitEnvironment, _ => null));
+
     private async Task<string> InstallAsync()
+    {
+        var (exitCode, output, error) = await RunInstallAsync();
+        Assert.Equal("", error);
+        Assert.Equal(0, exitCode);
+        return output;
+    }
+
+    private async Task<(int ExitCode, string Output, string Error)> RunInstallAsync(bool noEnv = false)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        await InstallCommand.RunAsync(
+        var exitCode = await InstallCommand.RunAsync(
             _sidecar.SocketPath,
             Helper,
-            new GitConfigWriter(GitConfigScope.Global, environment: GitEnvironment),
+            Layout(noEnv),
             new CliConsole(TextReader.Null, output, error),
             CancellationToken.None);
-        Assert.Equal("", error.ToString());
-        return output.ToString();
+        return (exitCode, output.ToString(), error.ToString());
     }
 
     [Fact]
@@ -96,12 +111,98 @@ public sealed class InstallCommandTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<SidecarException>(() => InstallCommand.RunAsync(
             _sidecar.SocketPath,
             Path.Combine(_home.FullName, "missing"),
-            new GitConfigWriter(GitConfigScope.Global, environment: GitEnvironment),
+            Layout(),
             new CliConsole(TextReader.Null, output, output),
             CancellationToken.None));
 
         Assert.Contains("--helper", error.Message);
         Assert.Equal(before, await File.ReadAllTextAsync(GlobalConfig));
+    }
+
+    [Fact]
+    public async Task Install_StoreHelperAddedAfterwards_ShellThatLoadsGitEnvNeverHandsStoreTheToken()
+    {
+        await InstallAsync();
+        // The leak rule h had: a helper configured after the Xares section joins its list.
+        await AppendStoreHelperAsync();
+        var approve = "protocol=https\nhost=github.com\nusername=alice\npassword=xares-lease-secret\n\n";
+
+        await ShellGitAsync(approve, "credential approve");
+        Assert.False(File.Exists(Path.Combine(_home.FullName, ".git-credentials")), "store received a Xares credential through a shell that loads git-env.sh");
+
+        // Control: a process that does not load git-env.sh still has the leak the environment closes.
+        await GitAsync(approve, "credential", "approve");
+        Assert.Contains("xares-lease-secret", await File.ReadAllTextAsync(Path.Combine(_home.FullName, ".git-credentials")));
+    }
+
+    [Fact]
+    public async Task Install_StoreHelperAfterwards_WarnsNamingFileAndLineButSucceeds()
+    {
+        await InstallAsync();
+        await AppendStoreHelperAsync();
+
+        var (exitCode, _, error) = await RunInstallAsync();
+        // Install rewrote its sections at the end: the appended store now follows only the second host's.
+        var line = Array.FindLastIndex(await File.ReadAllLinesAsync(GlobalConfig), l => l.Contains("store", StringComparison.Ordinal)) + 1;
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"warning: {GlobalConfig}:{line}: helper 'store' would receive Xares tokens for https://git.example.com:8443", error);
+    }
+
+    [Fact]
+    public async Task Install_NoEnvAndStoreHelperAfterwards_RefusesNamingFileAndLine()
+    {
+        Assert.Equal(0, (await RunInstallAsync(noEnv: true)).ExitCode);
+        await AppendStoreHelperAsync();
+
+        var (exitCode, _, error) = await RunInstallAsync(noEnv: true);
+        var line = Array.FindLastIndex(await File.ReadAllLinesAsync(GlobalConfig), l => l.Contains("store", StringComparison.Ordinal)) + 1;
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"xares: {GlobalConfig}:{line}: helper 'store' would receive Xares tokens for https://git.example.com:8443", error);
+        Assert.False(File.Exists(Path.Combine(EnvDirectory, GitEnvironmentFiles.ScriptFileName)));
+    }
+
+    [Fact]
+    public async Task Check_ForeignHelperFollows_FailsUnlessTheEnvironmentLoadsTheConf()
+    {
+        await InstallAsync();
+        await AppendStoreHelperAsync();
+        var layout = Layout();
+        using var output = new StringWriter();
+
+        Assert.Equal(1, await InstallCheck.RunAsync(layout, new CliConsole(TextReader.Null, output, output), CancellationToken.None));
+        Assert.Contains($"{GlobalConfig}:", output.ToString());
+        var loaded = layout with { Check = layout.Check.WithConf(layout.Files.ConfPath) };
+        Assert.Equal(0, await InstallCheck.RunAsync(loaded, new CliConsole(TextReader.Null, output, output), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Uninstall_AfterInstall_RemovesExactlyWhatInstallWrote()
+    {
+        var profile = Path.Combine(_home.FullName, ".profile");
+        await File.WriteAllTextAsync(profile, "export EDITOR=vi\n");
+        var configBefore = await File.ReadAllTextAsync(GlobalConfig);
+        await InstallAsync();
+        Assert.Contains("git-env.sh", await File.ReadAllTextAsync(profile));
+        Assert.Contains("git-env.sh", await File.ReadAllTextAsync(Path.Combine(_home.FullName, ".bashrc")));
+
+        await UninstallCommand.RunAsync(Layout(), new CliConsole(TextReader.Null, TextWriter.Null, TextWriter.Null), CancellationToken.None);
+
+        Assert.Equal("export EDITOR=vi\n", await File.ReadAllTextAsync(profile));
+        Assert.False(File.Exists(Path.Combine(_home.FullName, ".bashrc")));
+        Assert.False(Directory.Exists(EnvDirectory));
+        Assert.Equal(configBefore, await File.ReadAllTextAsync(GlobalConfig));
+    }
+
+    /// <summary>A `store` helper in a new section after the Xares one, as a later tool or user edit leaves it.</summary>
+    private Task AppendStoreHelperAsync() => File.AppendAllTextAsync(GlobalConfig, "[credential]\n\thelper = store\n");
+
+    /// <summary>git run the way a workspace shell runs it: after sourcing the hook install wrote into ~/.profile.</summary>
+    private async Task ShellGitAsync(string input, string gitArguments)
+    {
+        var script = $". {GitEnvironmentFiles.ShellQuote(Path.Combine(_home.FullName, ".profile"))}; exec git {gitArguments}";
+        await GitAsync(input, ["-c", script], allowFailure: false, fileName: "sh");
     }
 
     [Theory]
@@ -121,9 +222,9 @@ public sealed class InstallCommandTests : IAsyncLifetime
 
     private Task<string> GitAsync(string? input, params string[] arguments) => GitAsync(input, arguments, allowFailure: false);
 
-    private async Task<string> GitAsync(string? input, string[] arguments, bool allowFailure)
+    private async Task<string> GitAsync(string? input, string[] arguments, bool allowFailure, string fileName = "git")
     {
-        var start = new ProcessStartInfo("git") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(fileName) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
