@@ -10,7 +10,7 @@ internal sealed record DeliveryResult(bool Delivered, string Problem);
 
 /// <summary>
 /// Hands a bootstrap token into a container's memory: a Docker exec of
-/// `xares-sidecar bootstrap --require-tmpfs` with the token written to its stdin. Never the
+/// `xares-sidecar bootstrap --require-tmpfs`, run as root, with the token written to its stdin. Never the
 /// archive API (which writes under a tmpfs mount into the container's disk layer), never an
 /// environment variable, label or argument, so `docker inspect` shows nothing secret.
 /// </summary>
@@ -33,6 +33,9 @@ internal sealed class BootstrapDelivery(IDockerClient docker)
                 AttachStdout = true,
                 AttachStderr = true,
                 Tty = false,
+                // Root, not the image's USER: a workspace user could trace its own process and read
+                // the token off stdin. The sidecar accepts only the bootstrap message from root.
+                User = "0",
                 Cmd = [.. Command],
             }, deadline.Token);
             string output;

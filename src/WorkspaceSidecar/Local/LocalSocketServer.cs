@@ -95,7 +95,7 @@ internal sealed class LocalSocketServer : IAsyncDisposable
             {
                 var peer = PeerCredentials.Of(connection);
                 var decision = _policy.Decide(peer);
-                if (decision != PeerDecision.Allowed)
+                if (decision is not (PeerDecision.Allowed or PeerDecision.BootstrapOnly))
                 {
                     SidecarLog.PeerRefused(_logger, peer.Pid, peer.Uid, decision.ToString());
                     return;
@@ -106,6 +106,11 @@ internal sealed class LocalSocketServer : IAsyncDisposable
                 {
                     readTimeout.CancelAfter(ReadTimeout);
                     request = await DelimitedMessages.ReadAsync(stream, SidecarRequest.Parser, DelimitedMessages.MaxMessageBytes, readTimeout.Token);
+                }
+                if (decision == PeerDecision.BootstrapOnly && request.RequestCase != SidecarRequest.RequestOneofCase.Bootstrap)
+                {
+                    SidecarLog.PeerRefused(_logger, peer.Pid, peer.Uid, "root may only hand over a bootstrap token");
+                    return;
                 }
                 var response = await handle(request, peer, cancellationToken);
                 using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

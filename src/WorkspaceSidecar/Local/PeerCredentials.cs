@@ -27,12 +27,17 @@ internal readonly record struct PeerCredentials(int Pid, uint Uid, uint Gid)
 internal enum PeerDecision
 {
     Allowed,
+    /// <summary>Root, when the sidecar runs under its own uid: the broker's `docker exec` of `bootstrap` runs as root.</summary>
+    BootstrapOnly,
     /// <summary>pid 0: the peer lives in another PID namespace (another container or the host).</summary>
     RefusedForeignPidNamespace,
     RefusedUid,
 }
 
-/// <summary>Rule f: only our own uid and explicitly allowed uids may talk to the sidecar.</summary>
+/// <summary>
+/// Rule f: only our own uid and explicitly allowed uids may talk to the sidecar; root, otherwise,
+/// may only hand over a bootstrap token (it could read our memory anyway, but gets no new way in).
+/// </summary>
 internal sealed class PeerPolicy(uint ownUid, IReadOnlyCollection<uint> allowedUids)
 {
     public uint OwnUid => ownUid;
@@ -43,7 +48,11 @@ internal sealed class PeerPolicy(uint ownUid, IReadOnlyCollection<uint> allowedU
         {
             return PeerDecision.RefusedForeignPidNamespace;
         }
-        return peer.Uid == ownUid || allowedUids.Contains(peer.Uid) ? PeerDecision.Allowed : PeerDecision.RefusedUid;
+        if (peer.Uid == ownUid || allowedUids.Contains(peer.Uid))
+        {
+            return PeerDecision.Allowed;
+        }
+        return peer.Uid == 0 ? PeerDecision.BootstrapOnly : PeerDecision.RefusedUid;
     }
 
     /// <summary>

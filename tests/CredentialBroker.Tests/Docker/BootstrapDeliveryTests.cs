@@ -39,6 +39,18 @@ public sealed class BootstrapDeliveryTests
     }
 
     [Fact]
+    public async Task DeliverAsync_ImageWithWorkspaceUser_ExecRunsAsRootNotTheImagesUser()
+    {
+        // With USER set to the workspace user, a default exec would put the token through a process that user can trace.
+        _docker.Exec.InspectContainerExecAsync("exec1", Arg.Any<CancellationToken>()).Returns(new ContainerExecInspectResponse { ExitCode = 0 });
+
+        await new BootstrapDelivery(_docker).DeliverAsync("c1", Token, CancellationToken.None);
+
+        await _docker.Exec.Received(1).ExecCreateContainerAsync("c1", Arg.Is<ContainerExecCreateParameters>(p => p.User == "0" && !p.Privileged),
+            Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task DeliverAsync_ExecExitsNonZero_ReportsItsMessageWithoutToken()
     {
         _stream.Output = "xares: /run/xares is not a tmpfs; got " + Token;

@@ -135,6 +135,35 @@ public sealed class LocalSocketServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_RootWhileSidecarHasItsOwnUid_OnlyTheBootstrapMessageIsServed()
+    {
+        if (FileOwnership.CurrentUid != 0)
+        {
+            return; // the peer must be root
+        }
+        var path = SocketIn("run");
+        await using var server = Bind(path, policy: new PeerPolicy(4321, []));
+        using var stop = new CancellationTokenSource();
+        var running = server.RunAsync(Answer, stop.Token);
+
+        var bootstrap = await LocalSocketClient.SendAsync(path, new SidecarRequest { Bootstrap = new BootstrapRequest { BootstrapToken = "xbt_x" } }, null, CancellationToken.None);
+        foreach (var other in new SidecarRequest[]
+        {
+            new() { Status = new StatusRequest() },
+            new() { GitGet = new GitGetRequest { Protocol = "https", Host = "github.com" } },
+            new() { AiKey = new AiKeyRequest { Provider = "openai", Mode = "inject" } },
+        })
+        {
+            var error = await Assert.ThrowsAsync<SidecarException>(() => LocalSocketClient.SendAsync(path, other, null, CancellationToken.None));
+            Assert.Contains("without an answer", error.Message);
+        }
+
+        Assert.Equal("uid 0", bootstrap.Status.BrokerUrl);
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
     public async Task Run_OversizedRequest_ClosedWithoutAnswer()
     {
         var path = SocketIn("run");

@@ -12,11 +12,19 @@ public sealed class PeerPolicyTests
     [InlineData(42, 1000u, "Allowed")]
     [InlineData(42, 1001u, "Allowed")]
     [InlineData(42, 1002u, "RefusedUid")]
-    [InlineData(42, 0u, "RefusedUid")]
+    [InlineData(42, 0u, "BootstrapOnly")]
     [InlineData(0, 1000u, "RefusedForeignPidNamespace")]
-    public void Decide_FakeUcred_AllowsOnlyOwnAndListedUidsFromThisPidNamespace(int pid, uint uid, string expected)
+    [InlineData(0, 0u, "RefusedForeignPidNamespace")]
+    public void Decide_FakeUcred_AllowsOwnAndListedUidsAndRootOnlyToBootstrapFromThisPidNamespace(int pid, uint uid, string expected)
     {
         Assert.Equal(Enum.Parse<PeerDecision>(expected), _policy.Decide(new PeerCredentials(pid, uid, 100)));
+    }
+
+    [Fact]
+    public void Decide_RootListedOrOwn_KeepsFullAccess()
+    {
+        Assert.Equal(PeerDecision.Allowed, new PeerPolicy(ownUid: 1000, allowedUids: [0]).Decide(new PeerCredentials(42, 0, 0)));
+        Assert.Equal(PeerDecision.Allowed, new PeerPolicy(ownUid: 0, allowedUids: []).Decide(new PeerCredentials(42, 0, 0)));
     }
 
     [Theory]
