@@ -15,10 +15,6 @@ namespace Xares.Broker.ApiKeys;
 /// </summary>
 internal static class ApiKeyEndpoints
 {
-    /// <summary>Invariant 5: every key expires. Forges cap personal tokens at a year too.</summary>
-    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(90);
-    public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(366);
-
     /// <summary>How long a rotated key keeps working, so deployments can switch over without an outage.</summary>
     public static readonly TimeSpan DefaultRotationGrace = TimeSpan.FromHours(1);
     public static readonly TimeSpan MaxRotationGrace = TimeSpan.FromDays(7);
@@ -51,16 +47,15 @@ internal static class ApiKeyEndpoints
             errors.Add("scopes", $"Unknown scope; known scopes are {string.Join(", ", ApiKeyScopes.All.Order(StringComparer.Ordinal))}.");
             break;
         }
-        errors.Future("expiresAt", body.ExpiresAt, now);
-        if (body.ExpiresAt > now + MaxLifetime)
+        if (body.ExpiresAt is { } requested && ApiKeyLifetime.Refusal(now, requested) is { } refusal)
         {
-            errors.Add("expiresAt", $"expiresAt must be within {MaxLifetime.TotalDays:0} days.");
+            errors.Add("expiresAt", $"expiresAt must {refusal}.");
         }
         errors.ThrowIfAny();
 
         var userId = body.UserId ?? caller.BoundUserId;
         EnsureMayGrant(caller, scopes, userId);
-        var expiresAt = body.ExpiresAt ?? now + DefaultLifetime;
+        var expiresAt = ApiKeyLifetime.ExpiresAt(now, body.ExpiresAt);
         var remote = http.RemoteAddress();
         var (record, token) = await writes.ExecuteAsync((c, t) =>
         {
@@ -145,8 +140,8 @@ internal static class ApiKeyEndpoints
             EnsureMayGrant(caller, key.Scopes, key.UserId);
             var oldEnd = key.ExpiresAt is { } expires && expires < now + grace ? expires : now + grace;
             ApiKeyStore.ExpireBy(c, t, id, oldEnd);
-            var lifetime = key.ExpiresAt is { } end ? end - key.CreatedAt : DefaultLifetime;
-            var (record, token) = ApiKeyStore.Insert(c, t, key.Name, key.Scopes, key.UserId, now, now + (lifetime > MaxLifetime ? MaxLifetime : lifetime));
+            var lifetime = key.ExpiresAt is { } end ? end - key.CreatedAt : ApiKeyLifetime.Default;
+            var (record, token) = ApiKeyStore.Insert(c, t, key.Name, key.Scopes, key.UserId, now, ApiKeyLifetime.Renewed(now, lifetime));
             audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyRotate, AuditOutcomes.Success)
             {
                 Actor = caller.Actor, RemoteAddress = remote, UserId = key.UserId,

@@ -71,8 +71,12 @@ internal static class BrokerCommandLine
         var audit = new Command("audit", "Audit log operations.") { verify };
 
         var keyName = new Option<string>("--name") { Description = "A name for the key.", DefaultValueFactory = _ => "admin" };
-        var createKey = new Command("create-key", "Mint an admin API key (prints it once on stdout).") { keyName };
-        createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!, parse.InvocationConfiguration));
+        var keyExpiresIn = new Option<string>("--expires-in")
+        {
+            Description = $"How long the key lasts, e.g. 90d, 12h or 30m (default {ApiKeyLifetime.Default.TotalDays:0}d, at most {ApiKeyLifetime.Max.TotalDays:0}d, as for POST /api/v1/api-keys).",
+        };
+        var createKey = new Command("create-key", "Mint an expiring admin API key (prints it once on stdout).") { keyName, keyExpiresIn };
+        createKey.SetAction(parse => CreateAdminKey(Read(parse), parse.GetValue(keyName)!, parse.GetValue(keyExpiresIn), parse.InvocationConfiguration));
         var admin = new Command("admin", "Local administration with direct database access.") { createKey };
 
         var rotate = new Command("rotate", "Add a key-encryption key version and re-wrap every data key under it (online, resumable).");
@@ -292,17 +296,33 @@ internal static class BrokerCommandLine
         return 1;
     }
 
-    private static int CreateAdminKey(BrokerOptions options, string name, InvocationConfiguration console)
+    private static int CreateAdminKey(BrokerOptions options, string name, string? expiresIn, InvocationConfiguration console)
     {
+        var now = DateTimeOffset.UtcNow;
+        DateTimeOffset? requested = null;
+        if (expiresIn is not null)
+        {
+            if (!ApiKeyLifetime.TryParseDuration(expiresIn, out var lifetime))
+            {
+                console.Error.WriteLine($"xares: --expires-in takes a whole number of days, hours or minutes, such as 90d, 12h or 30m; got '{expiresIn}'.");
+                return 2;
+            }
+            requested = now + lifetime;
+            if (ApiKeyLifetime.Refusal(now, requested.Value) is { } refusal)
+            {
+                console.Error.WriteLine($"xares: --expires-in must {refusal}.");
+                return 2;
+            }
+        }
+        var expiresAt = ApiKeyLifetime.ExpiresAt(now, requested);
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        var now = DateTimeOffset.UtcNow;
-        var (record, token) = ApiKeyStore.Insert(connection, transaction, name, [ApiKeyScopes.Admin], null, now, null);
+        var (record, token) = ApiKeyStore.Insert(connection, transaction, name, [ApiKeyScopes.Admin], null, now, expiresAt);
         new AuditChain(keyring, TimeProvider.System).Append(connection, transaction,
-            new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success) { Actor = "cli", Detail = $"admin key {record.Id} created locally" });
+            new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success) { Actor = "cli", Detail = $"admin key {record.Id} created locally, expires {expiresAt:O}" });
         transaction.Commit();
-        console.Error.WriteLine($"Created admin key {record.Id}; it is shown once:");
+        console.Error.WriteLine($"Created admin key {record.Id}, valid until {expiresAt:u}; it is shown once:");
         console.Output.WriteLine(token);
         return 0;
     }

@@ -50,26 +50,24 @@ internal static class LeaseStore
 
     /// <summary>
     /// Which of these leases are still live for the workspace: not revoked, not expired, and
-    /// their credential still at the secret version they were issued for.
+    /// their credential still at the secret version they were issued for. One statement per 200
+    /// ids (<see cref="Sql.QueryIn{T}"/>), not one per lease.
     /// </summary>
     public static List<string> StillValid(DbConnection connection, string workspaceId, IReadOnlyCollection<string> leaseIds, DateTimeOffset now)
     {
-        var valid = new List<string>();
-        foreach (var id in leaseIds.Distinct(StringComparer.Ordinal).Take(1000))
-        {
-            var ok = Sql.Scalar(connection, null,
-                """
-                SELECT 1 FROM leases l JOIN credentials c ON c.id = l.credential_id AND c.secret_version = l.secret_version
-                WHERE l.id = @id AND l.workspace_id = @ws AND l.revoked_at IS NULL AND l.expires_at > @now
+        var asked = leaseIds.Distinct(StringComparer.Ordinal).Take(MaxValidatedLeases).ToList();
+        var valid = Sql.QueryIn(connection, null, asked,
+            names => $"""
+                SELECT l.id FROM leases l JOIN credentials c ON c.id = l.credential_id AND c.secret_version = l.secret_version
+                WHERE l.id IN ({names}) AND l.workspace_id = @ws AND l.revoked_at IS NULL AND l.expires_at > @now
                 """,
-                ("@id", id), ("@ws", workspaceId), ("@now", now.ToDb()));
-            if (ok is not null)
-            {
-                valid.Add(id);
-            }
-        }
-        return valid;
+            r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb())).ToHashSet(StringComparer.Ordinal);
+        // In the order asked.
+        return asked.Where(valid.Contains).ToList();
     }
+
+    /// <summary>Most lease ids one validation looks at; the rest of a longer list are answered as not valid.</summary>
+    public const int MaxValidatedLeases = 1000;
 
     /// <summary>Marks a lease rejected once; false when it already was (rule g: one count per lease).</summary>
     public static bool MarkRejected(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>

@@ -19,6 +19,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     AiUsageReporter aiUsage,
     RejectionReporter rejections,
     RevocationWatcher revocationWatcher,
+    RevocationStreamSlots revocationStreams,
     Database database,
     AuthFailureAudit failures,
     SessionCallLimiter callLimiter,
@@ -86,6 +87,8 @@ internal sealed partial class SidecarBrokerGrpcService(
     public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
     {
         var session = await Authenticate(context);
+        using var slot = revocationStreams.TryTake(session.SessionId) ?? throw new RpcException(new Status(StatusCode.ResourceExhausted,
+            $"This session already has {RevocationStreamSlots.PerSession} revocation streams open on this broker; close one before opening another."));
         // Headers now, so the sidecar knows the stream is live before the first revocation.
         await context.WriteResponseHeadersAsync([]);
         await revocationWatcher.StreamAsync(session, request.AfterSequence, responseStream.WriteAsync, context.CancellationToken);

@@ -5,5 +5,5 @@ namespace Xares.Broker.Sidecars;
 internal static class SidecarBrokerRegistration
 {
     public static IServiceCollection AddSidecarBroker(this IServiceCollection services) =>
-        services.AddSingleton<RevocationWatcher>();
+        services.AddSingleton<RevocationWatcher>().AddSingleton<RevocationStreamSlots>();
 }

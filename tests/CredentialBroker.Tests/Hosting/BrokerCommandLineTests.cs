@@ -20,6 +20,60 @@ public sealed class BrokerCommandLineTests
         Assert.StartsWith("xar_", key, StringComparison.Ordinal);
         using var client = host.CreateClient(key);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/users")).StatusCode);
+        // Invariant 5: it expires, after the same default as a key minted through the API.
+        Assert.InRange(ExpiresIn(host, key), TimeSpan.FromDays(90) - TimeSpan.FromMinutes(5), TimeSpan.FromDays(90));
+    }
+
+    [Theory]
+    [InlineData("12h", 12 * 60)]
+    [InlineData("30m", 30)]
+    [InlineData("366d", 366 * 24 * 60)]
+    public async Task AdminCreateKey_ExpiresIn_KeyExpiresThen(string expiresIn, int minutes)
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+
+        var (exit, output, error) = Run("admin", "create-key", "--expires-in", expiresIn, "--data-dir", host.DataDirectory);
+
+        Assert.True(exit == 0, error);
+        Assert.InRange(ExpiresIn(host, output.Trim()), TimeSpan.FromMinutes(minutes - 5), TimeSpan.FromMinutes(minutes));
+        Assert.Contains("valid until", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("367d", "within 366 days")]
+    [InlineData("0d", "such as 90d")]
+    [InlineData("soon", "such as 90d")]
+    [InlineData("12", "such as 90d")]
+    [InlineData("-5h", "such as 90d")]
+    [InlineData("1.5d", "such as 90d")]
+    public async Task AdminCreateKey_BadExpiresIn_RefusedWithoutMintingAKey(string expiresIn, string message)
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var keysBefore = KeyCount(host);
+
+        var (exit, output, error) = Run("admin", "create-key", "--expires-in", expiresIn, "--data-dir", host.DataDirectory);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith("xares: --expires-in", error, StringComparison.Ordinal);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Equal(keysBefore, KeyCount(host));
+    }
+
+    private static TimeSpan ExpiresIn(BrokerTestHost host, string key) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(Query(host, "SELECT expires_at FROM api_keys WHERE prefix = $p ORDER BY created_at DESC LIMIT 1", key[..8])))
+        - DateTimeOffset.UtcNow;
+
+    private static long KeyCount(BrokerTestHost host) => Convert.ToInt64(Query(host, "SELECT COUNT(*) FROM api_keys WHERE $p IS NOT NULL", "-"));
+
+    private static object? Query(BrokerTestHost host, string sql, string parameter)
+    {
+        using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$p", parameter);
+        return command.ExecuteScalar();
     }
 
     [Fact]
