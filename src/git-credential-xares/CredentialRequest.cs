@@ -5,6 +5,10 @@ namespace Xares.GitHelper;
 internal sealed record CredentialRequest(string Protocol, string Host, string Path, string Username, string Password)
 {
     public static readonly CredentialRequest Empty = new("", "", "", "", "");
+
+    // git's erase carries the password it tried; a record would print it.
+    public override string ToString() =>
+        $"{nameof(CredentialRequest)} {{ Protocol = {Protocol}, Host = {Host}, Path = {Path}, Username = {Username}, Password = {(Password.Length == 0 ? "" : "[redacted]")} }}";
 }
 
 // What reading git's input produced: a request to act on, or none. A request that can match nothing

@@ -64,4 +64,26 @@ internal sealed record BrokerOptions
         Database ?? $"Data Source={Path.Combine(DataDirectory, "xares.db")}";
 
     public string InitialAdminKeyPath => Path.Combine(DataDirectory, "initial-admin-key");
+
+    // A record prints every member: the master key, and a PostgreSQL password in the connection string.
+    public override string ToString() =>
+        $"{nameof(BrokerOptions)} {{ DataDirectory = {DataDirectory}, Database = {WithoutPassword(DatabaseConnectionString)}, RestUrl = {RestUrl}, GrpcUrl = {GrpcUrl}, " +
+        $"Docker = {Docker}, MasterKey = {(MasterKeyBase64 is null ? MasterKeyFile ?? "(data directory)" : "[redacted]")} }}";
+
+    private static string WithoutPassword(string connectionString)
+    {
+        try
+        {
+            var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+            foreach (var key in builder.Keys.Cast<string>().Where(k => k.Equals("password", StringComparison.OrdinalIgnoreCase) || k.Equals("pwd", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                builder[key] = "[redacted]";
+            }
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "[unparsable connection string]";
+        }
+    }
 }

@@ -17,7 +17,10 @@ internal static class AiLeaseModes
 internal sealed record AiLeaseRequest(string? Provider, string? CredentialId, string Mode);
 
 /// <summary>An issued AI lease with the secret it carries. <see cref="BaseUrl"/> null = the provider's public API.</summary>
-internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string? BaseUrl, string Secret);
+internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string? BaseUrl, string Secret)
+{
+    public override string ToString() => $"{nameof(IssuedAiLease)} {{ Lease = {Lease}, Provider = {Provider}, BaseUrl = {BaseUrl}, Secret = [redacted] }}";
+}
 
 /// <summary>What GetAiCredential answers: a lease, the limit that refused it, or neither (no match).</summary>
 internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null);

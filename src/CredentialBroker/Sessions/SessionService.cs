@@ -10,7 +10,10 @@ namespace Xares.Broker.Sessions;
 internal sealed class SessionService(Database database, WriteQueue writes, AuditChain audit, RevocationLog revocations, WorkspaceLifecycle workspaces,
     Leases.LeaseRevocation leases, BrokerOptions options, TimeProvider time)
 {
-    public sealed record Grant(string Token, SessionContext Session, long RevocationSequence);
+    public sealed record Grant(string Token, SessionContext Session, long RevocationSequence)
+    {
+        public override string ToString() => $"{nameof(Grant)} {{ Token = [redacted], Session = {Session}, RevocationSequence = {RevocationSequence} }}";
+    }
 
     /// <summary>Redeems a bootstrap token; null when it is unknown, used, expired, or its workspace is revoked.</summary>
     public Task<Grant?> OpenAsync(string bootstrapToken, string? remoteAddress) =>

@@ -18,9 +18,15 @@ internal static class WorkspaceEndpoints
         DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions, string? ContainerState);
 
     public sealed record CreatedWorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
-        string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
+        string BootstrapToken, DateTimeOffset BootstrapExpiresAt)
+    {
+        public override string ToString() => $"{nameof(CreatedWorkspaceResponse)} {{ Id = {Id}, UserId = {UserId}, BootstrapToken = [redacted] }}";
+    }
 
-    public sealed record BootstrapResponse(string WorkspaceId, string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
+    public sealed record BootstrapResponse(string WorkspaceId, string BootstrapToken, DateTimeOffset BootstrapExpiresAt)
+    {
+        public override string ToString() => $"{nameof(BootstrapResponse)} {{ WorkspaceId = {WorkspaceId}, BootstrapToken = [redacted], BootstrapExpiresAt = {BootstrapExpiresAt:O} }}";
+    }
 
     /// <summary>One page, oldest first; <see cref="NextCursor"/> fetches the next (null on the last page).</summary>
     public sealed record WorkspaceList(IReadOnlyList<WorkspaceResponse> Items, string? NextCursor = null);

@@ -13,7 +13,10 @@ namespace Xares.Broker.Workspaces;
 internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, RevocationLog revocations, LeaseRevocation leases,
     BrokerOptions options, TimeProvider time)
 {
-    public sealed record Created(WorkspaceRecord Workspace, string BootstrapToken, DateTimeOffset BootstrapExpiresAt);
+    public sealed record Created(WorkspaceRecord Workspace, string BootstrapToken, DateTimeOffset BootstrapExpiresAt)
+    {
+        public override string ToString() => $"{nameof(Created)} {{ Workspace = {Workspace}, BootstrapToken = [redacted], BootstrapExpiresAt = {BootstrapExpiresAt:O} }}";
+    }
 
     public Task<Created> CreateAsync(string userId, string name, IReadOnlyList<string>? allowedHosts, string actor, string? remoteAddress) =>
         writes.ExecuteAsync((c, t) =>
