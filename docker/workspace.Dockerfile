@@ -13,6 +13,9 @@ FROM ${BASE_IMAGE}
 # git, and whatever else the workspace needs (code-server, toolchains, …).
 # RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=xares /opt/xares/bin/ /usr/local/bin/
+# Processes started without a shell (an IDE server via `docker exec`) get the Xares git config from
+# the environment (README, Git setup); the entrypoint's `install` writes the file for root's HOME:
+# ENV GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=include.path GIT_CONFIG_VALUE_0=/root/.config/xares/git-credentials.conf
 COPY docker/xares-entrypoint.sh /usr/local/bin/xares-entrypoint.sh
 ENTRYPOINT ["/usr/local/bin/xares-entrypoint.sh"]
 CMD ["sleep", "infinity"]

@@ -6,7 +6,8 @@
 #   -e XARES_BROKER_URL=https://broker:7401  the broker's gRPC address
 # The broker's Docker watcher sees the container start and hands a bootstrap token in through
 # `docker exec … xares-sidecar bootstrap` (stdin); this script starts the sidecar, waits until it
-# holds a session, configures git (`xares-sidecar install`) and then runs the container's command.
+# holds a session, configures git (`xares-sidecar install`), loads its git-env.sh and then runs the
+# container's command.
 set -eu
 
 : "${XARES_BROKER_URL:?set XARES_BROKER_URL to the broker gRPC URL}"
@@ -26,5 +27,12 @@ until xares-sidecar status 2>/dev/null | grep -q '^session: *yes'; do
 done
 
 xares-sidecar install || echo "xares: xares-sidecar install failed; git is not configured for Xares" >&2
+
+# Command-scope git config for the container's command and everything it starts (see README, Git
+# setup): no other credential helper, wherever configured, receives a Xares token.
+xares_git_env="${XDG_CONFIG_HOME:-${HOME:-/root}/.config}/xares/git-env.sh"
+if [ -r "$xares_git_env" ]; then
+    . "$xares_git_env"
+fi
 
 exec "$@"
