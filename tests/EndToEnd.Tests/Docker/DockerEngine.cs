@@ -59,6 +59,15 @@ internal sealed class DockerEngine
         return result.Stdout.Trim().Split('\n')[^1].Trim();
     }
 
+    /// <summary>Builds <paramref name="contextDirectory"/> (its Dockerfile) as <paramref name="tag"/> with the classic builder (offline).</summary>
+    public async Task BuildAsync(string tag, string contextDirectory)
+    {
+        var environment = CliEnvironment();
+        environment["DOCKER_BUILDKIT"] = "0";
+        await ProcessRunner.RunAsync(Cli, ["build", "-q", "-t", tag, contextDirectory], environment, logFile, timeout: TimeSpan.FromMinutes(2))
+            .ShouldSucceedAsync();
+    }
+
     public Task<CommandResult> DockerAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(Cli, arguments, CliEnvironment(), logFile, timeout: TimeSpan.FromSeconds(60));
 

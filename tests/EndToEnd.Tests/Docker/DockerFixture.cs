@@ -31,13 +31,17 @@ public sealed class DockerFixture : IAsyncLifetime
     /// <param name="sidecarDelaySeconds">Starts the entrypoint (and so the sidecar) this late, so the token arrives before it listens.</param>
     /// <param name="broker">The broker its sidecar connects to; the fixture's by default.</param>
     /// <param name="labelName">xares.workspace (the label is a workspace id) or xares.claim (a signed claim).</param>
+    /// <param name="image">The image to run; the fixture's workspace image by default.</param>
+    /// <param name="tmpfsOwner">The uid that owns /run/xares (the sidecar's, when the image's USER is not root).</param>
     internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0, BrokerProcess? broker = null,
-        string labelName = "xares.workspace")
+        string labelName = "xares.workspace", string? image = null, int? tmpfsOwner = null)
     {
+        image ??= Image;
         string[] late = sidecarDelaySeconds > 0
-            ? ["--entrypoint", "sh", Image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
-            : [Image];
-        var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", "/run/xares:mode=0700",
+            ? ["--entrypoint", "sh", image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
+            : [image];
+        var tmpfs = tmpfsOwner is { } uid ? $"/run/xares:mode=0700,uid={uid}" : "/run/xares:mode=0700";
+        var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", tmpfs,
             "--label", $"{labelName}={label}", "-e", $"XARES_BROKER_URL={(broker ?? Broker).GrpcUrl}",
             "-e", $"XARES_BOOTSTRAP_WAIT={bootstrapWaitSeconds}", .. late]);
         lock (containers)
