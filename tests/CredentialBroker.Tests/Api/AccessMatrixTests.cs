@@ -15,8 +15,9 @@ namespace Xares.Broker.Tests.Api;
 /// </summary>
 public sealed class AccessMatrixTests
 {
-    // The only operation a user-bound key may not use at all: users are created by unbound keys.
-    private static readonly HashSet<string> UnboundOnly = new(StringComparer.Ordinal) { "POST /api/v1/users" };
+    // The operations a user-bound key may not use at all: users are created by unbound keys, and
+    // verifying the audit chain covers every user's records.
+    private static readonly HashSet<string> UnboundOnly = new(StringComparer.Ordinal) { "POST /api/v1/users", "GET /api/v1/audit/verify" };
 
     [Fact]
     public async Task EveryOperation_AnswersEachKindOfCallerAsItShould()
@@ -36,7 +37,7 @@ public sealed class AccessMatrixTests
 
             await ExpectAsync(anonymous, "no key", HttpStatusCode.Unauthorized);
             await ExpectAsync(underScoped, "under-scoped key", HttpStatusCode.Forbidden);
-            if (operation.Template.Contains('{', StringComparison.Ordinal) || operation.Method != "GET")
+            if (operation.Template.Contains('{', StringComparison.Ordinal) || operation.Method != "GET" || UnboundOnly.Contains(operation.Name))
             {
                 await ExpectAsync(other.Client, "other user's key", UnboundOnly.Contains(operation.Name) ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
             }
