@@ -37,7 +37,7 @@ internal static class BrokerHost
 
         // Storage and keys are opened before anything serves, so a bad master key or an
         // unreachable database stops the start with a clear message.
-        Directory.CreateDirectory(options.DataDirectory);
+        var looseDataDirectory = DatabaseFiles.CreateDirectory(options.DataDirectory);
         var database = new Database(options.DatabaseConnectionString);
         var schemaVersion = new Migrator(database).Migrate();
         var masterKey = MasterKey.Load(options.MasterKeyBase64, options.MasterKeyFile, options.DataDirectory);
@@ -80,6 +80,10 @@ internal static class BrokerHost
 
         var app = builder.Build();
         StartupLog.Opened(app.Logger, database.DataSource, schemaVersion, keyring.CurrentVersion, masterKey.Source);
+        if (looseDataDirectory is { } mode)
+        {
+            StartupLog.DataDirectoryOpen(app.Logger, options.DataDirectory, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
+        }
         if (masterKey.IsDevelopmentKey)
         {
             StartupLog.DevelopmentMasterKey(app.Logger, masterKey.Source, masterKey.WasGenerated ? "created" : "read");

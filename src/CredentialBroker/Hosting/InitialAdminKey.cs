@@ -6,12 +6,22 @@ namespace Xares.Broker.Hosting;
 
 /// <summary>
 /// On first start with an empty database, mints an admin API key (expiring after 24 h by default)
-/// and writes it to &lt;data-dir&gt;/initial-admin-key with mode 0600 — never to a log.
+/// and writes it to &lt;data-dir&gt;/initial-admin-key with mode 0600 — never to a log. Only once
+/// the host has started (listeners bound): a start that fails mints nothing, so the next one writes the file.
 /// </summary>
 internal sealed partial class InitialAdminKey(BrokerOptions options, Database database, WriteQueue writes, AuditChain audit, TimeProvider time,
-    ILogger<InitialAdminKey> logger) : IHostedService
+    ILogger<InitialAdminKey> logger) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // After every hosted service's StartAsync, the server's (which binds the listeners) included.
+    public async Task StartedAsync(CancellationToken cancellationToken)
     {
         if (await database.ReadAsync(c => ApiKeyStore.Any(c)))
         {
@@ -34,7 +44,7 @@ internal sealed partial class InitialAdminKey(BrokerOptions options, Database da
         {
             return;
         }
-        Directory.CreateDirectory(options.DataDirectory);
+        DatabaseFiles.CreateDirectory(options.DataDirectory);
         var path = options.InitialAdminKeyPath;
         File.Delete(path);
         await using (var stream = new FileStream(path, new FileStreamOptions

@@ -9,4 +9,8 @@ internal static partial class StartupLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
         Message = "DEVELOPMENT MASTER KEY {Action}: {MasterKeySource}. Anyone who reads this file and the database can decrypt every secret. Set XARES_MASTER_KEY or XARES_MASTER_KEY_FILE in production.")]
     public static partial void DevelopmentMasterKey(ILogger logger, string masterKeySource, string action);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning,
+        Message = "Data directory {DataDirectory} is mode {Mode}: group or others can reach the database and key files. chmod 700 it unless that is intended.")]
+    public static partial void DataDirectoryOpen(ILogger logger, string dataDirectory, string mode);
 }
