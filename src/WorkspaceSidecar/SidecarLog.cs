@@ -102,6 +102,12 @@ internal static partial class SidecarLog
     [LoggerMessage(404, LogLevel.Warning, "could not report rejection of lease {LeaseId}: {Reason}")]
     public static partial void RejectionNotReported(ILogger logger, string leaseId, string reason);
 
+    [LoggerMessage(405, LogLevel.Warning, "git handed lease {LeaseId} to other credential helpers on {Operation}: {Helpers}; reported: {Recorded}")]
+    public static partial void ForeignHelperReported(ILogger logger, string leaseId, string operation, string helpers, bool recorded);
+
+    [LoggerMessage(406, LogLevel.Warning, "could not report other credential helpers for lease {LeaseId}: {Reason}")]
+    public static partial void ForeignHelperNotReported(ILogger logger, string leaseId, string reason);
+
     // 5xx: AI tools
     [LoggerMessage(500, LogLevel.Information, "credential {CredentialId} reached its monthly limit of {MonthlyLimit} uses")]
     public static partial void AiLimitReached(ILogger logger, string credentialId, long monthlyLimit);

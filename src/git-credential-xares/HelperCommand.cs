@@ -22,8 +22,8 @@ internal static class HelperCommand
             return args[0] switch
             {
                 "get" => Get(stdin, stdout, stderr, sidecar),
-                "store" => Store(stdin, stderr),
-                "erase" => Erase(stdin, stderr, sidecar),
+                "store" => Store(stdin, stderr, sidecar, timeout),
+                "erase" => Erase(stdin, stderr, sidecar, timeout),
                 // gitcredentials(7): a helper silently ignores operations it does not know.
                 _ => 0,
             };
@@ -84,19 +84,25 @@ internal static class HelperCommand
     }
 
     // The helper never keeps anything (invariant 1); the input is still read and checked like any other.
-    private static int Store(TextReader stdin, TextWriter stderr)
+    private static int Store(TextReader stdin, TextWriter stderr, SidecarClient sidecar, TimeSpan timeout)
     {
-        ReadRequest(stdin, stderr);
+        if (ReadRequest(stdin, stderr) is { Password.Length: > 0 } request)
+        {
+            ReportForeignHelpers(request, "store", sidecar, timeout);
+        }
         return 0;
     }
 
-    private static int Erase(TextReader stdin, TextWriter stderr, SidecarClient sidecar)
+    private static int Erase(TextReader stdin, TextWriter stderr, SidecarClient sidecar, TimeSpan timeout)
     {
         // The sidecar finds the lease by the password git was refused with; without one there is nothing to report.
         if (ReadRequest(stdin, stderr) is not { Password.Length: > 0 } request)
         {
             return 0;
         }
+
+        // Before the erase below takes the lease out of the sidecar's cache.
+        ReportForeignHelpers(request, "erase", sidecar, timeout);
 
         var response = sidecar.Exchange(new SidecarRequest
         {
@@ -112,6 +118,35 @@ internal static class HelperCommand
         return response.ResponseCase == SidecarResponse.ResponseOneofCase.GitErase
             ? 0
             : throw new HelperException($"sidecar sent an unexpected answer ({response.ResponseCase})");
+    }
+
+    // Rule h could not hold for this call when another helper follows Xares (e.g. `git -c
+    // credential.helper=store`): git gives it the same credential. Tell the sidecar, which has the
+    // broker audit it when the password is one of its leases. Best effort: git's call goes on either way.
+    private static void ReportForeignHelpers(CredentialRequest request, string operation, SidecarClient sidecar, TimeSpan timeout)
+    {
+        var helpers = ForeignHelperProbe.Find(request, timeout);
+        if (helpers.Count == 0)
+        {
+            return;
+        }
+        var report = new GitForeignHelperRequest
+        {
+            Protocol = request.Protocol,
+            Host = request.Host,
+            Path = request.Path,
+            Username = request.Username,
+            Password = request.Password,
+            Operation = operation,
+        };
+        report.Helpers.AddRange(helpers);
+        try
+        {
+            sidecar.Exchange(new SidecarRequest { GitForeignHelper = report });
+        }
+        catch (HelperException)
+        {
+        }
     }
 
     private static CredentialRequest? ReadRequest(TextReader stdin, TextWriter stderr)

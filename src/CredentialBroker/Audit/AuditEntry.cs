@@ -30,6 +30,7 @@ internal static class AuditActions
     public const string SessionReplay = "session.replay";
     public const string LeaseIssue = "lease.issue";
     public const string LeaseRevoke = "lease.revoke";
+    public const string LeaseForeignHelper = "lease.foreign_helper";
     public const string ApiKeyCreate = "apikey.create";
     public const string ApiKeyRevoke = "apikey.revoke";
     public const string ApiKeyRotate = "apikey.rotate";

@@ -15,7 +15,7 @@ internal static class LeaseEndpoints
     public sealed record LeaseList(IReadOnlyList<LeaseResponse> Items, string? NextCursor = null);
 
     public static IServiceCollection AddLeases(this IServiceCollection services) =>
-        services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>()
+        services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>().AddSingleton<ForeignHelperReporter>()
             .AddSingleton<UsageRecorder>().AddSingleton<AiLeaseIssuer>().AddSingleton<AiUsageReporter>();
 
     public static RouteGroupBuilder MapLeases(this IEndpointRouteBuilder routes)

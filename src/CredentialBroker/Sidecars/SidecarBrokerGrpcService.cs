@@ -18,6 +18,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     AiLeaseIssuer aiLeaseIssuer,
     AiUsageReporter aiUsage,
     RejectionReporter rejections,
+    ForeignHelperReporter foreignHelpers,
     RevocationWatcher revocationWatcher,
     RevocationStreamSlots revocationStreams,
     Database database,
@@ -72,6 +73,15 @@ internal sealed partial class SidecarBrokerGrpcService(
     {
         var session = await Authenticate(context);
         return new ReportRejectionReply { Counted = await rejections.ReportAsync(session, request.LeaseId, Remote(context)) };
+    }
+
+    public override async Task<ReportForeignHelperReply> ReportForeignHelper(ReportForeignHelperRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        return new ReportForeignHelperReply
+        {
+            Recorded = await foreignHelpers.ReportAsync(session, request.LeaseId, request.Operation, request.Helpers, Remote(context)),
+        };
     }
 
     public override async Task<ValidateLeasesReply> ValidateLeases(ValidateLeasesRequest request, ServerCallContext context)

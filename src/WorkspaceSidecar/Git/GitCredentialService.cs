@@ -126,6 +126,37 @@ internal sealed class GitCredentialService(BrokerSession session, LeaseCache cac
         }
     }
 
+    /// <summary>
+    /// Rule h could not hold for this git call (a helper other than Xares follows it, e.g. from
+    /// `git -c`): the broker audits it against the lease whose secret git passed on.
+    /// </summary>
+    public async Task<SidecarResponse> ForeignHelperAsync(GitForeignHelperRequest request, CancellationToken cancellationToken)
+    {
+        if (Invalid(request.Protocol, request.Host, request.Path, request.Username) is { } problem)
+        {
+            return Errors.BadRequest(problem);
+        }
+        var key = LeaseKey.Create(request.Protocol, request.Host, request.Path, request.Username);
+        var lease = request.Password.Length == 0 || request.Helpers.Count == 0 ? null : cache.FindBySecret(key, request.Password);
+        if (lease is null)
+        {
+            return new SidecarResponse { GitForeignHelper = new GitForeignHelperResponse { Reported = false } };
+        }
+        var report = new ReportForeignHelperRequest { LeaseId = lease.LeaseId, Operation = request.Operation };
+        report.Helpers.AddRange(request.Helpers);
+        try
+        {
+            var reply = await session.CallAsync((client, options) => client.ReportForeignHelperAsync(report, options), BrokerDeadline, cancellationToken);
+            SidecarLog.ForeignHelperReported(logger, lease.LeaseId, request.Operation, string.Join(", ", request.Helpers), reply.Recorded);
+            return new SidecarResponse { GitForeignHelper = new GitForeignHelperResponse { Reported = reply.Recorded } };
+        }
+        catch (Exception ex) when (ex is RpcException or NoSessionException)
+        {
+            SidecarLog.ForeignHelperNotReported(logger, lease.LeaseId, RpcFailures.Describe(ex));
+            return new SidecarResponse { GitForeignHelper = new GitForeignHelperResponse { Reported = false } };
+        }
+    }
+
     public async Task<SidecarResponse> TargetsAsync(CancellationToken cancellationToken)
     {
         try

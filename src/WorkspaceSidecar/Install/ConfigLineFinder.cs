@@ -58,7 +58,7 @@ internal static class ConfigLineFinder
         return rest[1..^1].Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
     }
 
-    /// <summary>"file:line" (or the origin alone) for each entry of <paramref name="entries"/> that <paramref name="wanted"/> lists.</summary>
+    /// <summary>"file:line" of <paramref name="wanted"/>, one of <paramref name="entries"/> (its origin and scope when not a file).</summary>
     public static string Describe(IReadOnlyList<GitConfigEntry> entries, GitConfigEntry wanted)
     {
         var file = wanted.OriginFile;

@@ -133,7 +133,12 @@ internal sealed class LeaseCache(TimeProvider time)
     /// Removes and returns the lease handed out for this destination whose secret is
     /// <paramref name="password"/> (git erase). The secret comparison is constant-time.
     /// </summary>
-    public CachedLease? TakeBySecret(LeaseKey request, string password)
+    public CachedLease? TakeBySecret(LeaseKey request, string password) => BySecret(request, password, take: true);
+
+    /// <summary>The lease handed out for this destination whose secret is <paramref name="password"/>, left in the cache.</summary>
+    public CachedLease? FindBySecret(LeaseKey request, string password) => BySecret(request, password, take: false);
+
+    private CachedLease? BySecret(LeaseKey request, string password, bool take)
     {
         var presented = Encoding.UTF8.GetBytes(password);
         try
@@ -156,7 +161,10 @@ internal sealed class LeaseCache(TimeProvider time)
                     CryptographicOperations.ZeroMemory(stored);
                     if (equal)
                     {
-                        _entries.Remove(key);
+                        if (take)
+                        {
+                            _entries.Remove(key);
+                        }
                         return lease;
                     }
                 }

@@ -30,6 +30,7 @@ internal sealed class LocalRequestHandler(
             {
                 SidecarRequest.RequestOneofCase.GitGet => await git.GetAsync(request.GitGet, cancellationToken),
                 SidecarRequest.RequestOneofCase.GitErase => await git.EraseAsync(request.GitErase, cancellationToken),
+                SidecarRequest.RequestOneofCase.GitForeignHelper => await git.ForeignHelperAsync(request.GitForeignHelper, cancellationToken),
                 SidecarRequest.RequestOneofCase.GitTargets => await git.TargetsAsync(cancellationToken),
                 SidecarRequest.RequestOneofCase.AiCredentials => await ai.ListAsync(cancellationToken),
                 SidecarRequest.RequestOneofCase.AiKey => await ai.KeyAsync(request.AiKey, cancellationToken),

@@ -85,6 +85,26 @@ public sealed class HelperChainTests(XaresFixture fixture) : IClassFixture<Xares
         await git.RunAsync(Artifacts.Sidecar, ["install", "--check", .. layout]).ShouldFailAsync();
     }
 
+    [Fact]
+    public async Task Clone_CommandLineStoreHelper_ForeignHelperAudited()
+    {
+        var (identity, url, workspace) = await StartAsync();
+        await using var _ = workspace;
+        var git = workspace.Git;
+        var stored = Path.Combine(git.Home, "foreign-store");
+
+        // `git -c` is read after every environment entry, so no install can put the reset after it:
+        // git hands the lease to `store` as well, and the helper has the broker record that.
+        await git.GitAsync("-c", $"credential.helper=store --file={stored}", "clone", url, "app").ShouldSucceedAsync();
+        File.Delete(stored);
+
+        var audit = await fixture.Admin.GetRawAsync($"api/v1/audit?workspaceId={workspace.Id}&action=lease.foreign_helper");
+        Assert.Contains("lease.foreign_helper", audit, StringComparison.Ordinal);
+        Assert.Contains("store", audit, StringComparison.Ordinal);
+        Assert.DoesNotContain("foreign-store", audit, StringComparison.Ordinal);
+        Assert.DoesNotContain(identity.Token, audit, StringComparison.Ordinal);
+    }
+
     private async Task<(GitIdentity Identity, string Url, XaresWorkspace Workspace)> StartAsync(bool install = true)
     {
         var server = fixture.GitServer;

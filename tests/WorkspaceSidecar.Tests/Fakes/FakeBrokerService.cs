@@ -34,6 +34,16 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
         return Task.FromResult(new ReportRejectionReply { Counted = state.Reject(request.LeaseId) });
     }
 
+    public override Task<ReportForeignHelperReply> ReportForeignHelper(ReportForeignHelperRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        lock (state.ForeignHelperReports)
+        {
+            state.ForeignHelperReports.Add(request);
+        }
+        return Task.FromResult(new ReportForeignHelperReply { Recorded = true });
+    }
+
     public override Task<ValidateLeasesReply> ValidateLeases(ValidateLeasesRequest request, ServerCallContext context)
     {
         Authenticate(context);

@@ -37,6 +37,8 @@ internal sealed partial class FakeBrokerState
     public int GetGitCredentialCalls { get; private set; }
     public int SupersededTokenPresentations { get; private set; }
     public List<string> Rejections { get; } = [];
+
+    public List<ReportForeignHelperRequest> ForeignHelperReports { get; } = [];
     public List<string[]> ValidateCalls { get; } = [];
     public List<long> WatchOpens { get; } = [];
     public List<string> IssuedSecrets { get; } = [];

@@ -95,6 +95,31 @@ public sealed class GitCredentialServiceTests
     }
 
     [Fact]
+    public async Task ForeignHelper_CachedLeaseSecret_ReportsLeaseIdAndKeepsItCached()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddCredential("github.com", "cred_1", "alice", "ghp_abc");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        var lease = (await sidecar.GetAsync("github.com")).GitGet;
+
+        GitForeignHelperRequest Report(string password) => new()
+        {
+            Protocol = "https", Host = "github.com", Username = "alice", Password = password, Operation = "store", Helpers = { "store" },
+        };
+        var wrong = await sidecar.SendAsync(new SidecarRequest { GitForeignHelper = Report("not-the-secret") });
+        var right = await sidecar.SendAsync(new SidecarRequest { GitForeignHelper = Report(lease.Password) });
+
+        Assert.False(wrong.GitForeignHelper.Reported);
+        Assert.True(right.GitForeignHelper.Reported);
+        var report = Assert.Single(broker.State.ForeignHelperReports);
+        Assert.Equal(("lease_1", "store", "store"), (report.LeaseId, report.Operation, Assert.Single(report.Helpers)));
+        // Reporting is not erasing: the next get is still served from the cache.
+        Assert.Equal(lease.Password, (await sidecar.GetAsync("github.com")).GitGet.Password);
+        Assert.Equal(1, broker.State.GetGitCredentialCalls);
+    }
+
+    [Fact]
     public async Task Erase_SameLeaseTwice_ReportsOnce()
     {
         await using var broker = await FakeBroker.StartAsync();
