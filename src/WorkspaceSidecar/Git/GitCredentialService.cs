@@ -136,8 +136,10 @@ internal sealed class GitCredentialService(BrokerSession session, LeaseCache cac
         {
             return Errors.BadRequest(problem);
         }
-        var key = LeaseKey.Create(request.Protocol, request.Host, request.Path, request.Username);
-        var lease = request.Password.Length == 0 || request.Helpers.Count == 0 ? null : cache.FindBySecret(key, request.Password);
+        var lease = LeaseKey.ForGit(request.Protocol, request.Host, request.Path, request.Username) is not { } key
+            || request.Password.Length == 0 || request.Helpers.Count == 0
+            ? null
+            : cache.FindBySecret(key, request.Password);
         if (lease is null)
         {
             return new SidecarResponse { GitForeignHelper = new GitForeignHelperResponse { Reported = false } };
