@@ -29,6 +29,7 @@ public sealed class SecretFormattingTests
             { nameof(GitEraseRequest), new GitEraseRequest { Host = "git.example.test", Password = Secret } },
             { nameof(AiKeyResponse), new AiKeyResponse { Provider = "openai", Secret = Secret } },
             { nameof(SidecarRequest), new SidecarRequest { GitErase = new GitEraseRequest { Password = Secret } } },
+            { nameof(GitForeignHelperRequest), new SidecarRequest { GitForeignHelper = new GitForeignHelperRequest { Host = "git.example.test", Password = Secret, Operation = "store" } } },
             { nameof(SidecarResponse), new SidecarResponse { GitGet = new GitGetResponse { Password = Secret } } },
         };
     }

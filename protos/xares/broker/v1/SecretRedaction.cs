@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Xares.Protos;
 
 namespace Xares.Protos.Broker.V1;
 
@@ -9,40 +10,25 @@ namespace Xares.Protos.Broker.V1;
 
 public sealed partial class OpenSessionRequest : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.BootstrapToken = SecretRedaction.Mark(m.BootstrapToken));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.BootstrapToken = MessageRedaction.Mark(m.BootstrapToken));
 }
 
 public sealed partial class RefreshSessionRequest : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.RetryKey = ByteString.Empty);
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.RetryKey = ByteString.Empty);
 }
 
 public sealed partial class SessionGrant : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.SessionToken = SecretRedaction.Mark(m.SessionToken));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.SessionToken = MessageRedaction.Mark(m.SessionToken));
 }
 
 public sealed partial class GitLease : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.Secret = SecretRedaction.Mark(m.Secret));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Secret = MessageRedaction.Mark(m.Secret));
 }
 
 public sealed partial class AiLease : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.Secret = SecretRedaction.Mark(m.Secret));
-}
-
-file static class SecretRedaction
-{
-    // Not diagnostic: it formats the redacted copy itself instead of asking the copy again.
-    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
-
-    public static string Mark(string value) => value.Length == 0 ? "" : "[redacted]";
-
-    public static string Format<T>(T message, Action<T> redact) where T : IMessage<T>, IDeepCloneable<T>
-    {
-        var copy = message.Clone();
-        redact(copy);
-        return Formatter.Format(copy);
-    }
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Secret = MessageRedaction.Mark(m.Secret));
 }

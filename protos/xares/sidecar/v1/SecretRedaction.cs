@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Xares.Protos;
 
 namespace Xares.Protos.Sidecar.V1;
 
@@ -9,35 +10,25 @@ namespace Xares.Protos.Sidecar.V1;
 
 public sealed partial class BootstrapRequest : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.BootstrapToken = SecretRedaction.Mark(m.BootstrapToken));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.BootstrapToken = MessageRedaction.Mark(m.BootstrapToken));
 }
 
 public sealed partial class GitGetResponse : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.Password = SecretRedaction.Mark(m.Password));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Password = MessageRedaction.Mark(m.Password));
 }
 
 public sealed partial class GitEraseRequest : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.Password = SecretRedaction.Mark(m.Password));
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Password = MessageRedaction.Mark(m.Password));
+}
+
+public sealed partial class GitForeignHelperRequest : ICustomDiagnosticMessage
+{
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Password = MessageRedaction.Mark(m.Password));
 }
 
 public sealed partial class AiKeyResponse : ICustomDiagnosticMessage
 {
-    public string ToDiagnosticString() => SecretRedaction.Format(this, m => m.Secret = SecretRedaction.Mark(m.Secret));
-}
-
-file static class SecretRedaction
-{
-    // Not diagnostic: it formats the redacted copy itself instead of asking the copy again.
-    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
-
-    public static string Mark(string value) => value.Length == 0 ? "" : "[redacted]";
-
-    public static string Format<T>(T message, Action<T> redact) where T : IMessage<T>, IDeepCloneable<T>
-    {
-        var copy = message.Clone();
-        redact(copy);
-        return Formatter.Format(copy);
-    }
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Secret = MessageRedaction.Mark(m.Secret));
 }
