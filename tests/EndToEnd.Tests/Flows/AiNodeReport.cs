@@ -26,8 +26,9 @@ internal sealed class AiNodeReport(JsonElement json)
 
     public JsonElement? Error => json.TryGetProperty("error", out var error) ? error : null;
 
-    public IReadOnlyList<(long Ms, string Text)> Chunks =>
-        [.. json.GetProperty("chunks").EnumerateArray().Select(c => (c.GetProperty("ms").GetInt64(), c.GetProperty("text").GetString() ?? ""))];
+    /// <summary>Streamed chunks: ms since the request, the Unix time in ms of arrival, the text.</summary>
+    public IReadOnlyList<(long Ms, long At, string Text)> Chunks =>
+        [.. json.GetProperty("chunks").EnumerateArray().Select(c => (c.GetProperty("ms").GetInt64(), c.GetProperty("at").GetInt64(), c.GetProperty("text").GetString() ?? ""))];
 
     public IReadOnlyList<int> Statuses => [.. json.GetProperty("statuses").EnumerateArray().Select(s => s.GetInt32())];
 

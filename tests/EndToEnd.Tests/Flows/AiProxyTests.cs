@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Xares.EndToEnd.Tests.Infrastructure;
 using Xares.EndToEnd.Tests.Providers;
 
@@ -33,7 +34,7 @@ public sealed class AiProxyTests(AiFixture fixture) : IClassFixture<AiFixture>
             Assert.DoesNotContain(user.OpenAiKey, result.Stdout + result.Stderr, StringComparison.Ordinal);
         }
         Assert.Equal("Hello from the fake OpenAI", AiNodeReport.Parse(chat).Content);
-        AssertIncremental(AiNodeReport.Parse(stream).Chunks, OpenAiServer.StreamedWords, fixture.OpenAi.ChunkDelay);
+        AssertIncremental(AiNodeReport.Parse(stream).Chunks, OpenAiServer.StreamedWords, fixture.OpenAi);
         var calls = fixture.OpenAi.Calls.Where(c => c.PresentedKey == user.OpenAiKey).ToList();
         Assert.Equal(2, calls.Count(c => c.Accepted && c.PathAndQuery == "/v1/chat/completions"));
         Assert.DoesNotContain(fixture.OpenAi.Calls, c => c.PresentedKey?.StartsWith(Placeholder, StringComparison.Ordinal) == true);
@@ -58,7 +59,7 @@ public sealed class AiProxyTests(AiFixture fixture) : IClassFixture<AiFixture>
         Assert.DoesNotContain(user.AnthropicKey!, messageReport.Environ, StringComparison.Ordinal);
         // --tool claude offers only Anthropic: no OpenAI variable at all.
         Assert.DoesNotContain("OPENAI_API_KEY=", messageReport.Environ, StringComparison.Ordinal);
-        AssertIncremental(AiNodeReport.Parse(stream).Chunks, AnthropicServer.StreamedWords, fixture.Anthropic.ChunkDelay);
+        AssertIncremental(AiNodeReport.Parse(stream).Chunks, AnthropicServer.StreamedWords, fixture.Anthropic);
         Assert.Equal(2, fixture.Anthropic.Calls.Count(c => c.Accepted && c.PresentedKey == user.AnthropicKey));
         Assert.DoesNotContain(user.AnthropicKey!, message.Stdout + stream.Stdout + message.Stderr + stream.Stderr, StringComparison.Ordinal);
         fixture.AssertSecretOnNoDisk(user.AnthropicKey!, started);
@@ -191,13 +192,16 @@ public sealed class AiProxyTests(AiFixture fixture) : IClassFixture<AiFixture>
         Assert.True(counted, "tokens were not counted: " + usage.GetRawText());
     }
 
-    private static void AssertIncremental(IReadOnlyList<(long Ms, string Text)> chunks, string[] words, TimeSpan delay)
+    private static void AssertIncremental(IReadOnlyList<(long Ms, long At, string Text)> chunks, string[] words, ProviderServer server)
     {
         Assert.Equal(string.Concat(words), string.Concat(chunks.Select(c => c.Text)));
         var textChunks = chunks.Where(c => c.Text.Length > 0).ToList();
         Assert.Equal(words.Length, textChunks.Count);
-        // Buffered whole, every chunk would arrive at once; streamed, they are spread like the server sent them.
-        var spread = textChunks[^1].Ms - textChunks[0].Ms;
-        Assert.True(spread >= (words.Length - 1) * delay.TotalMilliseconds * 0.6, $"chunks arrived at {string.Join(", ", textChunks.Select(c => c.Ms))} ms");
+        // Causal, not timed: a proxy that buffered the response could not deliver the first word
+        // before the server began writing the last one (same machine, same wall clock).
+        var lastWord = JsonSerializer.Serialize(words[^1]);
+        var lastWordWritingAt = server.StreamedEvents.Last(e => e.Json.Contains(lastWord, StringComparison.Ordinal)).WritingAt;
+        Assert.True(textChunks[0].At < lastWordWritingAt,
+            $"the first chunk arrived at {textChunks[0].At}, not before the server began writing the last at {lastWordWritingAt}");
     }
 }

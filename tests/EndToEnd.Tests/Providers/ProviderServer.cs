@@ -18,6 +18,7 @@ internal abstract class ProviderServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ProviderCall> _calls = new();
     private readonly ConcurrentDictionary<string, bool> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(long, string)> _events = new();
     private WebApplication? _app;
 
     /// <summary>e.g. <c>http://127.0.0.1:41234</c>.</summary>
@@ -30,6 +31,9 @@ internal abstract class ProviderServer : IAsyncDisposable
     public string? RedirectTo { get; set; }
 
     public IReadOnlyList<ProviderCall> Calls => [.. _calls];
+
+    /// <summary>Each streamed event, with the Unix time in ms at which the server began to write it.</summary>
+    public IReadOnlyList<(long WritingAt, string Json)> StreamedEvents => [.. _events];
 
     public void AcceptKey(string key) => _keys[key] = true;
 
@@ -74,6 +78,7 @@ internal abstract class ProviderServer : IAsyncDisposable
 
     protected async Task SendEventAsync(HttpResponse response, string? name, string json)
     {
+        _events.Enqueue((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), json));
         await response.WriteAsync((name is null ? "" : $"event: {name}\n") + $"data: {json}\n\n");
         await response.Body.FlushAsync();
         await Task.Delay(ChunkDelay);

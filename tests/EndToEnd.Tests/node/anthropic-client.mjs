@@ -25,7 +25,7 @@ try {
     const stream = await client.messages.create({ ...request, stream: true });
     for await (const event of stream) {
       if (event.type === 'content_block_delta') {
-        report.chunks.push({ ms: Date.now() - started, text: event.delta.text });
+        report.chunks.push({ ms: Date.now() - started, at: Date.now(), text: event.delta.text });
       }
     }
   }

@@ -27,7 +27,7 @@ try {
     const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
     report.chunks = [];
     for await (const chunk of stream) {
-      report.chunks.push({ ms: Date.now() - started, text: chunk.choices[0]?.delta?.content ?? '' });
+      report.chunks.push({ ms: Date.now() - started, at: Date.now(), text: chunk.choices[0]?.delta?.content ?? '' });
     }
   } else if (mode === 'calls') {
     report.statuses = [];
