@@ -23,6 +23,7 @@ internal static class AuditActions
     public const string CredentialRejected = "credential.rejected";
     public const string CredentialIntegrity = "credential.integrity";
     public const string WorkspaceCreate = "workspace.create";
+    public const string WorkspaceUpdate = "workspace.update";
     public const string WorkspaceRevoke = "workspace.revoke";
     public const string BootstrapMint = "bootstrap.mint";
     public const string SessionOpen = "session.open";

@@ -89,7 +89,10 @@ internal sealed class AiLeaseIssuer(WriteQueue writes, AuditChain audit, Keyring
             {
                 Detail = $"ai {credential.Provider}: host {(destination is { } d ? $"{d.Host}:{d.Port}" : "(unparseable base URL)")} is not allowed for this workspace",
             });
-            return matched;
+            // An unparseable stored base URL is an integrity problem, not a policy the admin can change.
+            return destination is { } excluded
+                ? matched with { ExcludedByPolicy = new PolicyExclusion(credential.Id, credential.Provider, $"{excluded.Host}:{excluded.Port}") }
+                : matched;
         }
 
         var leaseId = OpaqueToken.NewId("lease_");

@@ -23,6 +23,10 @@ internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string?
 }
 
 /// <summary>What GetAiCredential answers: a lease, the limit that refused it, or neither (no match).</summary>
-internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null);
+internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null,
+    PolicyExclusion? ExcludedByPolicy = null);
+
+/// <summary>The owner's credential exists, but the workspace policy's allowedHosts exclude the host (host:port) its key goes to.</summary>
+internal sealed record PolicyExclusion(string CredentialId, string Provider, string Host);
 
 internal sealed record LimitRefusal(string CredentialId, MonthlyQuota Quota);

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Xares.Broker.Credentials;
+using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 
@@ -36,6 +38,33 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
             revocations.Append(connection, transaction, RevocationKinds.Lease, leaseId, workspaceId: workspaceId);
         }
         return changed;
+    }
+
+    /// <summary>
+    /// A workspace's policy narrowed: its live leases whose secret goes to a host the new allow-list
+    /// excludes (a git credential's host, an AI provider's API host) are revoked one by one, so the
+    /// sidecar drops exactly those. Returns the revoked lease ids.
+    /// </summary>
+    public List<string> RevokeDisallowed(DbConnection connection, DbTransaction transaction, string workspaceId, HostAllowList allowList, DateTimeOffset now)
+    {
+        var revoked = new List<string>();
+        if (allowList.IsUnrestricted)
+        {
+            return revoked;
+        }
+        foreach (var lease in LeaseStore.LiveWithDestination(connection, transaction, workspaceId, now))
+        {
+            // A destination that no longer parses (edited in the database) is not allowed anywhere.
+            var destination = lease.Kind == CredentialKinds.Git
+                ? lease.Url is not null && GitDestination.TryParse(lease.Url, out var git, out _) ? (git.Host, git.Port) : ((string, int)?)null
+                : AiProviderEndpoints.Destination(lease.Provider, lease.Url);
+            if ((destination is not { } hostPort || !allowList.Allows(hostPort.Item1, hostPort.Item2))
+                && RevokeLease(connection, transaction, lease.LeaseId, workspaceId, now))
+            {
+                revoked.Add(lease.LeaseId);
+            }
+        }
+        return revoked;
     }
 
     /// <summary>Every lease of a workspace ends (workspace revoked or its session ended).</summary>

@@ -69,6 +69,16 @@ internal static class LeaseStore
     /// <summary>Most lease ids one validation looks at; the rest of a longer list are answered as not valid.</summary>
     public const int MaxValidatedLeases = 1000;
 
+    /// <summary>A workspace's live leases with what decides where their secret goes: the credential's kind, provider and url.</summary>
+    public static List<(string LeaseId, string Kind, string Provider, string? Url)> LiveWithDestination(DbConnection connection, DbTransaction transaction,
+        string workspaceId, DateTimeOffset now) =>
+        Sql.Query(connection, transaction,
+            """
+            SELECT l.id, c.kind, c.provider, c.url FROM leases l JOIN credentials c ON c.id = l.credential_id
+            WHERE l.workspace_id = @ws AND l.revoked_at IS NULL AND l.expires_at > @now ORDER BY l.id
+            """,
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ("@ws", workspaceId), ("@now", now.ToDb()));
+
     /// <summary>Marks a lease rejected once; false when it already was (rule g: one count per lease).</summary>
     public static bool MarkRejected(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE leases SET rejected_at = @now WHERE id = @id AND rejected_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;

@@ -133,7 +133,19 @@ internal sealed partial class SidecarBrokerGrpcService(
         foreach (var credential in credentials.Where(r => r.ExpiresAt is null || r.ExpiresAt > now))
         {
             // Only what GetAiCredential could issue: unexpired, and to a host the workspace may reach.
-            if (allowList is not null && AiProviderEndpoints.Destination(credential.Provider, credential.Url) is { } hostPort && allowList.Allows(hostPort.Host, hostPort.Port))
+            // The rest are named as excluded by the policy, so `run` can say why a provider is missing.
+            if (allowList is null || AiProviderEndpoints.Destination(credential.Provider, credential.Url) is not { } hostPort)
+            {
+                continue;
+            }
+            if (!allowList.Allows(hostPort.Host, hostPort.Port))
+            {
+                reply.ExcludedByPolicy.Add(new PolicyExcludedAiCredential
+                {
+                    CredentialId = credential.Id, Provider = credential.Provider, Host = $"{hostPort.Host}:{hostPort.Port}",
+                });
+            }
+            else
             {
                 reply.Credentials.Add(new AiCredentialInfo
                 {
@@ -164,6 +176,13 @@ internal sealed partial class SidecarBrokerGrpcService(
                 {
                     CredentialId = refusal.CredentialId, MonthlyLimit = refusal.Quota.MonthlyLimit ?? 0, UsesThisMonth = refusal.Quota.UsesThisMonth,
                 },
+            };
+        }
+        if (outcome.ExcludedByPolicy is { } excluded)
+        {
+            return new AiCredentialReply
+            {
+                ExcludedByPolicy = new PolicyExcludedAiCredential { CredentialId = excluded.CredentialId, Provider = excluded.Provider, Host = excluded.Host },
             };
         }
         if (outcome.Lease is not { } issued)

@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
-using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Credentials;
+using Xares.Broker.Hosting;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
 using Xares.Broker.Users;
@@ -41,6 +42,8 @@ internal static class WorkspaceEndpoints
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
             .WithSummary("List workspaces, oldest first; userId narrows to one user; " + ListingCursor.QueryHelp);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapPatch("/{id}", UpdateAsync).Accepts<UpdateWorkspaceRequest>("application/json").RequireAuthorization(ApiKeyScopes.WorkspacesWrite)
+            .WithSummary("Change a workspace's name or allowedHosts (JSON merge patch); narrowing revokes the leases for hosts no longer allowed");
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         return group;
@@ -53,20 +56,16 @@ internal static class WorkspaceEndpoints
         {
             throw ValidationException.For("userId", "userId is required.");
         }
-        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200)
-        {
-            throw ValidationException.For("name", "name is required (at most 200 characters).");
-        }
-        if (body.AllowedHosts is not null && !HostAllowList.TryParse(body.AllowedHosts, out _, out var error))
-        {
-            throw ValidationException.For("allowedHosts", error!);
-        }
+        var errors = new FieldErrors();
+        var name = WorkspaceInput.Name(errors, body.Name);
+        WorkspaceInput.AllowedHosts(errors, body.AllowedHosts);
+        errors.ThrowIfAny();
         caller.EnsureCanSee(body.UserId, "The user");
         if (!await database.ReadAsync(c => UserStore.Exists(c, null, body.UserId)))
         {
             throw new NotFoundException("The user");
         }
-        var created = await lifecycle.CreateAsync(body.UserId, body.Name.Trim(), body.AllowedHosts, caller.Actor, http.RemoteAddress());
+        var created = await lifecycle.CreateAsync(body.UserId, name!, body.AllowedHosts, caller.Actor, http.RemoteAddress());
         var ws = created.Workspace;
         return TypedResults.Created($"/api/v1/workspaces/{ws.Id}",
             new CreatedWorkspaceResponse(ws.Id, ws.UserId, ws.Name, ws.AllowedHosts, ws.CreatedAt, created.BootstrapToken, created.BootstrapExpiresAt));
@@ -97,6 +96,16 @@ internal static class WorkspaceEndpoints
             ? ToResponse(w, SessionStore.ActiveForWorkspaces(c, [w.Id], time.GetUtcNow())[w.Id])
             : null);
         return response is null ? throw new NotFoundException("The workspace") : TypedResults.Ok(response);
+    }
+
+    private static async Task<Ok<WorkspaceResponse>> UpdateAsync(string id, HttpContext http, Database database, WorkspaceLifecycle lifecycle,
+        BrokerOptions options, TimeProvider time)
+    {
+        var body = await JsonRequestBody.ReadAsync<UpdateWorkspaceRequest>(http.Request, options.MaxRequestBytes);
+        var patch = WorkspaceInput.ForUpdate(body);
+        var updated = await lifecycle.UpdateAsync(http.Caller(), id, patch, http.RemoteAddress());
+        var sessions = await database.ReadAsync(c => SessionStore.ActiveForWorkspaces(c, [id], time.GetUtcNow())[id]);
+        return TypedResults.Ok(ToResponse(updated, sessions));
     }
 
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, Database database, WorkspaceLifecycle lifecycle)

@@ -1,5 +1,7 @@
 using System.Data.Common;
+using Xares.Broker.Api;
 using Xares.Broker.Audit;
+using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
 using Xares.Broker.Revocations;
@@ -9,7 +11,7 @@ using Xares.Broker.Storage;
 
 namespace Xares.Broker.Workspaces;
 
-/// <summary>Creating, re-bootstrapping and revoking workspaces; each change commits with its audit record.</summary>
+/// <summary>Creating, changing, re-bootstrapping and revoking workspaces; each change commits with its audit record.</summary>
 internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, RevocationLog revocations, LeaseRevocation leases,
     BrokerOptions options, TimeProvider time)
 {
@@ -32,6 +34,64 @@ internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, Re
             });
             return new Created(workspace, token, expiresAt);
         });
+
+    /// <summary>
+    /// Applies a PATCH. Narrowing the allow-list revokes, in the same transaction, the leases whose
+    /// hosts it no longer allows (announced to the sidecar through the revocation log); widening
+    /// revokes nothing. A patch that changes nothing writes nothing.
+    /// </summary>
+    public Task<WorkspaceRecord> UpdateAsync(Caller caller, string workspaceId, WorkspacePatch patch, string? remoteAddress) =>
+        writes.ExecuteAsync((c, t) =>
+        {
+            var current = WorkspaceStore.Find(c, t, workspaceId);
+            if (current is null || !caller.CanSee(current.UserId))
+            {
+                throw new NotFoundException("The workspace");
+            }
+            if (current.RevokedAt is not null)
+            {
+                throw new ConflictException("The workspace is revoked; create a new one.");
+            }
+            var updated = current with
+            {
+                Name = patch.Name ?? current.Name,
+                AllowedHosts = patch.AllowedHostsChanged ? patch.AllowedHosts : current.AllowedHosts,
+            };
+            var nameChanged = updated.Name != current.Name;
+            var hostsChanged = !SameHosts(current.AllowedHosts, updated.AllowedHosts);
+            if (!nameChanged && !hostsChanged)
+            {
+                return current;
+            }
+            var now = time.GetUtcNow();
+            WorkspaceStore.UpdatePolicy(c, t, workspaceId, updated.Name, updated.AllowedHosts);
+            // Stored lists were validated on the way in.
+            var revoked = hostsChanged && HostAllowList.TryParse(updated.AllowedHosts, out var allowList, out _)
+                ? leases.RevokeDisallowed(c, t, workspaceId, allowList, now)
+                : [];
+            var changes = new List<string>();
+            if (nameChanged)
+            {
+                changes.Add($"name \"{current.Name}\" -> \"{updated.Name}\"");
+            }
+            if (hostsChanged)
+            {
+                changes.Add($"allowed hosts {Describe(current.AllowedHosts)} -> {Describe(updated.AllowedHosts)}");
+            }
+            audit.Append(c, t, new AuditEntry(AuditActions.WorkspaceUpdate, AuditOutcomes.Success)
+            {
+                Actor = caller.Actor, UserId = current.UserId, WorkspaceId = workspaceId, RemoteAddress = remoteAddress,
+                Detail = string.Join("; ", changes) + (revoked.Count == 0
+                    ? "; no lease revoked"
+                    : $"; revoked {revoked.Count} lease(s) for hosts no longer allowed: {string.Join(' ', revoked)}"),
+            });
+            return updated;
+        });
+
+    private static bool SameHosts(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b, StringComparer.Ordinal);
+
+    private static string Describe(IReadOnlyList<string>? hosts) => hosts is null ? "(all hosts)" : $"[{string.Join(' ', hosts)}]";
 
     /// <summary>Mints a new bootstrap token (older unused ones stop working); null when the workspace is unknown or revoked.</summary>
     public Task<(string Token, DateTimeOffset ExpiresAt)?> MintBootstrapAsync(string workspaceId, string actor, string? remoteAddress) =>

@@ -25,6 +25,11 @@ internal static class WorkspaceStore
             $"SELECT {SelectColumns} FROM workspaces WHERE (CAST(@user AS TEXT) IS NULL OR user_id = @user) AND {ListingPosition.AfterSql}",
             Read, [("@user", userId), .. after.Parameters(count)]);
 
+    /// <summary>Sets the name and policy of an unrevoked workspace; false when it is revoked or doesn't exist.</summary>
+    public static bool UpdatePolicy(DbConnection connection, DbTransaction transaction, string id, string name, IReadOnlyList<string>? allowedHosts) =>
+        Sql.Execute(connection, transaction, "UPDATE workspaces SET name = @name, allowed_hosts = @hosts WHERE id = @id AND revoked_at IS NULL",
+            ("@id", id), ("@name", name), ("@hosts", allowedHosts is null ? null : JsonSerializer.Serialize(allowedHosts))) == 1;
+
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",

@@ -39,6 +39,12 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                 BaseUrl = c.BaseUrl,
                 LimitReached = c.LimitReached,
             }));
+            response.ExcludedByPolicy.AddRange(reply.ExcludedByPolicy.Select(e => new ExcludedAiCredential
+            {
+                CredentialId = e.CredentialId,
+                Provider = e.Provider,
+                Host = e.Host,
+            }));
             return new SidecarResponse { AiCredentials = response };
         }, cancellationToken);
     }
@@ -91,6 +97,15 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                         return new SidecarResponse
                         {
                             AiKey = new AiKeyResponse { Found = false, LimitReached = true, Provider = key.Host, CredentialId = reply.LimitReached.CredentialId },
+                        };
+                    case AiCredentialReply.ResultOneofCase.ExcludedByPolicy:
+                        SidecarLog.NoMatch(logger, "ai", key.Host);
+                        return new SidecarResponse
+                        {
+                            AiKey = new AiKeyResponse
+                            {
+                                Found = false, Provider = key.Host, CredentialId = reply.ExcludedByPolicy.CredentialId, ExcludedHost = reply.ExcludedByPolicy.Host,
+                            },
                         };
                     default:
                         SidecarLog.NoMatch(logger, "ai", key.Host);

@@ -9,10 +9,11 @@ internal sealed class SidecarAiClient(string socketPath)
     // The sidecar answers within its own broker deadline (3 s); this only bounds a stuck socket.
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(6);
 
-    public async Task<IReadOnlyList<AiCredential>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>The owner's AI credentials this workspace may use, and those its policy excludes.</summary>
+    public async Task<AiCredentialsResponse> ListAsync(CancellationToken cancellationToken)
     {
         var response = await SendAsync(new SidecarRequest { AiCredentials = new AiCredentialsRequest() }, cancellationToken);
-        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiCredentials).AiCredentials.Credentials;
+        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiCredentials).AiCredentials;
     }
 
     /// <summary>The current key; a limit reached or a vanished credential come back in the response, not as an exception.</summary>
@@ -34,7 +35,9 @@ internal sealed class SidecarAiClient(string socketPath)
         }
         throw new SidecarException(key.LimitReached
             ? $"the {provider} credential {key.CredentialId} has reached its monthly limit"
-            : $"no {provider} credential is available to this workspace");
+            : key.ExcludedHost.Length > 0
+                ? ToolPlan.PolicyExcludes([new ExcludedAiCredential { CredentialId = key.CredentialId, Provider = provider, Host = key.ExcludedHost }])
+                : $"no {provider} credential is available to this workspace");
     }
 
     public async Task<bool> ReportUsageAsync(AiUsageRequest usage, CancellationToken cancellationToken)

@@ -9,8 +9,14 @@ internal sealed record ProviderPlan(AiProvider Provider, AiCredential Credential
 /// <summary>Chooses, from the owner's AI credentials, what a tool (or, without --tool, every provider) gets.</summary>
 internal static class ToolPlan
 {
-    public static IReadOnlyList<ProviderPlan> Create(ToolCatalogue catalogue, string? toolName, IReadOnlyList<AiCredential> credentials)
+    public static IReadOnlyList<ProviderPlan> Create(ToolCatalogue catalogue, string? toolName, AiCredentialsResponse listed) =>
+        Create(catalogue, toolName, listed.Credentials, listed.ExcludedByPolicy);
+
+    /// <param name="excludedByPolicy">The owner's credentials the workspace policy keeps from this workspace: named when nothing else is usable.</param>
+    public static IReadOnlyList<ProviderPlan> Create(ToolCatalogue catalogue, string? toolName, IReadOnlyList<AiCredential> credentials,
+        IReadOnlyList<ExcludedAiCredential>? excludedByPolicy = null)
     {
+        excludedByPolicy ??= [];
         // The first credential of a provider is the one offered (the broker lists the owner's default first).
         var byProvider = new Dictionary<string, AiCredential>(StringComparer.OrdinalIgnoreCase);
         foreach (var credential in credentials)
@@ -25,7 +31,9 @@ internal static class ToolPlan
                 .ToList();
             return plans.Count > 0
                 ? plans
-                : throw new SidecarException("the workspace owner has no AI credentials; add one through the broker (kind \"ai\")");
+                : excludedByPolicy.Count > 0
+                    ? throw new SidecarException(PolicyExcludes(excludedByPolicy))
+                    : throw new SidecarException("the workspace owner has no AI credentials; add one through the broker (kind \"ai\")");
         }
         var tool = catalogue.FindTool(toolName)
             ?? throw new SidecarException($"unknown tool {toolName}; known tools: {string.Join(", ", catalogue.Tools.Select(t => t.Name))} (add more with {ToolCatalogue.ToolsFileVariable})");
@@ -33,10 +41,21 @@ internal static class ToolPlan
             .Where(p => tool.Providers.ContainsKey(p.Id) && byProvider.ContainsKey(p.Id))
             .Select(p => new ProviderPlan(p, byProvider[p.Id], tool.Providers[p.Id]))
             .ToList();
+        var excludedForTool = excludedByPolicy.Where(e => tool.Providers.ContainsKey(e.Provider)).ToList();
+        if (chosen.Count == 0 && excludedForTool.Count > 0)
+        {
+            throw new SidecarException($"no usable AI credential for tool {tool.Name}: {PolicyExcludes(excludedForTool)}");
+        }
         return chosen.Count > 0
             ? chosen
             : throw new SidecarException(
                 $"no AI credential for tool {tool.Name}: it uses {string.Join(" or ", ToolCatalogue.Providers.Where(p => tool.Providers.ContainsKey(p.Id)).Select(p => p.Id))}, " +
                 $"and the workspace owner has {(byProvider.Count == 0 ? "no AI credentials" : "only " + string.Join(", ", byProvider.Keys))}");
     }
+
+    /// <summary>Says that (and which) credentials exist but the workspace policy excludes their hosts, and how to change it.</summary>
+    public static string PolicyExcludes(IReadOnlyCollection<ExcludedAiCredential> excluded) =>
+        $"the workspace owner has {(excluded.Count == 1 ? "an AI credential" : "AI credentials")} that this workspace may not use: "
+        + $"the workspace policy's allowedHosts exclude {string.Join(", ", excluded.Select(e => $"{e.Host} (the {e.Provider} credential {e.CredentialId})"))}; "
+        + "to allow it, a broker admin adds the host to the workspace's allowedHosts with PATCH /api/v1/workspaces/{id}";
 }

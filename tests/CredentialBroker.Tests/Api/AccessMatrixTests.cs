@@ -110,6 +110,7 @@ public sealed class AccessMatrixTests
         "PATCH /api/v1/credentials/{id}" => new { name = "renamed" },
         "POST /api/v1/credentials/{id}/test" => new { },
         "POST /api/v1/workspaces" => new { userId = owner.UserId, name = "ws2" },
+        "PATCH /api/v1/workspaces/{id}" => new { name = "renamed" },
         "POST /api/v1/workspaces/{id}/bootstrap" => new { },
         "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
         "POST /api/v1/api-keys/{id}/rotate" => new { graceSeconds = 60 },

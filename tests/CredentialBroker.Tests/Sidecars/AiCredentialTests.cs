@@ -158,13 +158,13 @@ public sealed class AiCredentialTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetAiCredential_ProviderHostOutsideAllowList_NoMatchAndNotListed()
+    public async Task GetAiCredential_ProviderHostOutsideAllowList_ExcludedByPolicyAndNotListed()
     {
         await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee");
         await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-jjjjjjjjjjjj");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["api.anthropic.com"])).OpenAsync();
 
-        Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("openai")).ResultCase);
+        Assert.Equal(AiCredentialReply.ResultOneofCase.ExcludedByPolicy, (await sidecar.GetAiAsync("openai")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAiAsync("anthropic")).ResultCase);
         var listed = await sidecar.Grpc.ListAiCredentialsAsync(new ListAiCredentialsRequest(), sidecar.Auth);
         Assert.Equal(["anthropic"], listed.Credentials.Select(c => c.Provider));

@@ -54,6 +54,40 @@ public sealed class ToolPlanTests
     }
 
     [Fact]
+    public void Create_ToolsProviderExcludedByPolicy_NamesHostAndPolicyNotMissingCredential()
+    {
+        var listed = new AiCredentialsResponse { Credentials = { OpenAi } };
+        listed.ExcludedByPolicy.Add(new ExcludedAiCredential { CredentialId = "c2", Provider = "anthropic", Host = "api.anthropic.com:443" });
+
+        var error = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, "claude", listed));
+
+        Assert.Equal("no usable AI credential for tool claude: the workspace owner has an AI credential that this workspace may not use: "
+            + "the workspace policy's allowedHosts exclude api.anthropic.com:443 (the anthropic credential c2); "
+            + "to allow it, a broker admin adds the host to the workspace's allowedHosts with PATCH /api/v1/workspaces/{id}", error.Message);
+    }
+
+    [Fact]
+    public void Create_NoToolEveryCredentialExcludedByPolicy_NamesThePolicy()
+    {
+        var listed = new AiCredentialsResponse();
+        listed.ExcludedByPolicy.Add(new ExcludedAiCredential { CredentialId = "c1", Provider = "openai", Host = "api.openai.com:443" });
+
+        var error = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, null, listed));
+
+        Assert.Contains("allowedHosts exclude api.openai.com:443 (the openai credential c1)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("has no AI credentials", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_ExcludedProviderButAnotherUsable_PlansTheUsableOne()
+    {
+        var listed = new AiCredentialsResponse { Credentials = { OpenAi } };
+        listed.ExcludedByPolicy.Add(new ExcludedAiCredential { CredentialId = "c2", Provider = "anthropic", Host = "api.anthropic.com:443" });
+
+        Assert.Equal(["openai"], ToolPlan.Create(ToolCatalogue.BuiltIn, "aider", listed).Select(p => p.Provider.Id));
+    }
+
+    [Fact]
     public void Parse_ToolsFile_AddsToolAndFallsBackToStandardVariables()
     {
         var catalogue = ToolCatalogue.Parse("""
