@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs the official OpenAI and Anthropic npm SDKs that the AI end-to-end tests run under
-# `xares-sidecar run` (tests/EndToEnd.Tests/node). Idempotent: does nothing when node_modules
-# already matches package-lock.json. Exits non-zero when node/npm are missing or the install fails.
+# Installs what the AI end-to-end tests run under `xares-sidecar run` (tests/EndToEnd.Tests/node):
+# the official OpenAI and Anthropic npm SDKs and the real CLIs, versions pinned in package.json
+# (Claude Code, Codex CLI, Gemini CLI, OpenCode; about 1.3 GB, mostly their native binaries).
+# Idempotent: does nothing when node_modules already matches package-lock.json. Exits non-zero
+# when node/npm are missing or the install fails.
 set -euo pipefail
 cd "$(dirname "$0")/../tests/EndToEnd.Tests/node"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "xares: node and npm are needed for the AI SDK end-to-end tests" >&2
+    echo "xares: node and npm are needed for the AI SDK and CLI end-to-end tests" >&2
     exit 1
 fi
 # npm writes this marker on every install; newer than the lock means nothing to do.

@@ -24,17 +24,18 @@ internal static class RunCommand
             DefaultValueFactory = _ => AiCredentialService.ProxyMode,
         };
         mode.AcceptOnlyFromAmong(AiCredentialService.ProxyMode, AiCredentialService.InjectMode);
-        var command = new Argument<string[]>("command") { Description = "The tool and its arguments, after --", Arity = ArgumentArity.OneOrMore };
-        var run = new Command("run", "Run an AI tool with its provider keys: xares-sidecar run [--tool NAME] -- CMD ARGS…") { tool, mode, socket, command };
+        var commandArgument = new Argument<string[]>("command") { Description = "The tool and its arguments, after --", Arity = ArgumentArity.OneOrMore };
+        var run = new Command("run", "Run an AI tool with its provider keys: xares-sidecar run [--tool NAME] -- CMD ARGS…") { tool, mode, socket, commandArgument };
         run.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
             var sidecar = new SidecarAiClient(parse.GetRequiredValue(socket));
             var catalogue = ToolCatalogue.Load(cli.Environment);
-            var plans = ToolPlan.Create(catalogue, parse.GetValue(tool), await sidecar.ListAsync(cancellationToken));
-            var argv = parse.GetRequiredValue(command);
+            var toolName = parse.GetValue(tool);
+            var plans = ToolPlan.Create(catalogue, toolName, await sidecar.ListAsync(cancellationToken));
+            var command = new ToolCommand(parse.GetRequiredValue(commandArgument), toolName is null ? null : catalogue.FindTool(toolName)?.Executable);
             return parse.GetRequiredValue(mode) == AiCredentialService.InjectMode
-                ? await InjectAsync(cli, sidecar, plans, argv, cancellationToken)
-                : await ProxyAsync(cli, sidecar, plans, argv, cancellationToken);
+                ? await InjectAsync(cli, sidecar, plans, command, cancellationToken)
+                : await ProxyAsync(cli, sidecar, plans, command, cancellationToken);
         }));
         return run;
     }
@@ -44,21 +45,21 @@ internal static class RunCommand
         Description = "The tool whose variables to set (aider, claude, gemini, codex, opencode, continue, or one from XARES_TOOLS_FILE); default: every provider's standard variables",
     };
 
-    private static async Task<int> InjectAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string[] argv, CancellationToken cancellationToken)
+    private static async Task<int> InjectAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, ToolCommand command, CancellationToken cancellationToken)
     {
         if (cli.HardenProcess)
         {
             ProcessHardening.ForbidMemoryAccess();
         }
         var environment = await RunEnvironment.InjectAsync(plans, sidecar, cancellationToken);
-        return await ChildProcess.RunAsync(argv, environment.Variables, environment.Secrets);
+        return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, environment.Secrets);
     }
 
-    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string[] argv, CancellationToken cancellationToken)
+    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, ToolCommand command, CancellationToken cancellationToken)
     {
-        if (plans.FirstOrDefault(p => p.Variables.BaseUrlVariables.Count == 0) is { } blind)
+        if (plans.FirstOrDefault(p => !p.Variables.TakesBaseUrl) is { } blind)
         {
-            throw new SidecarException($"the tool reads no base-URL variable for {blind.Provider.Id}, so it cannot use the proxy; use --mode inject");
+            throw new SidecarException($"the tool takes no base URL for {blind.Provider.Id}, so it cannot use the proxy; use --mode inject");
         }
         // The key now lives in this process (per request): keep the same-uid tool out of its memory.
         if (cli.HardenProcess)
@@ -78,6 +79,9 @@ internal static class RunCommand
         var usage = new UsageReporter(sidecar.ReportUsageAsync);
         await using var proxy = await AiProxy.StartAsync([.. routes.Select(r => r.Route)], new ProxyForwarder(upstream, usage), usage);
         var environment = RunEnvironment.ForProxy(routes);
-        return await ChildProcess.RunAsync(argv, environment.Variables, []);
+        return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, []);
     }
+
+    /// <summary>The command after --, and the tool's executable name (for its base-URL arguments).</summary>
+    private sealed record ToolCommand(string[] Argv, string? Executable);
 }

@@ -1,11 +1,17 @@
 using Xares.Sidecar.Run.Proxy;
+using Xares.Sidecar.Tools;
 
 namespace Xares.Sidecar.Run;
 
-/// <summary>The variables a run sets for its tool, and the secrets among them (for masking).</summary>
+/// <summary>
+/// The variables a run sets for its tool, the base-URL arguments it adds to the command (never a
+/// key: only URLs go on a command line), and the secrets among the variables (for masking).
+/// </summary>
 internal sealed class RunEnvironment
 {
     public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
+    public List<string> Arguments { get; } = [];
 
     public List<string> Secrets { get; } = [];
 
@@ -23,10 +29,7 @@ internal sealed class RunEnvironment
             }
             if (!plan.Provider.IsDefault(key.BaseUrl))
             {
-                foreach (var name in plan.Variables.BaseUrlVariables)
-                {
-                    environment.Variables.TryAdd(name, key.BaseUrl);
-                }
+                environment.AddBaseUrl(plan.Variables, key.BaseUrl);
             }
         }
         return environment;
@@ -42,11 +45,31 @@ internal sealed class RunEnvironment
             {
                 environment.Variables.TryAdd(name, route.Placeholder);
             }
-            foreach (var name in plan.Variables.BaseUrlVariables)
-            {
-                environment.Variables.TryAdd(name, route.LocalBaseUrl);
-            }
+            environment.AddBaseUrl(plan.Variables, route.LocalBaseUrl);
         }
         return environment;
+    }
+
+    /// <summary>
+    /// The command to run: <paramref name="argv"/> with <see cref="Arguments"/> right after the
+    /// command name when the command is the tool's own executable (matched by file name); otherwise
+    /// unchanged, since a wrapper such as npx or a script would take them as its own.
+    /// </summary>
+    public string[] Command(string[] argv, string? executable)
+    {
+        if (Arguments.Count == 0 || executable is null || argv.Length == 0 || Path.GetFileName(argv[0]) != executable)
+        {
+            return argv;
+        }
+        return [argv[0], .. Arguments, .. argv[1..]];
+    }
+
+    private void AddBaseUrl(ToolVariables variables, string baseUrl)
+    {
+        foreach (var name in variables.BaseUrlVariables)
+        {
+            Variables.TryAdd(name, baseUrl);
+        }
+        Arguments.AddRange(variables.BaseUrlArguments.Select(a => a.Replace(ToolVariables.BaseUrlHole, baseUrl, StringComparison.Ordinal)));
     }
 }

@@ -21,12 +21,13 @@ internal sealed class ToolCatalogue
 
     private static readonly IReadOnlyList<AiTool> BuiltInTools =
     [
-        // aider calls providers through litellm, which reads <PROVIDER>_API_BASE for base URLs.
+        // aider calls providers through litellm, which reads <PROVIDER>_API_BASE for base URLs, and
+        // for Gemini GOOGLE_API_KEY before GEMINI_API_KEY (both get the placeholder).
         new("aider", "aider (litellm)", new Dictionary<string, ToolVariables>
         {
             ["openai"] = new(["OPENAI_API_KEY"], ["OPENAI_API_BASE", "OPENAI_BASE_URL"]),
             ["anthropic"] = new(["ANTHROPIC_API_KEY"], ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"]),
-            ["google"] = new(["GEMINI_API_KEY"], ["GEMINI_API_BASE"]),
+            ["google"] = new(["GEMINI_API_KEY", "GOOGLE_API_KEY"], ["GEMINI_API_BASE"]),
             ["openrouter"] = new(["OPENROUTER_API_KEY"], ["OPENROUTER_API_BASE"]),
             ["groq"] = new(["GROQ_API_KEY"], ["GROQ_API_BASE"]),
         }),
@@ -38,16 +39,19 @@ internal sealed class ToolCatalogue
         {
             ["google"] = new(["GEMINI_API_KEY"], ["GOOGLE_GEMINI_BASE_URL"]),
         }),
+        // Codex 0.17x reads CODEX_API_KEY first and takes its base URL only from its config key
+        // openai_base_url (-c overrides it; a URL is no secret). Older releases read OPENAI_BASE_URL.
         new("codex", "OpenAI Codex CLI", new Dictionary<string, ToolVariables>
         {
-            ["openai"] = new(["OPENAI_API_KEY"], ["OPENAI_BASE_URL"]),
-        }),
-        // OpenCode (AI SDK) reads the keys itself; base URLs come from its config ({env:…}).
+            ["openai"] = new(["CODEX_API_KEY", "OPENAI_API_KEY"], ["OPENAI_BASE_URL"], ["-c", "openai_base_url=" + ToolVariables.BaseUrlHole]),
+        }, Executable: "codex"),
+        // OpenCode's AI SDK providers read the keys and OPENAI_BASE_URL / ANTHROPIC_BASE_URL themselves;
+        // other base URLs come from its config ({env:…}).
         new("opencode", "OpenCode (AI SDK)", new Dictionary<string, ToolVariables>
         {
             ["openai"] = new(["OPENAI_API_KEY"], ["OPENAI_BASE_URL"]),
             ["anthropic"] = new(["ANTHROPIC_API_KEY"], ["ANTHROPIC_BASE_URL"]),
-            ["google"] = new(["GOOGLE_GENERATIVE_AI_API_KEY", "GEMINI_API_KEY"], ["GOOGLE_GEMINI_BASE_URL"]),
+            ["google"] = new(["GOOGLE_GENERATIVE_AI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"], ["GOOGLE_GEMINI_BASE_URL"]),
             ["openrouter"] = new(["OPENROUTER_API_KEY"], ["OPENROUTER_BASE_URL"]),
             ["groq"] = new(["GROQ_API_KEY"], ["GROQ_BASE_URL"]),
         }),

@@ -8,7 +8,7 @@ namespace Xares.EndToEnd.Tests.Flows;
 internal sealed record AiUser(string UserId, string OpenAiKey, string OpenAiCredentialId, string? AnthropicKey, string? AnthropicCredentialId);
 
 /// <summary>
-/// One broker plus local OpenAI and Anthropic API servers per test class; users, workspaces and
+/// One broker plus local OpenAI, Anthropic and Gemini API servers per test class; users, workspaces and
 /// sidecars per test. Every file written lives under <see cref="Directory"/>.
 /// </summary>
 public sealed class AiFixture : IAsyncLifetime
@@ -24,6 +24,8 @@ public sealed class AiFixture : IAsyncLifetime
     internal OpenAiServer OpenAi { get; private set; } = null!;
 
     internal AnthropicServer Anthropic { get; private set; } = null!;
+
+    internal GeminiServer Gemini { get; private set; } = null!;
 
     /// <summary>The folder holding the node SDK scripts and their node_modules (scripts/setup-node-sdks.sh).</summary>
     internal static string NodeDirectory { get; } = FindNodeDirectory();
@@ -61,6 +63,9 @@ public sealed class AiFixture : IAsyncLifetime
 
     internal async Task<JsonElement> GetCredentialAsync(string credentialId) =>
         await Admin.SendAsync(HttpMethod.Get, $"api/v1/credentials/{credentialId}");
+
+    /// <summary>The npm-installed executable of an AI CLI (claude, codex, gemini, opencode).</summary>
+    internal static string CliPath(string name) => Path.Combine(NodeDirectory, "node_modules", ".bin", name);
 
     /// <summary>Registers a workspace for the user and starts its sidecar (connected).</summary>
     internal async Task<SidecarProcess> StartSidecarAsync(string userId)
@@ -118,12 +123,13 @@ public sealed class AiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!System.IO.Directory.Exists(Path.Combine(NodeDirectory, "node_modules", "openai")))
+        if (!System.IO.Directory.Exists(Path.Combine(NodeDirectory, "node_modules", "openai")) || !File.Exists(CliPath("codex")))
         {
-            throw new InvalidOperationException($"The node SDKs are not installed in {NodeDirectory}: run scripts/setup-node-sdks.sh (scripts/test.sh does).");
+            throw new InvalidOperationException($"The node SDKs and AI CLIs are not installed in {NodeDirectory}: run scripts/setup-node-sdks.sh (scripts/test.sh does).");
         }
         OpenAi = await OpenAiServer.StartNewAsync();
         Anthropic = await AnthropicServer.StartNewAsync();
+        Gemini = await GeminiServer.StartNewAsync();
         Broker = await BrokerProcess.StartAsync(Directory);
         Admin = Broker.CreateAdminClient();
     }
@@ -142,6 +148,10 @@ public sealed class AiFixture : IAsyncLifetime
         if (Anthropic is not null)
         {
             await Anthropic.DisposeAsync();
+        }
+        if (Gemini is not null)
+        {
+            await Gemini.DisposeAsync();
         }
         Directory.Dispose();
     }

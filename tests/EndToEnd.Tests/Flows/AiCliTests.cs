@@ -1,0 +1,103 @@
+using Xares.EndToEnd.Tests.Infrastructure;
+using Xares.EndToEnd.Tests.Providers;
+
+namespace Xares.EndToEnd.Tests.Flows;
+
+/// <summary>
+/// The real AI CLIs (installed from npm by scripts/setup-node-sdks.sh, versions pinned in
+/// tests/EndToEnd.Tests/node/package.json) in their one-shot mode, started the way docs/ai-tools.md
+/// says: `xares-sidecar run --tool NAME -- …` in proxy mode, from a fresh HOME, with a credential
+/// whose baseUrl is a local stand-in for the provider. Each prints the stand-in's answer; the
+/// stand-in saw the real key; the key is in no environment of the run's processes, in no output and
+/// in no file.
+/// </summary>
+public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
+{
+    private const string Placeholder = "xares-placeholder-";
+    private static readonly TimeSpan CliTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ClaudeCode_Print_AnswerThroughProxy()
+    {
+        var user = await fixture.CreateUserAsync();
+
+        var run = await RunCliAsync(user.UserId, "claude", [AiFixture.CliPath("claude"), "-p", "Say hello"],
+            new() { ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1", ["DISABLE_AUTOUPDATER"] = "1" });
+
+        Assert.Contains(string.Concat(AnthropicServer.StreamedWords), run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, user.AnthropicKey!, fixture.Anthropic, "/v1/messages?beta=true");
+    }
+
+    [Fact]
+    public async Task CodexCli_Exec_AnswerThroughProxy()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+
+        var run = await RunCliAsync(user.UserId, "codex", [AiFixture.CliPath("codex"), "exec", "--skip-git-repo-check", "Say hello"], []);
+
+        Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+        // Codex reads CODEX_API_KEY; run also set the base URL (-c openai_base_url=…, no secret).
+        Assert.Contains(run.Environs, e => e.Contains("CODEX_API_KEY=" + Placeholder, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GeminiCli_Prompt_AnswerThroughProxy()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+        var key = "AIza" + TestSecrets.NewToken();
+        fixture.Gemini.AcceptKey(key);
+        await fixture.AddAiCredentialAsync(user.UserId, "google", key, fixture.Gemini.BaseUrl, null);
+
+        var run = await RunCliAsync(user.UserId, "gemini", [AiFixture.CliPath("gemini"), "--skip-trust", "-p", "Say hello"], [],
+            home => GeminiAuthChoice(home));
+
+        Assert.Contains(string.Concat(GeminiServer.StreamedWords), run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, key, fixture.Gemini, ":streamGenerateContent?alt=sse");
+    }
+
+    /// <summary>
+    /// The one non-secret choice Gemini CLI 0.61 needs stored before its first headless run (its
+    /// first-run dialog stores the same); it ignores system settings files a user could write.
+    /// </summary>
+    private static void GeminiAuthChoice(string home)
+    {
+        Directory.CreateDirectory(Path.Combine(home, ".gemini"));
+        File.WriteAllText(Path.Combine(home, ".gemini", "settings.json"), """{"security":{"auth":{"selectedType":"gemini-api-key"}}}""");
+    }
+
+    private sealed record CliRun(CommandResult Result, IReadOnlyList<string> Environs, string Home, DateTime Started);
+
+    private async Task<CliRun> RunCliAsync(string userId, string tool, string[] command, Dictionary<string, string> extra, Action<string>? prepareHome = null)
+    {
+        var started = DateTime.UtcNow;
+        await using var sidecar = await fixture.StartSidecarAsync(userId);
+        var home = fixture.Directory.Sub(fixture.NextName("cli-home-"));
+        var project = fixture.Directory.Sub(fixture.NextName("cli-project-"));
+        prepareHome?.Invoke(home);
+        var environment = ProcessRunner.BaseEnvironment(home);
+        environment["XARES_SIDECAR_SOCKET"] = sidecar.SocketPath;
+        foreach (var (name, value) in extra)
+        {
+            environment[name] = value;
+        }
+        await using var scanner = ToolEnvironScanner.Start(home);
+        var result = await ProcessRunner.RunAsync(Artifacts.Sidecar, ["run", "--tool", tool, "--", .. command], environment,
+            Path.Combine(fixture.Directory.Logs, $"ai-{tool}.log"), workingDirectory: project, timeout: CliTimeout);
+        var environs = await scanner.StopAsync();
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return new CliRun(result, environs, home, started);
+    }
+
+    private void AssertKeyOnlyAtProvider(CliRun run, string key, ProviderServer server, string pathEnd)
+    {
+        Assert.Contains(server.Calls, c => c.Accepted && c.PresentedKey == key && c.PathAndQuery.EndsWith(pathEnd, StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Calls, c => c.PresentedKey?.StartsWith(Placeholder, StringComparison.Ordinal) == true);
+        // The tool was seen (its environment holds the placeholder), and no process of the run held the key.
+        Assert.Contains(run.Environs, e => e.Contains(Placeholder, StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Environs, e => e.Contains(key, StringComparison.Ordinal));
+        Assert.DoesNotContain(key, run.Result.Stdout + run.Result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(SecretScanner.FindFilesContaining(key, [run.Home]));
+        fixture.AssertSecretOnNoDisk(key, run.Started);
+    }
+}
