@@ -139,9 +139,15 @@ internal sealed class ToolCatalogue
                     throw new SidecarException($"{source}: tool {entry.Name}: {name} is not an environment variable name");
                 }
             }
-            providers[provider.Id] = new ToolVariables([.. keys], [.. bases]);
+            var arguments = variables.BaseUrlArguments ?? [];
+            if (arguments.Count > 0 && (string.IsNullOrWhiteSpace(entry.Executable) || !arguments.Any(a => a.Contains(ToolVariables.BaseUrlHole, StringComparison.Ordinal))))
+            {
+                throw new SidecarException($"{source}: tool {entry.Name}: baseUrlArguments need the tool's \"executable\" and a {ToolVariables.BaseUrlHole} in one of them");
+            }
+            providers[provider.Id] = new ToolVariables([.. keys], [.. bases], [.. arguments]);
         }
-        return new AiTool(entry.Name.Trim(), entry.Description ?? "", providers);
+        var executable = string.IsNullOrWhiteSpace(entry.Executable) ? null : entry.Executable.Trim();
+        return new AiTool(entry.Name.Trim(), entry.Description ?? "", providers, executable);
     }
 
     private static bool IsVariableName(string name) =>

@@ -14,6 +14,9 @@ internal sealed class ToolsFileTool
 
     public string? Description { get; set; }
 
+    /// <summary>The command's file name; base-URL arguments are added only when the command run is this.</summary>
+    public string? Executable { get; set; }
+
     /// <summary>Provider id → variables; omitted lists fall back to the provider's standard variables.</summary>
     public Dictionary<string, ToolsFileVariables>? Providers { get; set; }
 }
@@ -23,6 +26,9 @@ internal sealed class ToolsFileVariables
     public List<string>? KeyVariables { get; set; }
 
     public List<string>? BaseUrlVariables { get; set; }
+
+    /// <summary>Arguments that carry the base URL (its place marked <c>{baseUrl}</c>), for a tool that reads no variable for it.</summary>
+    public List<string>? BaseUrlArguments { get; set; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]

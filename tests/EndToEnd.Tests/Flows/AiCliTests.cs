@@ -42,6 +42,22 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
     }
 
     [Fact]
+    public async Task OpenCode_Run_AnswerThroughProxy()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+
+        // Its AI SDK reads OPENAI_BASE_URL itself; the switches keep a fresh install from going online.
+        var run = await RunCliAsync(user.UserId, "opencode", [AiFixture.CliPath("opencode"), "run", "--model", "openai/gpt-4.1", "Say hello"], new()
+        {
+            ["OPENCODE_DISABLE_AUTOUPDATE"] = "1", ["OPENCODE_DISABLE_MODELS_FETCH"] = "1", ["OPENCODE_DISABLE_DEFAULT_PLUGINS"] = "1",
+            ["OPENCODE_DISABLE_LSP_DOWNLOAD"] = "1", ["OPENCODE_DISABLE_SHARE"] = "1",
+        });
+
+        Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+    }
+
+    [Fact]
     public async Task GeminiCli_Prompt_AnswerThroughProxy()
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false);

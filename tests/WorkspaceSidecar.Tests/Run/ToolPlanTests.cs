@@ -101,7 +101,33 @@ public sealed class ToolPlanTests
         Assert.NotNull(catalogue.FindTool("aider"));
     }
 
+    [Fact]
+    public void Parse_ToolsFileReplacingCodex_KeepsBaseUrlArguments()
+    {
+        var catalogue = ToolCatalogue.Parse("""
+            { "tools": [ { "name": "codex", "executable": "codex", "providers": { "openrouter": {
+                "keyVariables": ["CODEX_API_KEY"], "baseUrlVariables": [], "baseUrlArguments": ["-c", "openai_base_url={baseUrl}"] } } } ] }
+            """, "tools.json");
+
+        var tool = catalogue.FindTool("codex")!;
+        Assert.Equal("codex", tool.Executable);
+        Assert.Equal(["-c", "openai_base_url={baseUrl}"], tool.Providers["openrouter"].BaseUrlArguments);
+        Assert.True(tool.Providers["openrouter"].TakesBaseUrl);
+    }
+
+    [Fact]
+    public void Create_CodexTool_CodexKeyFirstAndBaseUrlArgument()
+    {
+        var plan = Assert.Single(ToolPlan.Create(ToolCatalogue.BuiltIn, "codex", [OpenAi, Anthropic]));
+
+        Assert.Equal(["CODEX_API_KEY", "OPENAI_API_KEY"], plan.Variables.KeyVariables);
+        Assert.Equal(["-c", "openai_base_url={baseUrl}"], plan.Variables.BaseUrlArguments);
+        Assert.Equal("codex", ToolCatalogue.BuiltIn.FindTool("codex")!.Executable);
+    }
+
     [Theory]
+    [InlineData("""{ "tools": [ { "name": "x", "providers": { "openai": { "baseUrlArguments": ["--base={baseUrl}"] } } } ] }""", "need the tool's \"executable\"")]
+    [InlineData("""{ "tools": [ { "name": "x", "executable": "x", "providers": { "openai": { "baseUrlArguments": ["--base"] } } } ] }""", "need the tool's \"executable\"")]
     [InlineData("""{ "tools": [ { "name": "x", "providers": { "mistral": {} } } ] }""", "unknown provider mistral")]
     [InlineData("""{ "tools": [ { "name": "x", "providers": { "openai": { "keyVariables": ["A=B"] } } } ] }""", "is not an environment variable name")]
     [InlineData("""{ "tools": [ """, "not a valid tools file")]
