@@ -2,7 +2,7 @@ using System.CommandLine;
 using Xares.Sidecar.Ai;
 using Xares.Sidecar.Native;
 using Xares.Sidecar.Run;
-using Xares.Sidecar.Run.Proxy;
+using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tools;
 
 namespace Xares.Sidecar.Cli;
@@ -34,7 +34,7 @@ internal static class RunCommand
             var argv = parse.GetRequiredValue(command);
             return parse.GetRequiredValue(mode) == AiCredentialService.InjectMode
                 ? await InjectAsync(cli, sidecar, plans, argv, cancellationToken)
-                : await ProxyAsync(cli, sidecar, plans, argv, cancellationToken);
+                : await ProxyAsync(sidecar, plans, parse.GetValue(tool), argv, cancellationToken);
         }));
         return run;
     }
@@ -54,30 +54,19 @@ internal static class RunCommand
         return await ChildProcess.RunAsync(argv, environment.Variables, environment.Secrets);
     }
 
-    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string[] argv, CancellationToken cancellationToken)
+    private static async Task<int> ProxyAsync(SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string? toolName, string[] argv, CancellationToken cancellationToken)
     {
         if (plans.FirstOrDefault(p => p.Variables.BaseUrlVariables.Count == 0) is { } blind)
         {
             throw new SidecarException($"the tool reads no base-URL variable for {blind.Provider.Id}, so it cannot use the proxy; use --mode inject");
         }
-        // The key now lives in this process (per request): keep the same-uid tool out of its memory.
-        if (cli.HardenProcess)
-        {
-            ProcessHardening.ForbidMemoryAccess();
-        }
-        // Fail before the tool starts when a key is not available (no credential, limit, broker down).
-        foreach (var plan in plans)
-        {
-            await sidecar.RequireKeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, cancellationToken);
-        }
-        var routes = plans.Select(plan => (Plan: plan, Route: new ProxyRoute(
-            plan.Provider,
-            plan.Credential.CredentialId,
-            token => sidecar.KeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, token)))).ToList();
-        using var upstream = ProxyForwarder.CreateUpstreamClient();
-        var usage = new UsageReporter(sidecar.ReportUsageAsync);
-        await using var proxy = await AiProxy.StartAsync([.. routes.Select(r => r.Route)], new ProxyForwarder(upstream, usage), usage);
-        var environment = RunEnvironment.ForProxy(routes);
+        // The proxies run in the sidecar, which checks each key before answering (so a missing
+        // credential or a reached limit fails here, before the tool starts); this process only ever
+        // sees ports and placeholders. They close when this connection does: when the run ends.
+        var request = new OpenProxyRequest { Tool = toolName ?? "" };
+        request.Targets.AddRange(plans.Select(plan => new ProxyTarget { Provider = plan.Provider.Id, CredentialId = plan.Credential.CredentialId }));
+        using var proxy = await sidecar.OpenProxyAsync(request, cancellationToken);
+        var environment = RunEnvironment.ForProxy(plans, proxy.Endpoints);
         return await ChildProcess.RunAsync(argv, environment.Variables, []);
     }
 }

@@ -1,4 +1,4 @@
-using Xares.Sidecar.Run.Proxy;
+using Xares.Protos.Sidecar.V1;
 
 namespace Xares.Sidecar.Run;
 
@@ -33,18 +33,20 @@ internal sealed class RunEnvironment
     }
 
     /// <summary>Proxy mode: the placeholder and the proxy's base URL; no real key.</summary>
-    public static RunEnvironment ForProxy(IReadOnlyList<(ProviderPlan Plan, ProxyRoute Route)> routes)
+    public static RunEnvironment ForProxy(IReadOnlyList<ProviderPlan> plans, IReadOnlyList<ProxyEndpoint> endpoints)
     {
         var environment = new RunEnvironment();
-        foreach (var (plan, route) in routes)
+        foreach (var plan in plans)
         {
+            var endpoint = endpoints.FirstOrDefault(e => string.Equals(e.Provider, plan.Provider.Id, StringComparison.OrdinalIgnoreCase))
+                ?? throw new SidecarException($"the sidecar opened no proxy for {plan.Provider.Id}");
             foreach (var name in plan.Variables.KeyVariables)
             {
-                environment.Variables.TryAdd(name, route.Placeholder);
+                environment.Variables.TryAdd(name, endpoint.Placeholder);
             }
             foreach (var name in plan.Variables.BaseUrlVariables)
             {
-                environment.Variables.TryAdd(name, route.LocalBaseUrl);
+                environment.Variables.TryAdd(name, endpoint.LocalBaseUrl);
             }
         }
         return environment;

@@ -17,8 +17,8 @@ public sealed class LocalSocketServerTests : IDisposable
     private static LocalSocketServer Bind(string path, uint? group = null, PeerPolicy? policy = null) =>
         LocalSocketServer.Bind(path, group, policy ?? new PeerPolicy(FileOwnership.CurrentUid, []), NullLogger<LocalSocketServer>.Instance);
 
-    private static Task<SidecarResponse> Answer(SidecarRequest request, PeerCredentials peer, CancellationToken _) =>
-        Task.FromResult(new SidecarResponse { Status = new StatusResponse { BrokerUrl = $"uid {peer.Uid}" } });
+    private static Task<LocalReply> Answer(SidecarRequest request, PeerCredentials peer, CancellationToken _) =>
+        Task.FromResult<LocalReply>(new SidecarResponse { Status = new StatusResponse { BrokerUrl = $"uid {peer.Uid}" } });
 
     [Fact]
     public async Task Bind_MissingDirectory_CreatesPrivateDirectoryAndOwnerOnlySocket()
