@@ -22,7 +22,10 @@ internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string?
     public override string ToString() => $"{nameof(IssuedAiLease)} {{ Lease = {Lease}, Provider = {Provider}, BaseUrl = {BaseUrl}, Secret = [redacted] }}";
 }
 
-/// <summary>What GetAiCredential answers: a lease, the limit that refused it, or neither (no match).</summary>
-internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null);
+/// <summary>
+/// What GetAiCredential answers: a lease, the limit that refused it, the proxy-only credential an
+/// inject request named (<see cref="ProxyOnly"/> holds its id), or none of them (no match).
+/// </summary>
+internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null, string? ProxyOnly = null);
 
 internal sealed record LimitRefusal(string CredentialId, MonthlyQuota Quota);
