@@ -118,6 +118,39 @@ public sealed class LocalSocketServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_HeldReply_KeptUntilPeerClosesThenDisposed()
+    {
+        var path = SocketIn("run");
+        await using var server = Bind(path);
+        using var stop = new CancellationTokenSource();
+        var held = new HeldUntilClose();
+        var running = server.RunAsync((request, peer, _) =>
+            Task.FromResult(new LocalReply(new SidecarResponse { Status = new StatusResponse() }, held)), stop.Token);
+
+        var (response, connection) = await LocalSocketClient.SendAndHoldAsync(path, new SidecarRequest { Status = new StatusRequest() }, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(SidecarResponse.ResponseOneofCase.Status, response.ResponseCase);
+        await Task.Delay(200);
+        Assert.False(held.Disposed.Task.IsCompleted);
+
+        connection.Dispose();
+
+        await held.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await stop.CancelAsync();
+        await running;
+    }
+
+    private sealed class HeldUntilClose : IAsyncDisposable
+    {
+        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task Run_UidNotAllowed_ClosedWithoutAnswer()
     {
         var path = SocketIn("run");
