@@ -111,4 +111,16 @@ internal static partial class SidecarLog
     // 5xx: AI tools
     [LoggerMessage(500, LogLevel.Information, "credential {CredentialId} reached its monthly limit of {MonthlyLimit} uses")]
     public static partial void AiLimitReached(ILogger logger, string credentialId, long monthlyLimit);
+
+    [LoggerMessage(501, LogLevel.Information, "credential {CredentialId} is proxy-only; an inject-mode key was refused")]
+    public static partial void AiProxyOnly(ILogger logger, string credentialId);
+
+    [LoggerMessage(502, LogLevel.Information, "opened proxy {ProxyId} for pid {Pid} (tool {Tool}): {Providers}")]
+    public static partial void ProxyOpened(ILogger logger, string proxyId, int pid, string tool, string providers);
+
+    [LoggerMessage(503, LogLevel.Information, "closed proxy {ProxyId}")]
+    public static partial void ProxyClosed(ILogger logger, string proxyId);
+
+    [LoggerMessage(504, LogLevel.Warning, "refused a proxy for pid {Pid}: {Reason}")]
+    public static partial void ProxyRefused(ILogger logger, int pid, string reason);
 }

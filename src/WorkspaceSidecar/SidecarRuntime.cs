@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Xares.Sidecar.Ai;
+using Xares.Sidecar.Ai.Proxy;
 using Xares.Sidecar.Broker;
 using Xares.Sidecar.Git;
 using Xares.Sidecar.Leases;
@@ -26,6 +27,7 @@ internal sealed class SidecarRuntime : IAsyncDisposable
     private readonly LocalSocketServer _server;
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
+    private readonly HttpClient _upstream = ProxyForwarder.CreateUpstreamClient();
     private readonly Task _serving;
     private Task _fileBootstrap = Task.CompletedTask;
 
@@ -42,7 +44,9 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         Session = new BrokerSession(_brokers, Cache, Link, time, loggers);
         var git = new GitCredentialService(Session, Cache, Link, time, loggers.CreateLogger<GitCredentialService>());
         var ai = new AiCredentialService(Session, Cache, Link, time, loggers.CreateLogger<AiCredentialService>());
-        Handler = new LocalRequestHandler(() => _brokers.Current, Session, git, ai, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
+        Ai = ai;
+        Proxies = new ProxyOpener(ai, _upstream, loggers.CreateLogger<ProxyOpener>());
+        Handler = new LocalRequestHandler(() => _brokers.Current, Session, git, ai, Proxies, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
         _serving = _server.RunAsync(Handler.HandleAsync, _stop.Token);
     }
 
@@ -57,6 +61,10 @@ internal sealed class SidecarRuntime : IAsyncDisposable
     internal BrokerSession Session { get; }
 
     internal LocalRequestHandler Handler { get; }
+
+    internal AiCredentialService Ai { get; }
+
+    internal ProxyOpener Proxies { get; }
 
     /// <summary>Binds the socket and, when the bootstrap token file exists, consumes it and opens the session.</summary>
     public static SidecarRuntime Start(SidecarSettings settings, ILoggerFactory loggers, TimeProvider? time = null)
@@ -139,6 +147,7 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         {
         }
         _brokers.Dispose();
+        _upstream.Dispose();
         _stop.Dispose();
     }
 }

@@ -162,6 +162,15 @@ internal static class CredentialInput
         }
     }
 
+    /// <summary>delivery: absent or null → the default (create) or unchanged (PATCH); else "proxy" or "any".</summary>
+    public static void Delivery(FieldErrors errors, string? value)
+    {
+        if (value is not null && !CredentialDelivery.IsKnown(value))
+        {
+            errors.Add("delivery", $"delivery must be \"{CredentialDelivery.Proxy}\" or \"{CredentialDelivery.Any}\".");
+        }
+    }
+
     /// <summary>PATCH name: absent → unchanged; null → no name; a string → set (trimmed; blank also removes it).</summary>
     public static FieldChange<string?> NameChange(FieldErrors errors, JsonElement value) => value.ValueKind switch
     {

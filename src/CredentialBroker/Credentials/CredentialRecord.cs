@@ -27,6 +27,9 @@ internal sealed record CredentialRecord(
     /// <summary>Counted by the broker (leases) and the sidecar's proxy (requests, tokens); never written by REST.</summary>
     public CredentialUsage Usage { get; init; } = CredentialUsage.None;
 
+    /// <summary>AI credentials: <see cref="CredentialDelivery.Proxy"/> (no inject leases) or <see cref="CredentialDelivery.Any"/>.</summary>
+    public string Delivery { get; init; } = CredentialDelivery.Any;
+
     /// <summary>Uses per calendar month (UTC) after which leases are refused; null = no limit.</summary>
     public long? MonthlyLimit { get; init; }
 

@@ -20,7 +20,9 @@ internal sealed record CreateCredentialRequest(
     string? Name,
     DateTimeOffset? ExpiresAt,
     string? BaseUrl,
-    [property: Description("A whole number from 1 limits the uses per calendar month (UTC); absent or null: no limit.")] JsonElement MonthlyLimit)
+    [property: Description("A whole number from 1 limits the uses per calendar month (UTC); absent or null: no limit.")] JsonElement MonthlyLimit,
+    [property: Description("AI credentials: \"proxy\" (default) — the key reaches workspaces only through the sidecar's proxy, inject mode and `env` are refused; \"any\" — inject mode allowed too.")]
+    string? Delivery = null)
 {
     // A record would print every member, the secret included.
     public override string ToString() => nameof(CreateCredentialRequest);
@@ -45,7 +47,9 @@ internal sealed record UpdateCredentialRequest(
     JsonElement ExpiresAt,
     [property: Description("AI credentials: an https base URL; null restores the provider's default. Changes only together with a new secret.")]
     JsonElement BaseUrl,
-    [property: Description("A whole number from 1 sets the monthly use limit; null removes it.")] JsonElement MonthlyLimit)
+    [property: Description("A whole number from 1 sets the monthly use limit; null removes it.")] JsonElement MonthlyLimit,
+    [property: Description("AI credentials: \"proxy\" or \"any\"; absent or null leaves it. Changing to \"proxy\" revokes the credential's leases.")]
+    string? Delivery = null)
 {
     public override string ToString() => nameof(UpdateCredentialRequest);
 }
@@ -71,7 +75,9 @@ internal sealed record CredentialResponse(
     CredentialUsageResponse Usage,
     long? MonthlyLimit,
     bool LimitReached,
-    CredentialHealthView Health)
+    CredentialHealthView Health,
+    [property: Description("AI credentials: \"proxy\" (the key only through the sidecar's proxy) or \"any\"; null for git credentials.")]
+    string? Delivery)
 {
     /// <param name="now">Decides which month "this month" is: a past month's count shows as 0.</param>
     /// <param name="health">The credential's health (last provider test, expiry), from CredentialHealthView.Of.</param>
@@ -85,7 +91,7 @@ internal sealed record CredentialResponse(
             r.Username, r.SecretHint, r.SecretVersion, r.ExpiresAt, r.CreatedAt, r.UpdatedAt,
             r.FlaggedAt is not null, r.RejectionCount, r.FlaggedAt,
             new CredentialUsageResponse(r.Usage.TotalUses, quota.UsesThisMonth, r.Usage.LastUsedAt, r.Usage.InputTokens, r.Usage.OutputTokens),
-            r.MonthlyLimit, quota.IsReached, health);
+            r.MonthlyLimit, quota.IsReached, health, r.Kind == CredentialKinds.Ai ? r.Delivery : null);
     }
 }
 

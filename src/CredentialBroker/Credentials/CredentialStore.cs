@@ -15,12 +15,12 @@ internal static class CredentialStore
     private const string Columns =
         "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
         "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, " +
-        "total_uses, uses_this_month, usage_month, last_used_at, input_tokens, output_tokens, monthly_limit";
+        "total_uses, uses_this_month, usage_month, last_used_at, input_tokens, output_tokens, monthly_limit, delivery";
 
     // Usage counters are written only by CredentialUsageStore; inserts take their defaults.
     private const string InsertColumns =
         "id, user_id, kind, provider, name, url, scheme, host, port, path, username, secret_version, kek_version, wrapped_dek, ciphertext, " +
-        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, monthly_limit";
+        "secret_hint, expires_at, created_at, updated_at, rejection_count, flagged_at, monthly_limit, delivery";
 
     private const string GitColumns = "id, user_id, provider, url, username, secret_version, kek_version, wrapped_dek, ciphertext, expires_at, uses_this_month, usage_month, monthly_limit";
 
@@ -28,7 +28,7 @@ internal static class CredentialStore
         Sql.Execute(connection, transaction,
             $"""
             INSERT INTO credentials ({InsertColumns}) VALUES (@id, @user, @kind, @provider, @name, @url, @scheme, @host, @port, @path, @username,
-                @version, @kek, @dek, @ciphertext, @hint, @expires, @created, @updated, @rejections, @flagged, @limit)
+                @version, @kek, @dek, @ciphertext, @hint, @expires, @created, @updated, @rejections, @flagged, @limit, @delivery)
             """,
             Parameters(r));
 
@@ -39,7 +39,7 @@ internal static class CredentialStore
             UPDATE credentials SET provider = @provider, name = @name, url = @url, scheme = @scheme, host = @host, port = @port, path = @path,
                 username = @username, secret_version = @version, kek_version = @kek, wrapped_dek = @dek, ciphertext = @ciphertext,
                 secret_hint = @hint, expires_at = @expires, updated_at = @updated, rejection_count = @rejections, flagged_at = @flagged,
-                monthly_limit = @limit
+                monthly_limit = @limit, delivery = @delivery
             WHERE id = @id
             """,
             Parameters(r));
@@ -130,6 +130,7 @@ internal static class CredentialStore
         ("@version", r.SecretVersion), ("@kek", r.Sealed.KekVersion), ("@dek", r.Sealed.WrappedDataKey), ("@ciphertext", r.Sealed.Ciphertext),
         ("@hint", r.SecretHint), ("@expires", r.ExpiresAt.ToDb()), ("@created", r.CreatedAt.ToDb()), ("@updated", r.UpdatedAt.ToDb()),
         ("@rejections", r.RejectionCount), ("@flagged", r.FlaggedAt.ToDb()), ("@limit", r.MonthlyLimit),
+        ("@delivery", r.Delivery),
     ];
 
     private static CredentialRecord Read(DbDataReader r) => new(
@@ -140,6 +141,7 @@ internal static class CredentialStore
     {
         Usage = new CredentialUsage(r.GetInt64(21), r.GetInt64(22), r.NullableString(23), r.NullableTime(24), r.GetInt64(25), r.GetInt64(26)),
         MonthlyLimit = r.NullableInt64(27),
+        Delivery = r.GetString(28),
     };
 
     /// <summary>A row of <see cref="GitColumns"/> starting at column <paramref name="first"/>.</summary>

@@ -3,7 +3,7 @@ using Xares.Broker.Credentials.Matching;
 namespace Xares.Broker.Credentials;
 
 /// <summary>A create request that passed validation, in canonical form.</summary>
-internal sealed record ValidCredential(string Kind, string Provider, string? Name, string? Url, GitEndpoint? Git, string? Username, long? MonthlyLimit);
+internal sealed record ValidCredential(string Kind, string Provider, string? Name, string? Url, GitEndpoint? Git, string? Username, long? MonthlyLimit, string Delivery);
 
 /// <summary>The parts of a PATCH that can be checked without the stored row.</summary>
 internal sealed record CredentialPatch(
@@ -12,7 +12,8 @@ internal sealed record CredentialPatch(
     GitDestination? Destination,
     FieldChange<string?> BaseUrl,
     string? Username,
-    FieldChange<long?> MonthlyLimit);
+    FieldChange<long?> MonthlyLimit,
+    string? Delivery);
 
 /// <summary>A requested change of a removable field: <see cref="Specified"/> false leaves it; a null <see cref="Value"/> removes it.</summary>
 internal readonly record struct FieldChange<T>(bool Specified, T Value)
@@ -28,6 +29,7 @@ internal static class CredentialValidation
     private const string GitOnlyUrl = "url applies to git credentials only; ai credentials take baseUrl.";
     private const string GitOnlyUsername = "username applies to git credentials only.";
     private const string AiOnlyBaseUrl = "baseUrl applies to ai credentials only; git credentials take url.";
+    private const string AiOnlyDelivery = "delivery applies to ai credentials only.";
 
     public static ValidCredential ForCreate(CreateCredentialRequest body, DateTimeOffset now)
     {
@@ -40,11 +42,14 @@ internal static class CredentialValidation
         errors.Future("expiresAt", body.ExpiresAt, now);
         var monthlyLimit = CredentialInput.MonthlyLimit(errors, body.MonthlyLimit);
 
+        CredentialInput.Delivery(errors, body.Delivery);
         string? url = null;
         GitEndpoint? git = null;
         string? username = null;
+        var delivery = CredentialDelivery.Any;
         if (kind == CredentialKinds.Git)
         {
+            RefuseIfSet(errors, "delivery", body.Delivery, AiOnlyDelivery);
             var destination = CredentialInput.GitUrl(errors, body.Url, required: true);
             username = CredentialInput.Username(errors, body.Username, required: true);
             RefuseIfSet(errors, "baseUrl", body.BaseUrl, AiOnlyBaseUrl);
@@ -56,9 +61,10 @@ internal static class CredentialValidation
             url = CredentialInput.BaseUrl(errors, body.BaseUrl);
             RefuseIfSet(errors, "url", body.Url, GitOnlyUrl);
             RefuseIfSet(errors, "username", body.Username, GitOnlyUsername);
+            delivery = body.Delivery ?? CredentialDelivery.Proxy;
         }
         errors.ThrowIfAny();
-        return new ValidCredential(kind, body.Provider!, name, url, git, username, monthlyLimit.Value);
+        return new ValidCredential(kind, body.Provider!, name, url, git, username, monthlyLimit.Value, delivery);
     }
 
     public static CredentialPatch ForUpdate(UpdateCredentialRequest body, DateTimeOffset now)
@@ -71,8 +77,9 @@ internal static class CredentialValidation
         var destination = CredentialInput.GitUrl(errors, body.Url, required: false);
         var baseUrl = CredentialInput.BaseUrlChange(errors, body.BaseUrl);
         var monthlyLimit = CredentialInput.MonthlyLimit(errors, body.MonthlyLimit);
+        CredentialInput.Delivery(errors, body.Delivery);
         errors.ThrowIfAny();
-        return new CredentialPatch(name, expiresAt, destination, baseUrl, username, monthlyLimit);
+        return new CredentialPatch(name, expiresAt, destination, baseUrl, username, monthlyLimit, body.Delivery);
     }
 
     /// <summary>
@@ -87,6 +94,7 @@ internal static class CredentialValidation
         if (current.Kind == CredentialKinds.Git)
         {
             RefuseIfSet(errors, "baseUrl", patch.BaseUrl.Value, AiOnlyBaseUrl);
+            RefuseIfSet(errors, "delivery", patch.Delivery, AiOnlyDelivery);
             if (patch.Destination is { } destination)
             {
                 updated = updated with { Url = destination.CanonicalUrl, Git = CredentialInput.Endpoint(destination) };
@@ -97,7 +105,7 @@ internal static class CredentialValidation
         {
             RefuseIfSet(errors, "url", body.Url, GitOnlyUrl);
             RefuseIfSet(errors, "username", body.Username, GitOnlyUsername);
-            updated = updated with { Url = patch.BaseUrl.ApplyTo(current.Url) };
+            updated = updated with { Url = patch.BaseUrl.ApplyTo(current.Url), Delivery = patch.Delivery ?? current.Delivery };
         }
         errors.ThrowIfAny();
         updated = updated with
@@ -112,6 +120,7 @@ internal static class CredentialValidation
         AddIf(changed, "name", updated.Name != current.Name);
         AddIf(changed, "expiresAt", updated.ExpiresAt != current.ExpiresAt);
         AddIf(changed, "monthlyLimit", updated.MonthlyLimit != current.MonthlyLimit);
+        AddIf(changed, "delivery", updated.Delivery != current.Delivery);
         var destinationFields = new List<string>();
         AddIf(destinationFields, current.Kind == CredentialKinds.Git ? "url" : "baseUrl", updated.Url != current.Url);
         AddIf(destinationFields, "provider", updated.Provider != current.Provider);

@@ -25,7 +25,7 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
         var id = OpaqueToken.NewId("cred_");
         var context = CredentialRecord.ContextFor(id, userId, 1, input.Kind, input.Provider, input.Url, input.Username);
         var record = new CredentialRecord(id, userId, input.Kind, input.Provider, input.Name, input.Url, input.Git, input.Username, 1,
-            Seal(body.Secret!, context), SecretHint.For(body.Secret!), body.ExpiresAt, now, now, 0, null) { MonthlyLimit = input.MonthlyLimit };
+            Seal(body.Secret!, context), SecretHint.For(body.Secret!), body.ExpiresAt, now, now, 0, null) { MonthlyLimit = input.MonthlyLimit, Delivery = input.Delivery };
         return writes.ExecuteAsync((c, t) =>
         {
             if (!UserStore.Exists(c, t, userId))
@@ -35,7 +35,7 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
             CredentialStore.Insert(c, t, record);
             audit.Append(c, t, Entry(caller, remoteAddress, AuditActions.CredentialCreate, record) with
             {
-                Detail = $"{record.Kind} {record.Provider} {record.Url ?? "(default base URL)"}",
+                Detail = $"{record.Kind} {record.Provider} {record.Url ?? "(default base URL)"}{(record.Kind == CredentialKinds.Ai ? $" delivery {record.Delivery}" : "")}",
             });
             return record;
         });
@@ -59,6 +59,11 @@ internal sealed class CredentialWriter(WriteQueue writes, Keyring keyring, Audit
                 updated = updated with { SecretVersion = current.SecretVersion + 1, SecretHint = SecretHint.For(body.Secret), RejectionCount = 0, FlaggedAt = null };
                 updated = updated with { Sealed = Seal(body.Secret, updated.Context) };
                 // Sidecars drop leases of the old secret version before the new one can be issued.
+                leases.RevokeForCredential(c, t, id, current.UserId, now);
+            }
+            else if (updated.Delivery == CredentialDelivery.Proxy && current.Delivery != CredentialDelivery.Proxy)
+            {
+                // Made proxy-only: inject leases already handed out end now (sidecars drop them from their caches).
                 leases.RevokeForCredential(c, t, id, current.UserId, now);
             }
             else if (updated.ExpiresAt is { } end && !(current.ExpiresAt <= end))

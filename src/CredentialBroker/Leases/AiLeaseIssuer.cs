@@ -95,6 +95,15 @@ internal sealed class AiLeaseIssuer(WriteQueue writes, AuditChain audit, Keyring
                 : matched;
         }
 
+        if (request.Mode == AiLeaseModes.Inject && credential.Delivery == CredentialDelivery.Proxy)
+        {
+            audit.Append(c, t, Entry(AuditActions.LeaseIssue, AuditOutcomes.Denied, credential.Id) with
+            {
+                Detail = $"ai {credential.Provider}: the credential is proxy-only; mode inject refused",
+            });
+            return matched with { ProxyOnly = credential.Id };
+        }
+
         var leaseId = OpaqueToken.NewId("lease_");
         var use = new CredentialUse(credential.Id, session.UserId, session.WorkspaceId, leaseId, remoteAddress);
         var quota = MonthlyQuota.Of(credential, now);

@@ -22,9 +22,13 @@ internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string?
     public override string ToString() => $"{nameof(IssuedAiLease)} {{ Lease = {Lease}, Provider = {Provider}, BaseUrl = {BaseUrl}, Secret = [redacted] }}";
 }
 
-/// <summary>What GetAiCredential answers: a lease, the limit that refused it, or neither (no match).</summary>
+/// <summary>
+/// What GetAiCredential answers: a lease, the limit that refused it, the credential the workspace
+/// policy excludes, the proxy-only credential an inject request named (<see cref="ProxyOnly"/>
+/// holds its id), or none of them (no match).
+/// </summary>
 internal sealed record AiLeaseOutcome(Sessions.SessionCheck Session, IssuedAiLease? Lease = null, LimitRefusal? LimitReached = null,
-    PolicyExclusion? ExcludedByPolicy = null);
+    PolicyExclusion? ExcludedByPolicy = null, string? ProxyOnly = null);
 
 /// <summary>The owner's credential exists, but the workspace policy's allowedHosts exclude the host (host:port) its key goes to.</summary>
 internal sealed record PolicyExclusion(string CredentialId, string Provider, string Host);

@@ -162,7 +162,7 @@ internal sealed partial class SidecarBrokerGrpcService(
         var outcome = await aiLeaseIssuer.IssueAsync(SessionToken(context),
             new AiLeaseRequest(request.Provider, request.CredentialId, request.Mode), Remote(context));
         Hosting.BrokerMetrics.LeaseRequest("ai", outcome.Session != SessionCheck.Valid ? "denied"
-            : outcome.LimitReached is not null ? "limit_reached" : outcome.Lease is null ? "no_match" : "issued");
+            : outcome.LimitReached is not null ? "limit_reached" : outcome.ProxyOnly is not null ? "proxy_only" : outcome.Lease is null ? "no_match" : "issued");
         if (outcome.Session != SessionCheck.Valid)
         {
             throw await Denied(outcome.Session, context);
@@ -184,6 +184,10 @@ internal sealed partial class SidecarBrokerGrpcService(
             {
                 ExcludedByPolicy = new PolicyExcludedAiCredential { CredentialId = excluded.CredentialId, Provider = excluded.Provider, Host = excluded.Host },
             };
+        }
+        if (outcome.ProxyOnly is { } proxyOnly)
+        {
+            return new AiCredentialReply { ProxyOnly = new ProxyOnly { CredentialId = proxyOnly } };
         }
         if (outcome.Lease is not { } issued)
         {

@@ -10,8 +10,10 @@ using Xares.Sidecar.Sessions;
 namespace Xares.Sidecar.Ai;
 
 /// <summary>
-/// Answers `xares-sidecar run|env` (and the proxy inside `run`): which AI credentials the owner
+/// Answers `xares-sidecar run|env` and the sidecar's own proxies: which AI credentials the owner
 /// has, the current key of one (from the lease cache, or the broker on a miss), and usage reports.
+/// A proxy-mode key is handed only to the proxies in this process (<see cref="LeaseAsync"/>), never
+/// to a socket peer (invariant k).
 /// </summary>
 internal sealed class AiCredentialService(BrokerSession session, LeaseCache cache, BrokerLink link, TimeProvider time, ILogger<AiCredentialService> logger)
 {
@@ -49,8 +51,24 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
         }, cancellationToken);
     }
 
+    /// <summary>A socket peer's AiKey request: inject mode only (the broker still refuses proxy-only credentials).</summary>
     public async Task<SidecarResponse> KeyAsync(AiKeyRequest request, CancellationToken cancellationToken)
     {
+        if (request.Mode == ProxyMode)
+        {
+            return Errors.BadRequest("a proxy-mode key never leaves the sidecar: ask it to open a proxy (xares-sidecar run does)");
+        }
+        if (request.Mode != InjectMode)
+        {
+            return Errors.BadRequest($"an AI key request names a provider and the mode {InjectMode}");
+        }
+        return await LeaseAsync(request.Provider, request.CredentialId, request.Mode, cancellationToken);
+    }
+
+    /// <summary>The current key, with its secret: for this process only (the proxies, and <see cref="KeyAsync"/> in inject mode).</summary>
+    internal async Task<SidecarResponse> LeaseAsync(string provider, string credentialId, string mode, CancellationToken cancellationToken)
+    {
+        var request = new AiKeyRequest { Provider = provider, CredentialId = credentialId, Mode = mode };
         if (request.Provider.Length == 0 || request.Mode is not (InjectMode or ProxyMode))
         {
             return Errors.BadRequest($"an AI key request names a provider and a mode ({InjectMode} or {ProxyMode})");
@@ -107,6 +125,10 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                                 Found = false, Provider = key.Host, CredentialId = reply.ExcludedByPolicy.CredentialId, ExcludedHost = reply.ExcludedByPolicy.Host,
                             },
                         };
+                    case AiCredentialReply.ResultOneofCase.ProxyOnly:
+                        SidecarLog.AiProxyOnly(logger, reply.ProxyOnly.CredentialId);
+                        return Errors.ProxyOnly(
+                            $"the {key.Host} credential {reply.ProxyOnly.CredentialId} is proxy-only: its key never enters a workspace process; use `xares-sidecar run` in proxy mode (the default)");
                     default:
                         SidecarLog.NoMatch(logger, "ai", key.Host);
                         return new SidecarResponse { AiKey = new AiKeyResponse { Found = false, Provider = key.Host } };

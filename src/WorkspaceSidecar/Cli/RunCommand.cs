@@ -2,7 +2,7 @@ using System.CommandLine;
 using Xares.Sidecar.Ai;
 using Xares.Sidecar.Native;
 using Xares.Sidecar.Run;
-using Xares.Sidecar.Run.Proxy;
+using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tools;
 
 namespace Xares.Sidecar.Cli;
@@ -35,7 +35,7 @@ internal static class RunCommand
             var command = new ToolCommand(parse.GetRequiredValue(commandArgument), toolName is null ? null : catalogue.FindTool(toolName)?.Executable);
             return parse.GetRequiredValue(mode) == AiCredentialService.InjectMode
                 ? await InjectAsync(cli, sidecar, plans, command, cancellationToken)
-                : await ProxyAsync(cli, sidecar, plans, command, cancellationToken);
+                : await ProxyAsync(sidecar, plans, toolName, command, cancellationToken);
         }));
         return run;
     }
@@ -55,30 +55,19 @@ internal static class RunCommand
         return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, environment.Secrets);
     }
 
-    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, ToolCommand command, CancellationToken cancellationToken)
+    private static async Task<int> ProxyAsync(SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string? toolName, ToolCommand command, CancellationToken cancellationToken)
     {
         if (plans.FirstOrDefault(p => !p.Variables.TakesBaseUrl) is { } blind)
         {
             throw new SidecarException($"the tool takes no base URL for {blind.Provider.Id}, so it cannot use the proxy; use --mode inject");
         }
-        // The key now lives in this process (per request): keep the same-uid tool out of its memory.
-        if (cli.HardenProcess)
-        {
-            ProcessHardening.ForbidMemoryAccess();
-        }
-        // Fail before the tool starts when a key is not available (no credential, limit, broker down).
-        foreach (var plan in plans)
-        {
-            await sidecar.RequireKeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, cancellationToken);
-        }
-        var routes = plans.Select(plan => (Plan: plan, Route: new ProxyRoute(
-            plan.Provider,
-            plan.Credential.CredentialId,
-            token => sidecar.KeyAsync(plan.Provider.Id, plan.Credential.CredentialId, AiCredentialService.ProxyMode, token)))).ToList();
-        using var upstream = ProxyForwarder.CreateUpstreamClient();
-        var usage = new UsageReporter(sidecar.ReportUsageAsync);
-        await using var proxy = await AiProxy.StartAsync([.. routes.Select(r => r.Route)], new ProxyForwarder(upstream, usage), usage);
-        var environment = RunEnvironment.ForProxy(routes);
+        // The proxies run in the sidecar, which checks each key before answering (so a missing
+        // credential or a reached limit fails here, before the tool starts); this process only ever
+        // sees ports and placeholders. They close when this connection does: when the run ends.
+        var request = new OpenProxyRequest { Tool = toolName ?? "" };
+        request.Targets.AddRange(plans.Select(plan => new ProxyTarget { Provider = plan.Provider.Id, CredentialId = plan.Credential.CredentialId }));
+        using var proxy = await sidecar.OpenProxyAsync(request, cancellationToken);
+        var environment = RunEnvironment.ForProxy(plans, proxy.Endpoints);
         return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, []);
     }
 

@@ -9,6 +9,9 @@ internal static class Errors
     public const string NotBootstrappedCode = "not_bootstrapped";
     public const string BadRequestCode = "bad_request";
     public const string InternalCode = "internal";
+    public const string NoCredentialCode = "no_credential";
+    public const string LimitReachedCode = "limit_reached";
+    public const string ProxyOnlyCode = "proxy_only";
 
     public static SidecarResponse BrokerUnavailable(string? detail) => Error(
         BrokerUnavailableCode,
@@ -20,6 +23,12 @@ internal static class Errors
     public static SidecarResponse BadRequest(string message) => Error(BadRequestCode, message);
 
     public static SidecarResponse Internal(string message) => Error(InternalCode, message);
+
+    public static SidecarResponse NoCredential(string message) => Error(NoCredentialCode, message);
+
+    public static SidecarResponse LimitReached(string message) => Error(LimitReachedCode, message);
+
+    public static SidecarResponse ProxyOnly(string message) => Error(ProxyOnlyCode, message);
 
     private static SidecarResponse Error(string code, string message) =>
         new() { Error = new ErrorResponse { Code = code, Message = message } };

@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Ai;
+using Xares.Sidecar.Ai.Proxy;
 using Xares.Sidecar.Broker;
 using Xares.Sidecar.Git;
 using Xares.Sidecar.Leases;
@@ -15,6 +16,7 @@ internal sealed class LocalRequestHandler(
     BrokerSession session,
     GitCredentialService git,
     AiCredentialService ai,
+    ProxyOpener proxies,
     LeaseCache cache,
     BrokerLink link,
     PeerPolicy policy,
@@ -22,10 +24,14 @@ internal sealed class LocalRequestHandler(
 {
     public const string BootstrapTokenPrefix = "xbt_";
 
-    public async Task<SidecarResponse> HandleAsync(SidecarRequest request, PeerCredentials peer, CancellationToken cancellationToken)
+    public async Task<LocalReply> HandleAsync(SidecarRequest request, PeerCredentials peer, CancellationToken cancellationToken)
     {
         try
         {
+            if (request.RequestCase == SidecarRequest.RequestOneofCase.OpenProxy)
+            {
+                return await proxies.OpenAsync(request.OpenProxy, peer, cancellationToken);
+            }
             return request.RequestCase switch
             {
                 SidecarRequest.RequestOneofCase.GitGet => await git.GetAsync(request.GitGet, cancellationToken),
@@ -34,7 +40,8 @@ internal sealed class LocalRequestHandler(
                 SidecarRequest.RequestOneofCase.GitTargets => await git.TargetsAsync(cancellationToken),
                 SidecarRequest.RequestOneofCase.AiCredentials => await ai.ListAsync(cancellationToken),
                 SidecarRequest.RequestOneofCase.AiKey => await ai.KeyAsync(request.AiKey, cancellationToken),
-                SidecarRequest.RequestOneofCase.AiUsage => await ai.UsageAsync(request.AiUsage, cancellationToken),
+                // Usage is counted by the sidecar's own proxies, not reported by peers.
+                SidecarRequest.RequestOneofCase.AiUsage => Errors.BadRequest("usage is counted by the sidecar's proxies; peers do not report it"),
                 SidecarRequest.RequestOneofCase.Status => new SidecarResponse { Status = Status() },
                 SidecarRequest.RequestOneofCase.Bootstrap => await BootstrapAsync(request.Bootstrap, peer, cancellationToken),
                 _ => Errors.BadRequest("unknown request"),

@@ -17,8 +17,41 @@ internal static class LocalSocketClient
         TimeSpan? timeout = null)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        return await ExchangeAsync(socket, socketPath, request, verifyPeer, timeout ?? DefaultTimeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a request whose answer lives as long as the connection (OpenProxy): the caller keeps the
+    /// returned socket open for as long as it needs what it asked for, and disposes it to end it.
+    /// </summary>
+    public static async Task<(SidecarResponse Response, Socket Connection)> SendAndHoldAsync(
+        string socketPath,
+        SidecarRequest request,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            return (await ExchangeAsync(socket, socketPath, request, verifyPeer: null, timeout, cancellationToken), socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<SidecarResponse> ExchangeAsync(
+        Socket socket,
+        string socketPath,
+        SidecarRequest request,
+        Action<Socket>? verifyPeer,
+        TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout ?? DefaultTimeout);
+        deadline.CancelAfter(timeout);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), deadline.Token);

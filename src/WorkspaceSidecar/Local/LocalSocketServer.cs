@@ -7,7 +7,8 @@ namespace Xares.Sidecar.Local;
 
 /// <summary>
 /// The sidecar's Unix socket: one delimited SidecarRequest and one SidecarResponse per
-/// connection, only from peers the <see cref="PeerPolicy"/> allows.
+/// connection, only from peers the <see cref="PeerPolicy"/> allows. A reply that holds something
+/// (a run's proxies) keeps the connection open until the peer closes it, then disposes it.
 /// </summary>
 internal sealed class LocalSocketServer : IAsyncDisposable
 {
@@ -55,7 +56,7 @@ internal sealed class LocalSocketServer : IAsyncDisposable
         return new LocalSocketServer(path, listener, policy, logger);
     }
 
-    public async Task RunAsync(Func<SidecarRequest, PeerCredentials, CancellationToken, Task<SidecarResponse>> handle, CancellationToken cancellationToken)
+    public async Task RunAsync(Func<SidecarRequest, PeerCredentials, CancellationToken, Task<LocalReply>> handle, CancellationToken cancellationToken)
     {
         var running = new List<Task>();
         try
@@ -86,7 +87,7 @@ internal sealed class LocalSocketServer : IAsyncDisposable
         await Task.WhenAll(running);
     }
 
-    private async Task ServeAsync(Socket connection, Func<SidecarRequest, PeerCredentials, CancellationToken, Task<SidecarResponse>> handle, CancellationToken cancellationToken)
+    private async Task ServeAsync(Socket connection, Func<SidecarRequest, PeerCredentials, CancellationToken, Task<LocalReply>> handle, CancellationToken cancellationToken)
     {
         await Task.Yield();
         try
@@ -112,10 +113,18 @@ internal sealed class LocalSocketServer : IAsyncDisposable
                     SidecarLog.PeerRefused(_logger, peer.Pid, peer.Uid, "root may only hand over a bootstrap token");
                     return;
                 }
-                var response = await handle(request, peer, cancellationToken);
-                using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                writeTimeout.CancelAfter(WriteTimeout);
-                await DelimitedMessages.WriteAsync(stream, response, writeTimeout.Token);
+                var reply = await handle(request, peer, cancellationToken);
+                await using var held = reply.HeldUntilClose;
+                using (var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    writeTimeout.CancelAfter(WriteTimeout);
+                    await DelimitedMessages.WriteAsync(stream, reply.Response, writeTimeout.Token);
+                }
+                if (held is not null)
+                {
+                    // Nothing more is sent on this connection: any byte, EOF or an error ends it.
+                    _ = await stream.ReadAtLeastAsync(new byte[1], 1, throwOnEndOfStream: false, cancellationToken);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -1,4 +1,4 @@
-using Xares.Sidecar.Run.Proxy;
+using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tools;
 
 namespace Xares.Sidecar.Run;
@@ -36,16 +36,18 @@ internal sealed class RunEnvironment
     }
 
     /// <summary>Proxy mode: the placeholder and the proxy's base URL; no real key.</summary>
-    public static RunEnvironment ForProxy(IReadOnlyList<(ProviderPlan Plan, ProxyRoute Route)> routes)
+    public static RunEnvironment ForProxy(IReadOnlyList<ProviderPlan> plans, IReadOnlyList<ProxyEndpoint> endpoints)
     {
         var environment = new RunEnvironment();
-        foreach (var (plan, route) in routes)
+        foreach (var plan in plans)
         {
+            var endpoint = endpoints.FirstOrDefault(e => string.Equals(e.Provider, plan.Provider.Id, StringComparison.OrdinalIgnoreCase))
+                ?? throw new SidecarException($"the sidecar opened no proxy for {plan.Provider.Id}");
             foreach (var name in plan.Variables.KeyVariables)
             {
-                environment.Variables.TryAdd(name, route.Placeholder);
+                environment.Variables.TryAdd(name, endpoint.Placeholder);
             }
-            environment.AddBaseUrl(plan.Variables, route.LocalBaseUrl);
+            environment.AddBaseUrl(plan.Variables, endpoint.LocalBaseUrl);
         }
         return environment;
     }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Local;
 
@@ -40,12 +41,32 @@ internal sealed class SidecarAiClient(string socketPath)
                 : $"no {provider} credential is available to this workspace");
     }
 
-    public async Task<bool> ReportUsageAsync(AiUsageRequest usage, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the sidecar to open this run's proxies; they stay open until the returned connection is
+    /// disposed (or this process ends, which closes it too).
+    /// </summary>
+    public async Task<OpenedProxy> OpenProxyAsync(OpenProxyRequest request, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(new SidecarRequest { AiUsage = usage }, cancellationToken);
-        return LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.AiUsage).AiUsage.LimitReached;
+        var (response, connection) = await LocalSocketClient.SendAndHoldAsync(socketPath, new SidecarRequest { OpenProxy = request }, CallTimeout, cancellationToken);
+        try
+        {
+            return new OpenedProxy(LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.OpenProxy).OpenProxy.Endpoints, connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     private Task<SidecarResponse> SendAsync(SidecarRequest request, CancellationToken cancellationToken) =>
         LocalSocketClient.SendAsync(socketPath, request, verifyPeer: null, cancellationToken, CallTimeout);
+}
+
+/// <summary>A run's open proxies: disposing it closes the connection, and the sidecar closes them.</summary>
+internal sealed class OpenedProxy(IReadOnlyList<ProxyEndpoint> endpoints, Socket connection) : IDisposable
+{
+    public IReadOnlyList<ProxyEndpoint> Endpoints { get; } = endpoints;
+
+    public void Dispose() => connection.Dispose();
 }

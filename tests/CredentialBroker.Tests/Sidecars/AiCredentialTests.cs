@@ -117,7 +117,7 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_InjectMode_AuditedAsEnteringAnEnvironmentAndCountedOnce()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-inject-hhhhhhhhhh");
+        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-inject-hhhhhhhhhh", delivery: "any");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
 
         var injected = (await sidecar.GetAiAsync("openai", "inject")).Lease;
@@ -140,7 +140,7 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_BaseUrlEditedInDatabase_FailsToDecryptAndAudited()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-tamper-iiiiiiiiii");
+        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-tamper-iiiiiiiiii", delivery: "any");
         using (var connection = new SqliteConnection($"Data Source={_host.DatabasePath}"))
         {
             connection.Open();

@@ -10,9 +10,13 @@ namespace Xares.Broker.Tests.Sidecars;
 internal static class AiTestData
 {
     public static async Task<string> CreateAiCredentialAsync(this BrokerTestHost host, string userId, string provider, string secret,
-        string? baseUrl = null, long? monthlyLimit = null, DateTimeOffset? expiresAt = null)
+        string? baseUrl = null, long? monthlyLimit = null, DateTimeOffset? expiresAt = null, string? delivery = null)
     {
         var body = new Dictionary<string, object?> { ["kind"] = "ai", ["provider"] = provider, ["secret"] = secret };
+        if (delivery is not null)
+        {
+            body["delivery"] = delivery;
+        }
         if (baseUrl is not null)
         {
             body["baseUrl"] = baseUrl;

@@ -22,7 +22,7 @@ public sealed class AiUsageTests : IAsyncLifetime
     [Fact]
     public async Task ReportAiUsage_ReachesMonthlyLimit_RevokesPushesAuditsOnceAndRefuses()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-limited-aaaaaaaaaa", monthlyLimit: 3);
+        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-limited-aaaaaaaaaa", monthlyLimit: 3, delivery: "any");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
         var lease = (await sidecar.GetAiAsync("openai")).Lease;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -67,7 +67,7 @@ public sealed class AiUsageTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_InjectReachesLimit_NextRefusedAndLimitAudited()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-bbbbbbbbbbbbb", monthlyLimit: 2);
+        var id = await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-bbbbbbbbbbbbb", monthlyLimit: 2, delivery: "any");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAiAsync("anthropic", "inject")).ResultCase);
@@ -159,7 +159,7 @@ public sealed class AiUsageTests : IAsyncLifetime
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-30T22:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var host = await BrokerTestHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(time));
         var alice = await host.CreateUserAsync("alice");
-        var id = await host.CreateAiCredentialAsync(alice, "openai", "sk-monthly-hhhhhhhhhh", monthlyLimit: 1);
+        var id = await host.CreateAiCredentialAsync(alice, "openai", "sk-monthly-hhhhhhhhhh", monthlyLimit: 1, delivery: "any");
         var november = await (await SidecarClient.CreateWorkspaceAsync(host, alice)).OpenAsync();
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await november.GetAiAsync("openai", "inject")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, (await november.GetAiAsync("openai", "inject")).ResultCase);

@@ -33,27 +33,28 @@ public sealed class AiFixture : IAsyncLifetime
     internal string NextName(string prefix) => $"{prefix}{Interlocked.Increment(ref _counter)}";
 
     /// <summary>A user with an OpenAI key (at <paramref name="openAi"/>, default the shared server) and, unless told not to, an Anthropic key.</summary>
-    internal async Task<AiUser> CreateUserAsync(bool withAnthropic = true, OpenAiServer? openAi = null, long? monthlyLimit = null)
+    /// <param name="delivery">"proxy" or "any" for both credentials; null: the broker's default (proxy-only).</param>
+    internal async Task<AiUser> CreateUserAsync(bool withAnthropic = true, OpenAiServer? openAi = null, long? monthlyLimit = null, string? delivery = null)
     {
         var userId = await Admin.CreateUserAsync(NextName("aiuser"));
         var server = openAi ?? OpenAi;
         var openAiKey = NewKey("sk-");
         server.AcceptKey(openAiKey);
-        var openAiId = await AddAiCredentialAsync(userId, "openai", openAiKey, server.BaseUrl, monthlyLimit);
+        var openAiId = await AddAiCredentialAsync(userId, "openai", openAiKey, server.BaseUrl, monthlyLimit, delivery);
         if (!withAnthropic)
         {
             return new AiUser(userId, openAiKey, openAiId, null, null);
         }
         var anthropicKey = NewKey("sk-ant-");
         Anthropic.AcceptKey(anthropicKey);
-        var anthropicId = await AddAiCredentialAsync(userId, "anthropic", anthropicKey, Anthropic.BaseUrl, null);
+        var anthropicId = await AddAiCredentialAsync(userId, "anthropic", anthropicKey, Anthropic.BaseUrl, null, delivery);
         return new AiUser(userId, openAiKey, openAiId, anthropicKey, anthropicId);
     }
 
-    internal async Task<string> AddAiCredentialAsync(string userId, string provider, string secret, string baseUrl, long? monthlyLimit)
+    internal async Task<string> AddAiCredentialAsync(string userId, string provider, string secret, string baseUrl, long? monthlyLimit, string? delivery = null)
     {
         var created = await Admin.SendAsync(HttpMethod.Post, $"api/v1/users/{userId}/credentials",
-            new { kind = "ai", provider, secret, baseUrl, monthlyLimit });
+            new { kind = "ai", provider, secret, baseUrl, monthlyLimit, delivery });
         return AdminClient.IdOf(created);
     }
 

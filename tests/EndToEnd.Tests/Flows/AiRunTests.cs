@@ -13,7 +13,7 @@ public sealed class AiRunTests(AiFixture fixture) : IClassFixture<AiFixture>
     [Fact]
     public async Task Inject_BothSdks_RealKeyInEnvironmentAndMaskedInOutput()
     {
-        var user = await fixture.CreateUserAsync();
+        var user = await fixture.CreateUserAsync(delivery: "any");
         await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
 
         var openAi = await fixture.SidecarCliAsync(sidecar.SocketPath, ["run", "--mode", "inject", "--", "node", "openai-client.mjs", "chat"]).ShouldSucceedAsync();
@@ -35,7 +35,7 @@ public sealed class AiRunTests(AiFixture fixture) : IClassFixture<AiFixture>
     [Fact]
     public async Task Env_Bash_PrintsExportsOfRealKeys()
     {
-        var user = await fixture.CreateUserAsync();
+        var user = await fixture.CreateUserAsync(delivery: "any");
         await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
 
         var result = await fixture.SidecarCliAsync(sidecar.SocketPath, ["env", "--shell", "bash"]).ShouldSucceedAsync();
@@ -47,6 +47,27 @@ public sealed class AiRunTests(AiFixture fixture) : IClassFixture<AiFixture>
         var evaluated = await ProcessRunner.RunAsync("bash", ["-c", "eval \"$(cat)\"; test \"$OPENAI_API_KEY\" = \"$1\" && echo same", "_", user.OpenAiKey],
             fixture.RunEnvironment(sidecar.SocketPath), null, stdin: result.Stdout);
         Assert.Equal("same", evaluated.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task InjectAndEnv_ProxyOnlyCredential_ClearErrorNoKey()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+        await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
+
+        var inject = await fixture.SidecarCliAsync(sidecar.SocketPath, ["run", "--mode", "inject", "--", "sh", "-c", "echo ran"]).ShouldFailAsync();
+        var env = await fixture.SidecarCliAsync(sidecar.SocketPath, ["env", "--shell", "bash"]).ShouldFailAsync();
+        var proxied = await fixture.SidecarCliAsync(sidecar.SocketPath, ["run", "--", "sh", "-c", "echo ran"]).ShouldSucceedAsync();
+
+        foreach (var result in new[] { inject, env })
+        {
+            Assert.StartsWith("xares: ", result.Stderr);
+            Assert.Contains($"credential {user.OpenAiCredentialId} is proxy-only", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("xares-sidecar run", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(user.OpenAiKey, result.Stdout + result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("ran", result.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Equal("ran", proxied.Stdout.Trim());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Xares.Protos.Broker.V1;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tests.Fakes;
@@ -149,24 +150,71 @@ public sealed class AiCredentialServiceTests
         await broker.StopAsync();
         await Until.TrueAsync(() => sidecar.Runtime.Link.State == Xares.Sidecar.Broker.LinkState.Disconnected, what: "the link down");
 
-        var response = await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = "openai", Mode = "proxy" } });
+        var response = await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = "openai", Mode = "inject" } });
 
         Assert.Equal("broker_unavailable", response.Error.Code);
     }
 
+    [Fact]
+    public async Task Key_ProxyModeOverSocket_RefusedWithoutSecret()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddAiCredential("cred_oa", "openai", "sk-real-1");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+        // Even with the key already cached for the sidecar's own proxy.
+        Assert.True((await KeyAsync(sidecar, "openai", "proxy")).Found);
+
+        var response = await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = "openai", Mode = "proxy" } });
+
+        Assert.Equal("bad_request", response.Error.Code);
+        Assert.DoesNotContain("sk-real-1", response.ToByteString().ToStringUtf8(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_ProxyOnlyCredential_InjectRefusedWithProxyOnlyError()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddAiCredential("cred_oa", "openai", "sk-real-1").ProxyOnly = true;
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+
+        var response = await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = "openai", Mode = "inject" } });
+
+        Assert.Equal("proxy_only", response.Error.Code);
+        Assert.Contains("cred_oa is proxy-only", response.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("xares-sidecar run", response.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, sidecar.Runtime.Cache.Count);
+    }
+
+    [Fact]
+    public async Task Usage_OverSocket_Refused()
+    {
+        await using var broker = await FakeBroker.StartAsync();
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+
+        var response = await sidecar.SendAsync(new SidecarRequest { AiUsage = new AiUsageRequest { LeaseId = "lease_1", Requests = 1000 } });
+
+        Assert.Equal("bad_request", response.Error.Code);
+        Assert.Empty(broker.State.UsageReports);
+    }
+
+    /// <summary>Inject mode over the socket, proxy mode as the sidecar's own proxy asks (in process).</summary>
     private static async Task<AiKeyResponse> KeyAsync(SidecarHarness sidecar, string provider, string mode)
     {
-        var response = await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = provider, Mode = mode } });
+        var response = mode == "proxy"
+            ? await sidecar.Runtime.Ai.LeaseAsync(provider, "", mode, CancellationToken.None)
+            : await sidecar.SendAsync(new SidecarRequest { AiKey = new AiKeyRequest { Provider = provider, Mode = mode } });
         Assert.Equal(SidecarResponse.ResponseOneofCase.AiKey, response.ResponseCase);
         return response.AiKey;
     }
 
     private static async Task<AiUsageResponse> UsageAsync(SidecarHarness sidecar, string leaseId, long requests, long input, long output)
     {
-        var response = await sidecar.SendAsync(new SidecarRequest
-        {
-            AiUsage = new AiUsageRequest { LeaseId = leaseId, Requests = requests, InputTokens = input, OutputTokens = output },
-        });
+        // What the sidecar's proxies report (in process; peers may not).
+        var response = await sidecar.Runtime.Ai.UsageAsync(
+            new AiUsageRequest { LeaseId = leaseId, Requests = requests, InputTokens = input, OutputTokens = output }, CancellationToken.None);
         Assert.Equal(SidecarResponse.ResponseOneofCase.AiUsage, response.ResponseCase);
         return response.AiUsage;
     }

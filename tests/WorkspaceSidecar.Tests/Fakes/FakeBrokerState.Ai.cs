@@ -13,6 +13,8 @@ internal sealed class FakeAiCredential(string id, string provider, string secret
     public long Version { get; set; } = 1;
     public long? MonthlyLimit { get; set; }
     public long Uses { get; set; }
+    /// <summary>delivery "proxy": inject-mode requests are refused.</summary>
+    public bool ProxyOnly { get; set; }
     public bool LimitReached => MonthlyLimit is { } limit && Uses >= limit;
 }
 
@@ -71,6 +73,10 @@ internal sealed partial class FakeBrokerState
             if (credential is null)
             {
                 return new AiCredentialReply { NoMatch = new NoMatch() };
+            }
+            if (credential.ProxyOnly && request.Mode == "inject")
+            {
+                return new AiCredentialReply { ProxyOnly = new ProxyOnly { CredentialId = credential.Id } };
             }
             if (credential.LimitReached)
             {

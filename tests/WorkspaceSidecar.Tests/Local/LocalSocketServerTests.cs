@@ -17,8 +17,8 @@ public sealed class LocalSocketServerTests : IDisposable
     private static LocalSocketServer Bind(string path, uint? group = null, PeerPolicy? policy = null) =>
         LocalSocketServer.Bind(path, group, policy ?? new PeerPolicy(FileOwnership.CurrentUid, []), NullLogger<LocalSocketServer>.Instance);
 
-    private static Task<SidecarResponse> Answer(SidecarRequest request, PeerCredentials peer, CancellationToken _) =>
-        Task.FromResult(new SidecarResponse { Status = new StatusResponse { BrokerUrl = $"uid {peer.Uid}" } });
+    private static Task<LocalReply> Answer(SidecarRequest request, PeerCredentials peer, CancellationToken _) =>
+        Task.FromResult<LocalReply>(new SidecarResponse { Status = new StatusResponse { BrokerUrl = $"uid {peer.Uid}" } });
 
     [Fact]
     public async Task Bind_MissingDirectory_CreatesPrivateDirectoryAndOwnerOnlySocket()
@@ -115,6 +115,39 @@ public sealed class LocalSocketServerTests : IDisposable
         Assert.Equal($"uid {FileOwnership.CurrentUid}", response.Status.BrokerUrl);
         await stop.CancelAsync();
         await running;
+    }
+
+    [Fact]
+    public async Task Run_HeldReply_KeptUntilPeerClosesThenDisposed()
+    {
+        var path = SocketIn("run");
+        await using var server = Bind(path);
+        using var stop = new CancellationTokenSource();
+        var held = new HeldUntilClose();
+        var running = server.RunAsync((request, peer, _) =>
+            Task.FromResult(new LocalReply(new SidecarResponse { Status = new StatusResponse() }, held)), stop.Token);
+
+        var (response, connection) = await LocalSocketClient.SendAndHoldAsync(path, new SidecarRequest { Status = new StatusRequest() }, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(SidecarResponse.ResponseOneofCase.Status, response.ResponseCase);
+        await Task.Delay(200);
+        Assert.False(held.Disposed.Task.IsCompleted);
+
+        connection.Dispose();
+
+        await held.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await stop.CancelAsync();
+        await running;
+    }
+
+    private sealed class HeldUntilClose : IAsyncDisposable
+    {
+        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed.TrySetResult();
+            return ValueTask.CompletedTask;
+        }
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Run;
-using Xares.Sidecar.Run.Proxy;
 using Xares.Sidecar.Tools;
 
 namespace Xares.Sidecar.Tests.Run;
@@ -50,10 +49,15 @@ public sealed class RunEnvironmentTests
         Assert.Equal(route.LocalBaseUrl, environment.Variables["OPENAI_BASE_URL"]);
     }
 
-    private static (RunEnvironment Environment, ProxyRoute Route) ProxyEnvironment(string tool)
+    private static (RunEnvironment Environment, ProxyEndpoint Route) ProxyEnvironment(string tool)
     {
         var plan = Assert.Single(ToolPlan.Create(ToolCatalogue.BuiltIn, tool, [OpenAi]));
-        var route = new ProxyRoute(plan.Provider, OpenAi.CredentialId, _ => Task.FromResult(new AiKeyResponse())) { Port = 4321 };
-        return (RunEnvironment.ForProxy([(plan, route)]), route);
+        // As the sidecar's proxy opener answers: the port it bound and the provider's local prefix.
+        var endpoint = new ProxyEndpoint
+        {
+            Provider = "openai", CredentialId = OpenAi.CredentialId, Port = 4321,
+            Placeholder = "xares-proxy-placeholder-0123", LocalBaseUrl = "http://127.0.0.1:4321" + plan.Provider.LocalPrefix,
+        };
+        return (RunEnvironment.ForProxy([plan], [endpoint]), endpoint);
     }
 }

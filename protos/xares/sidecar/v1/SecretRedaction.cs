@@ -32,3 +32,8 @@ public sealed partial class AiKeyResponse : ICustomDiagnosticMessage
 {
     public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Secret = MessageRedaction.Mark(m.Secret));
 }
+
+public sealed partial class ProxyEndpoint : ICustomDiagnosticMessage
+{
+    public string ToDiagnosticString() => MessageRedaction.Format(this, m => m.Placeholder = MessageRedaction.Mark(m.Placeholder));
+}

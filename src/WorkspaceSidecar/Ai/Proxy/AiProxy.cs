@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>
 /// The loopback proxies of one `run`: a lean Kestrel (no configuration sources, no logging, so

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tools;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>
 /// One provider's loopback proxy: its port (known once bound), the per-run placeholder the tool

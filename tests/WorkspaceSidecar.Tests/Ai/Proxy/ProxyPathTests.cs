@@ -1,6 +1,6 @@
-using Xares.Sidecar.Run.Proxy;
+using Xares.Sidecar.Ai.Proxy;
 
-namespace Xares.Sidecar.Tests.Run.Proxy;
+namespace Xares.Sidecar.Tests.Ai.Proxy;
 
 public sealed class ProxyPathTests
 {

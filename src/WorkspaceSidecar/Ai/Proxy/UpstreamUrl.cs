@@ -1,4 +1,4 @@
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>Builds the upstream URL from the credential's base URL only; the tool supplies just path and query.</summary>
 internal static class UpstreamUrl

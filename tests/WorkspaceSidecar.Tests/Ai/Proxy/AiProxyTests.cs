@@ -3,11 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Xares.Protos.Sidecar.V1;
-using Xares.Sidecar.Run.Proxy;
+using Xares.Sidecar.Ai.Proxy;
 using Xares.Sidecar.Tests.Fakes;
 using Xares.Sidecar.Tools;
 
-namespace Xares.Sidecar.Tests.Run.Proxy;
+namespace Xares.Sidecar.Tests.Ai.Proxy;
 
 public sealed class AiProxyTests : IAsyncLifetime
 {
@@ -138,6 +138,23 @@ public sealed class AiProxyTests : IAsyncLifetime
         var answer = await RawAsync(requestLine.Replace("{port}", _openAi.Port.ToString(), StringComparison.Ordinal));
 
         Assert.StartsWith("HTTP/1.1 " + status, answer);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task Forward_WebSocketUpgrade_426LocallyNeverForwarded()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _openAi.Port);
+        // What Codex sends first: the Responses WebSocket handshake, with the placeholder as its key.
+        var text = $"GET /v1/responses HTTP/1.1\r\nHost: {_openAi.Authority}\r\nAuthorization: Bearer {_openAi.Placeholder}\r\n" +
+            "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(text));
+        var buffer = new byte[4096];
+        var answer = Encoding.ASCII.GetString(buffer, 0, await socket.ReceiveAsync(buffer));
+
+        Assert.StartsWith("HTTP/1.1 426", answer);
+        Assert.Contains("upgrade_required", answer);
         Assert.Empty(_upstream.Requests);
     }
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Tools;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>
 /// Handles one proxied request: guard, current key, upstream request built from the credential's
@@ -43,6 +43,10 @@ internal sealed class ProxyForwarder(HttpClient upstream, UsageReporter usage)
         }
         if (ProxyGuard.Check(context, route) is { } refusal)
         {
+            if (refusal.Status == StatusCodes.Status426UpgradeRequired)
+            {
+                context.Response.Headers.Connection = "close";
+            }
             await WriteErrorAsync(context, refusal);
             return;
         }

@@ -5,15 +5,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Xares.Sidecar.Tools;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>A refusal: status code, a stable code and a message for the tool.</summary>
 internal sealed record Refusal(int Status, string Code, string Message);
 
 /// <summary>
-/// What a request must look like before the proxy touches a key: its own Host exactly, no Origin
-/// (so no browser page can reach it, even by DNS rebinding), origin-form targets only, no dot
-/// segments or encoded slashes, and the run's placeholder in the provider's auth header.
+/// What a request must look like before the proxy touches a key: no CONNECT and no protocol
+/// upgrade, its own Host exactly, no Origin (so no browser page can reach it, even by DNS
+/// rebinding), origin-form targets only, no dot segments or encoded slashes, and the run's
+/// placeholder in the provider's auth header.
 /// </summary>
 internal static class ProxyGuard
 {
@@ -23,6 +24,13 @@ internal static class ProxyGuard
         if (HttpMethods.IsConnect(request.Method))
         {
             return new(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "CONNECT is not supported by this proxy");
+        }
+        // Never relayed as a plain request (it would carry the real key upstream for nothing). 426
+        // is what makes Codex drop its Responses WebSocket and use HTTP at once, without retries.
+        if (request.Headers.Upgrade.Count > 0 || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        {
+            return new(StatusCodes.Status426UpgradeRequired, "upgrade_required",
+                "protocol upgrades (WebSocket) are not relayed by this proxy; use plain HTTP (streamed responses work)");
         }
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         if (!rawTarget.StartsWith('/'))

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>Tokens a provider reported in a non-streamed JSON response.</summary>
 internal readonly record struct TokenCounts(long Input, long Output);

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Xares.Protos.Sidecar.V1;
 
-namespace Xares.Sidecar.Run.Proxy;
+namespace Xares.Sidecar.Ai.Proxy;
 
 /// <summary>
 /// Sends what the proxy counted to the sidecar (AiUsage) in the background, so no response waits
