@@ -15,8 +15,6 @@ fi
 if [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt package-lock.json ]]; then
     exit 0
 fi
-if [[ -f package-lock.json ]]; then
-    npm ci --no-audit --no-fund --loglevel=error
-else
-    npm install --no-audit --no-fund --loglevel=error
-fi
+# `npm install`, not `npm ci`: the lock pins every version, but OpenCode lists optional native
+# packages for other platforms that the lock cannot hold here, and `npm ci` refuses such a lock.
+npm install --no-audit --no-fund --loglevel=error
