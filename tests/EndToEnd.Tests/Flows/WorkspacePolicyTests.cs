@@ -50,7 +50,8 @@ public sealed class WorkspacePolicyTests(XaresFixture fixture) : IClassFixture<X
     {
         var userId = await fixture.CreateUserAsync();
         var created = await fixture.Admin.SendAsync(HttpMethod.Post, $"api/v1/users/{userId}/credentials",
-            new { kind = "ai", provider = "anthropic", secret = "sk-ant-" + TestSecrets.NewToken() });
+            // delivery "any": the end of the test reads the key through `env` (inject mode).
+            new { kind = "ai", provider = "anthropic", secret = "sk-ant-" + TestSecrets.NewToken(), delivery = "any" });
         var credentialId = AdminClient.IdOf(created);
         var name = fixture.NextName("policy");
         var grant = await fixture.Admin.CreateWorkspaceAsync(userId, name, ["git.example.test"]);
