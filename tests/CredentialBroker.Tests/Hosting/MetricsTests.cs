@@ -8,29 +8,19 @@ namespace Xares.Broker.Tests.Hosting;
 /// prometheus-net's registry is process-wide and other tests run alongside, so these assert
 /// that counters grew, never their absolute values.
 /// </summary>
-public sealed class MetricsTests : IAsyncLifetime
+public sealed class MetricsTests : BrokerWithAliceTests
 {
     private const string Secret = "metrics-secret-9f8e7d6c5b4a";
-    private BrokerTestHost _host = null!;
-    private string _alice = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await BrokerTestHost.StartAsync();
-        _alice = await _host.CreateUserAsync("alice");
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Metrics_AfterLeaseAndCredentialDelete_CountersIncreased()
     {
-        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", Secret);
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var credentialId = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", Secret);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var before = await ScrapeAsync();
 
         Assert.Equal(Secret, (await sidecar.GetAsync("https", "git.example.test")).Lease.Secret);
-        (await _host.Admin.DeleteAsync($"/api/v1/credentials/{credentialId}")).EnsureSuccessStatusCode();
+        (await Host.Admin.DeleteAsync($"/api/v1/credentials/{credentialId}")).EnsureSuccessStatusCode();
         var after = await ScrapeAsync();
 
         Assert.True(Value(after, "xares_leases_issued_total", "kind=\"git\"") > Value(before, "xares_leases_issued_total", "kind=\"git\""));
@@ -46,7 +36,7 @@ public sealed class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_ActiveSessions_CountsThisHostsOpenSession()
     {
-        await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         // A scrape-time gauge from this host's database (only these tests scrape, one at a time).
         Assert.True(Value(await ScrapeAsync(), "xares_active_sessions", null) >= 1);
     }
@@ -56,7 +46,7 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         const string forged = "xar_forged0000000000000000000000000000";
         var before = await ScrapeAsync();
-        using var client = _host.CreateClient(null);
+        using var client = Host.CreateClient(null);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", forged);
         await client.GetAsync("/api/v1/users");
         var after = await ScrapeAsync();
@@ -68,8 +58,8 @@ public sealed class MetricsTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_NeverContainSecretsOrTokens()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", Secret);
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", Secret);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         await sidecar.GetAsync("https", "git.example.test");
 
         var metrics = await ScrapeAsync();
@@ -77,15 +67,15 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain(Secret, metrics, StringComparison.Ordinal);
         Assert.DoesNotContain(sidecar.Grant!.SessionToken, metrics, StringComparison.Ordinal);
         Assert.DoesNotContain(sidecar.BootstrapToken, metrics, StringComparison.Ordinal);
-        Assert.DoesNotContain(_host.AdminKey, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(Host.AdminKey, metrics, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Metrics_RestAndGrpcRequests_CountedWithLatencies()
     {
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         await sidecar.Grpc.ListGitTargetsAsync(new Xares.Protos.Broker.V1.ListGitTargetsRequest(), sidecar.Auth);
-        await _host.Admin.GetAsync("/api/v1/users");
+        await Host.Admin.GetAsync("/api/v1/users");
 
         var lines = (await ScrapeAsync()).Split('\n');
 
@@ -103,7 +93,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
     private async Task<string> ScrapeAsync()
     {
-        using var client = _host.CreateClient(null);
+        using var client = Host.CreateClient(null);
         return await client.GetStringAsync("/metrics");
     }
 

@@ -5,26 +5,15 @@ using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Sidecars;
 
-public sealed class AiCredentialTests : IAsyncLifetime
+public sealed class AiCredentialTests : BrokerWithAliceTests
 {
-    private BrokerTestHost _host = null!;
-    private string _alice = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await BrokerTestHost.StartAsync();
-        _alice = await _host.CreateUserAsync("alice");
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task GetAiCredential_ByProvider_OldestWithSecretAndBaseUrl()
     {
-        var first = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-first-aaaaaaaaaaaa", baseUrl: "http://127.0.0.1:9999/v1/");
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-second-bbbbbbbbbbb");
-        await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-cccccccccccc");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var first = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-first-aaaaaaaaaaaa", baseUrl: "http://127.0.0.1:9999/v1/");
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-second-bbbbbbbbbbb");
+        await Host.CreateAiCredentialAsync(Alice, "anthropic", "sk-ant-cccccccccccc");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         var openai = (await sidecar.GetAiAsync("openai")).Lease;
         Assert.Equal(first, openai.CredentialId);
@@ -37,16 +26,16 @@ public sealed class AiCredentialTests : IAsyncLifetime
         var anthropic = (await sidecar.GetAiAsync("anthropic")).Lease;
         Assert.Equal("sk-ant-cccccccccccc", anthropic.Secret);
         Assert.Equal("", anthropic.BaseUrl);
-        var leases = await _host.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}");
+        var leases = await Host.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}");
         Assert.Contains(openai.LeaseId, leases, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task GetAiCredential_NamedCredential_ThatOneEvenIfNotOldest()
     {
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-first-aaaaaaaaaaaa");
-        var second = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-second-bbbbbbbbbbb");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-first-aaaaaaaaaaaa");
+        var second = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-second-bbbbbbbbbbb");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal("sk-second-bbbbbbbbbbb", (await sidecar.GetAiAsync("openai", credentialId: second)).Lease.Secret);
         Assert.Equal("sk-second-bbbbbbbbbbb", (await sidecar.GetAiAsync("", credentialId: second)).Lease.Secret);
@@ -56,15 +45,15 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_NamedCredentialOfAnotherUser_NoMatchAndAudited()
     {
-        var bob = await _host.CreateUserAsync("bob");
-        var bobs = await _host.CreateAiCredentialAsync(bob, "openai", "sk-bob-dddddddddddd");
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var bob = await Host.CreateUserAsync("bob");
+        var bobs = await Host.CreateAiCredentialAsync(bob, "openai", "sk-bob-dddddddddddd");
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-alice-eeeeeeeeeee");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         var reply = await sidecar.GetAiAsync("openai", credentialId: bobs);
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, reply.ResultCase);
-        var audit = await _host.Admin.GetStringAsync($"/api/v1/audit?workspaceId={sidecar.WorkspaceId}&action=lease.issue");
+        var audit = await Host.Admin.GetStringAsync($"/api/v1/audit?workspaceId={sidecar.WorkspaceId}&action=lease.issue");
         Assert.Contains("denied", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-bob-dddddddddddd", audit, StringComparison.Ordinal);
     }
@@ -72,9 +61,9 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_NoCredentialForProvider_NoMatch()
     {
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee");
-        var git = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "git-secret-ffffffff");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-alice-eeeeeeeeeee");
+        var git = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "git-secret-ffffffff");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("groq")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("", credentialId: git)).ResultCase);
@@ -84,8 +73,8 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_ExpiredCredential_NoMatch()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-soon-gggggggggggg", expiresAt: DateTimeOffset.UtcNow.AddSeconds(1));
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-soon-gggggggggggg", expiresAt: DateTimeOffset.UtcNow.AddSeconds(1));
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         await Task.Delay(1200);
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("openai")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("openai", credentialId: id)).ResultCase);
@@ -98,8 +87,8 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [InlineData("", "proxy")]
     public async Task GetAiCredential_BadProviderOrMode_InvalidArgument(string provider, string mode)
     {
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-alice-eeeeeeeeeee");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.GetAiAsync(provider, mode));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.DoesNotContain("sk-alice", error.Status.Detail, StringComparison.Ordinal);
@@ -108,7 +97,7 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_WithoutSession_Unauthenticated()
     {
-        var client = new SidecarBroker.SidecarBrokerClient(_host.GrpcChannel);
+        var client = new SidecarBroker.SidecarBrokerClient(Host.GrpcChannel);
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             client.GetAiCredentialAsync(new AiCredentialRequest { Provider = "openai", Mode = "proxy" }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
@@ -117,20 +106,20 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_InjectMode_AuditedAsEnteringAnEnvironmentAndCountedOnce()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-inject-hhhhhhhhhh", delivery: "any");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-inject-hhhhhhhhhh", delivery: "any");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         var injected = (await sidecar.GetAiAsync("openai", "inject")).Lease;
         var proxied = (await sidecar.GetAiAsync("openai", "proxy")).Lease;
 
-        var audit = await _host.AuditAsync("lease.issue", id);
+        var audit = await Host.AuditAsync("lease.issue", id);
         Assert.Contains(injected.LeaseId, audit, StringComparison.Ordinal);
         Assert.Contains("mode inject: the real key enters a process environment", audit, StringComparison.Ordinal);
         Assert.Contains("mode proxy", audit, StringComparison.Ordinal);
         Assert.Contains("openai", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-inject-hhhhhhhhhh", audit, StringComparison.Ordinal);
         // Inject is one use; a proxy lease counts the requests its proxy reports instead.
-        var usage = (await _host.CredentialAsync(id)).GetProperty("usage");
+        var usage = (await Host.CredentialAsync(id)).GetProperty("usage");
         Assert.Equal(1, usage.GetProperty("totalUses").GetInt64());
         Assert.Equal(1, usage.GetProperty("usesThisMonth").GetInt64());
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, usage.GetProperty("lastUsedAt").ValueKind);
@@ -140,8 +129,8 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_BaseUrlEditedInDatabase_FailsToDecryptAndAudited()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-tamper-iiiiiiiiii", delivery: "any");
-        using (var connection = new SqliteConnection($"Data Source={_host.DatabasePath}"))
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-tamper-iiiiiiiiii", delivery: "any");
+        using (var connection = new SqliteConnection($"Data Source={Host.DatabasePath}"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
@@ -149,20 +138,20 @@ public sealed class AiCredentialTests : IAsyncLifetime
             command.Parameters.AddWithValue("$id", id);
             Assert.Equal(1, command.ExecuteNonQuery());
         }
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAiAsync("openai", "inject")).ResultCase);
-        Assert.Contains("failure", await _host.AuditAsync("credential.integrity", id), StringComparison.Ordinal);
-        Assert.Equal(0L, AiTestData.Scalar(_host, "SELECT COUNT(*) FROM leases WHERE credential_id = $c", ("$c", id)));
-        Assert.Equal(0L, AiTestData.Scalar(_host, "SELECT total_uses FROM credentials WHERE id = $c", ("$c", id)));
+        Assert.Contains("failure", await Host.AuditAsync("credential.integrity", id), StringComparison.Ordinal);
+        Assert.Equal(0L, AiTestData.Scalar(Host, "SELECT COUNT(*) FROM leases WHERE credential_id = $c", ("$c", id)));
+        Assert.Equal(0L, AiTestData.Scalar(Host, "SELECT total_uses FROM credentials WHERE id = $c", ("$c", id)));
     }
 
     [Fact]
     public async Task GetAiCredential_ProviderHostOutsideAllowList_ExcludedByPolicyAndNotListed()
     {
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee");
-        await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-jjjjjjjjjjjj");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["api.anthropic.com"])).OpenAsync();
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-alice-eeeeeeeeeee");
+        await Host.CreateAiCredentialAsync(Alice, "anthropic", "sk-ant-jjjjjjjjjjjj");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice, ["api.anthropic.com"])).OpenAsync();
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.ExcludedByPolicy, (await sidecar.GetAiAsync("openai")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAiAsync("anthropic")).ResultCase);
@@ -173,12 +162,12 @@ public sealed class AiCredentialTests : IAsyncLifetime
     [Fact]
     public async Task ListAiCredentials_OwnersAiCredentialsOnly_NoSecrets()
     {
-        var bob = await _host.CreateUserAsync("bob");
-        await _host.CreateAiCredentialAsync(bob, "openai", "sk-bob-dddddddddddd");
-        var openai = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-alice-eeeeeeeeeee", baseUrl: "https://llm.example.test/v1", monthlyLimit: 10);
-        var groq = await _host.CreateAiCredentialAsync(_alice, "groq", "gsk-alice-kkkkkkkkkk");
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "git-secret-ffffffff");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var bob = await Host.CreateUserAsync("bob");
+        await Host.CreateAiCredentialAsync(bob, "openai", "sk-bob-dddddddddddd");
+        var openai = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-alice-eeeeeeeeeee", baseUrl: "https://llm.example.test/v1", monthlyLimit: 10);
+        var groq = await Host.CreateAiCredentialAsync(Alice, "groq", "gsk-alice-kkkkkkkkkk");
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "git-secret-ffffffff");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         var reply = await sidecar.Grpc.ListAiCredentialsAsync(new ListAiCredentialsRequest(), sidecar.Auth);
 

@@ -6,24 +6,13 @@ using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Sidecars;
 
-public sealed class AiUsageTests : IAsyncLifetime
+public sealed class AiUsageTests : BrokerWithAliceTests
 {
-    private BrokerTestHost _host = null!;
-    private string _alice = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await BrokerTestHost.StartAsync();
-        _alice = await _host.CreateUserAsync("alice");
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task ReportAiUsage_ReachesMonthlyLimit_RevokesPushesAuditsOnceAndRefuses()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-limited-aaaaaaaaaa", monthlyLimit: 3, delivery: "any");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-limited-aaaaaaaaaa", monthlyLimit: 3, delivery: "any");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAiAsync("openai")).Lease;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var stream = sidecar.Grpc.WatchRevocations(new WatchRevocationsRequest { AfterSequence = sidecar.Grant!.RevocationSequence }, sidecar.Auth,
@@ -46,12 +35,12 @@ public sealed class AiUsageTests : IAsyncLifetime
 
         // Late reports from requests already in flight still count, but the crossing is audited once.
         Assert.True((await sidecar.ReportAsync(lease.LeaseId, 1)).LimitReached);
-        Assert.Equal(1, AiTestData.AuditCount(_host, "credential.limit_reached", id));
-        Assert.Contains("denied", await _host.AuditAsync("lease.issue", id), StringComparison.Ordinal);
+        Assert.Equal(1, AiTestData.AuditCount(Host, "credential.limit_reached", id));
+        Assert.Contains("denied", await Host.AuditAsync("lease.issue", id), StringComparison.Ordinal);
 
         var listed = await sidecar.Grpc.ListAiCredentialsAsync(new ListAiCredentialsRequest(), sidecar.Auth);
         Assert.True(listed.Credentials.Single().LimitReached);
-        var credential = await _host.CredentialAsync(id);
+        var credential = await Host.CredentialAsync(id);
         var usage = credential.GetProperty("usage");
         Assert.Equal(4, usage.GetProperty("totalUses").GetInt64());
         Assert.Equal(4, usage.GetProperty("usesThisMonth").GetInt64());
@@ -59,7 +48,7 @@ public sealed class AiUsageTests : IAsyncLifetime
         Assert.Equal(45, usage.GetProperty("outputTokens").GetInt64());
         Assert.Equal(3, credential.GetProperty("monthlyLimit").GetInt64());
         Assert.True(credential.GetProperty("limitReached").GetBoolean());
-        var everything = await _host.Admin.GetStringAsync("/api/v1/audit?limit=500") + credential.GetRawText();
+        var everything = await Host.Admin.GetStringAsync("/api/v1/audit?limit=500") + credential.GetRawText();
         Assert.Contains("credential.usage", everything, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-limited-aaaaaaaaaa", everything, StringComparison.Ordinal);
     }
@@ -67,32 +56,32 @@ public sealed class AiUsageTests : IAsyncLifetime
     [Fact]
     public async Task GetAiCredential_InjectReachesLimit_NextRefusedAndLimitAudited()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "anthropic", "sk-ant-bbbbbbbbbbbbb", monthlyLimit: 2, delivery: "any");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "anthropic", "sk-ant-bbbbbbbbbbbbb", monthlyLimit: 2, delivery: "any");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAiAsync("anthropic", "inject")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAiAsync("anthropic", "inject")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, (await sidecar.GetAiAsync("anthropic", "inject")).ResultCase);
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, (await sidecar.GetAiAsync("anthropic", "proxy")).ResultCase);
-        Assert.Equal(1, AiTestData.AuditCount(_host, "credential.limit_reached", id));
+        Assert.Equal(1, AiTestData.AuditCount(Host, "credential.limit_reached", id));
     }
 
     [Fact]
     public async Task PatchMonthlyLimit_RaisedAfterReached_IssuesAgain_LoweredBelowUse_Revokes()
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-limit-cccccccccccc", monthlyLimit: 1);
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-limit-cccccccccccc", monthlyLimit: 1);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         Assert.True((await sidecar.ReportAsync((await sidecar.GetAiAsync("openai")).Lease.LeaseId, 1)).LimitReached);
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, (await sidecar.GetAiAsync("openai")).ResultCase);
 
-        (await _host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = (long?)null }))).EnsureSuccessStatusCode();
+        (await Host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = (long?)null }))).EnsureSuccessStatusCode();
         var lease = (await sidecar.GetAiAsync("openai")).Lease;
         Assert.False((await sidecar.ReportAsync(lease.LeaseId, 4)).LimitReached);
 
-        (await _host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = 3 }))).EnsureSuccessStatusCode();
+        (await Host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = 3 }))).EnsureSuccessStatusCode();
         var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease.LeaseId } }, sidecar.Auth);
         Assert.Empty(validation.ValidLeaseIds);
-        Assert.Equal(2, AiTestData.AuditCount(_host, "credential.limit_reached", id));
+        Assert.Equal(2, AiTestData.AuditCount(Host, "credential.limit_reached", id));
     }
 
     [Theory]
@@ -103,8 +92,8 @@ public sealed class AiUsageTests : IAsyncLifetime
     [InlineData(1, 2_000_000_000, 0)]
     public async Task ReportAiUsage_OutOfBounds_InvalidArgumentAndNothingChanged(long requests, long input, long output)
     {
-        var id = await _host.CreateAiCredentialAsync(_alice, "openai", "sk-bounds-dddddddddd");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-bounds-dddddddddd");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAiAsync("openai")).Lease;
 
         var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.ReportAsync(lease.LeaseId, requests, input, output));
@@ -116,12 +105,12 @@ public sealed class AiUsageTests : IAsyncLifetime
     [Fact]
     public async Task ReportAiUsage_ForeignUnknownOrGitLease_RefusedAndNothingChanged()
     {
-        var bob = await _host.CreateUserAsync("bob");
-        var bobsCredential = await _host.CreateAiCredentialAsync(bob, "openai", "sk-bob-eeeeeeeeeeee");
-        var bobs = await (await SidecarClient.CreateWorkspaceAsync(_host, bob)).OpenAsync();
+        var bob = await Host.CreateUserAsync("bob");
+        var bobsCredential = await Host.CreateAiCredentialAsync(bob, "openai", "sk-bob-eeeeeeeeeeee");
+        var bobs = await (await SidecarClient.CreateWorkspaceAsync(Host, bob)).OpenAsync();
         var bobsLease = (await bobs.GetAiAsync("openai")).Lease;
-        var gitCredential = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "git-secret-ffffffff");
-        var alices = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var gitCredential = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "git-secret-ffffffff");
+        var alices = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var gitLease = (await alices.GetAsync("https", "git.example.test")).Lease;
 
         var foreign = await Assert.ThrowsAsync<RpcException>(() => alices.ReportAsync(bobsLease.LeaseId, 5));
@@ -132,25 +121,25 @@ public sealed class AiUsageTests : IAsyncLifetime
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(StatusCode.InvalidArgument, git.StatusCode);
         await AssertUnusedAsync(bobsCredential);
-        Assert.Equal(1, (await _host.CredentialAsync(gitCredential)).GetProperty("usage").GetProperty("totalUses").GetInt64());
+        Assert.Equal(1, (await Host.CredentialAsync(gitCredential)).GetProperty("usage").GetProperty("totalUses").GetInt64());
     }
 
     [Fact]
     public async Task GitLease_CountsAUse_AndHonoursMonthlyLimit()
     {
-        var response = await _host.Admin.PostAsync($"/api/v1/users/{_alice}/credentials", System.Net.Http.Json.JsonContent.Create(
+        var response = await Host.Admin.PostAsync($"/api/v1/users/{Alice}/credentials", System.Net.Http.Json.JsonContent.Create(
             new { kind = "git", provider = "generic", url = "https://git.example.test", username = "alice", secret = "git-secret-gggggggg", monthlyLimit = 2 }));
         var id = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal(GitCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAsync("https", "git.example.test")).ResultCase);
         Assert.Equal(GitCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAsync("https", "git.example.test")).ResultCase);
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync("https", "git.example.test")).ResultCase);
 
-        var credential = await _host.CredentialAsync(id);
+        var credential = await Host.CredentialAsync(id);
         Assert.Equal(2, credential.GetProperty("usage").GetProperty("totalUses").GetInt64());
         Assert.True(credential.GetProperty("limitReached").GetBoolean());
-        Assert.Contains("monthly limit reached", await _host.AuditAsync("lease.issue", id), StringComparison.Ordinal);
+        Assert.Contains("monthly limit reached", await Host.AuditAsync("lease.issue", id), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -181,9 +170,9 @@ public sealed class AiUsageTests : IAsyncLifetime
 
     private async Task AssertUnusedAsync(string credentialId)
     {
-        var usage = (await _host.CredentialAsync(credentialId)).GetProperty("usage");
+        var usage = (await Host.CredentialAsync(credentialId)).GetProperty("usage");
         Assert.Equal(0, usage.GetProperty("totalUses").GetInt64());
         Assert.Equal(0, usage.GetProperty("inputTokens").GetInt64());
-        Assert.Equal(0, AiTestData.AuditCount(_host, "credential.usage", credentialId));
+        Assert.Equal(0, AiTestData.AuditCount(Host, "credential.usage", credentialId));
     }
 }

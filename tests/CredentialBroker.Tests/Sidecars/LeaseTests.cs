@@ -9,26 +9,15 @@ using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Sidecars;
 
-public sealed class LeaseTests : IAsyncLifetime
+public sealed class LeaseTests : BrokerWithAliceTests
 {
-    private BrokerTestHost _host = null!;
-    private string _alice = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await BrokerTestHost.StartAsync();
-        _alice = await _host.CreateUserAsync("alice");
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task GetGitCredential_TwoAccountsOnOneHost_ChosenByPathAndUsername()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test/org1", "alice-org1", "secret-org1-aaaaaaaa");
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test/org2", "alice-org2", "secret-org2-bbbbbbbb");
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "bot", "secret-bot-cccccccc");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test/org1", "alice-org1", "secret-org1-aaaaaaaa");
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test/org2", "alice-org2", "secret-org2-bbbbbbbb");
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "bot", "secret-bot-cccccccc");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
 
         Assert.Equal("secret-org1-aaaaaaaa", (await sidecar.GetAsync("https", "git.example.test", "org1/repo.git")).Lease.Secret);
         Assert.Equal("secret-org2-bbbbbbbb", (await sidecar.GetAsync("https", "git.example.test", "org2/repo.git")).Lease.Secret);
@@ -45,44 +34,44 @@ public sealed class LeaseTests : IAsyncLifetime
     [InlineData("https", "git.example.test", "org/../x")]
     public async Task GetGitCredential_OtherSchemePortHostOrBadPath_NoMatch(string protocol, string host, string path)
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-aaaaaaaaaaaa");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-aaaaaaaaaaaa");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync(protocol, host, path)).ResultCase);
     }
 
     [Fact]
     public async Task GetGitCredential_OtherUsersCredential_NeverIssued()
     {
-        var bob = await _host.CreateUserAsync("bob");
-        await _host.CreateGitCredentialAsync(bob, "https://git.example.test", "bob", "bob-secret-dddddddd");
-        var alices = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var bob = await Host.CreateUserAsync("bob");
+        await Host.CreateGitCredentialAsync(bob, "https://git.example.test", "bob", "bob-secret-dddddddd");
+        var alices = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await alices.GetAsync("https", "git.example.test")).ResultCase);
     }
 
     [Fact]
     public async Task GetGitCredential_HostOutsideAllowList_NoMatchAndAudited()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-aaaaaaaaaaaa");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["*.allowed.test"])).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-aaaaaaaaaaaa");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice, ["*.allowed.test"])).OpenAsync();
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync("https", "git.example.test")).ResultCase);
-        var audit = await _host.Admin.GetStringAsync($"/api/v1/audit?workspaceId={sidecar.WorkspaceId}&action=lease.issue");
+        var audit = await Host.Admin.GetStringAsync($"/api/v1/audit?workspaceId={sidecar.WorkspaceId}&action=lease.issue");
         Assert.Contains("denied", audit, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task GetGitCredential_Issued_AuditedAndListedWithoutSecret()
     {
-        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-eeeeeeeeeeee");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var credentialId = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-eeeeeeeeeeee");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
 
         Assert.Equal(credentialId, lease.CredentialId);
         Assert.InRange(lease.ExpiresAt.ToDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(14), TimeSpan.FromMinutes(15.1));
-        var audit = await _host.Admin.GetStringAsync($"/api/v1/audit?credentialId={credentialId}&action=lease.issue");
+        var audit = await Host.Admin.GetStringAsync($"/api/v1/audit?credentialId={credentialId}&action=lease.issue");
         Assert.Contains(lease.LeaseId, audit, StringComparison.Ordinal);
-        var leases = await _host.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}");
+        var leases = await Host.Admin.GetStringAsync($"/api/v1/leases?workspaceId={sidecar.WorkspaceId}");
         Assert.Contains(lease.LeaseId, leases, StringComparison.Ordinal);
-        var metrics = await _host.Admin.GetStringAsync("/metrics");
+        var metrics = await Host.Admin.GetStringAsync("/metrics");
         Assert.DoesNotContain("secret-eeeeeeeeeeee", audit + leases + metrics, StringComparison.Ordinal);
     }
 
@@ -90,10 +79,10 @@ public sealed class LeaseTests : IAsyncLifetime
     public async Task GetGitCredential_CredentialExpiresSoon_LeaseEndsWithIt()
     {
         var expires = DateTimeOffset.UtcNow.AddMinutes(3);
-        var response = await _host.Admin.PostAsJsonAsync($"/api/v1/users/{_alice}/credentials",
+        var response = await Host.Admin.PostAsJsonAsync($"/api/v1/users/{Alice}/credentials",
             new { kind = "git", provider = "generic", url = "https://git.example.test", username = "a", secret = "secret-ffffffffffff", expiresAt = expires });
         response.EnsureSuccessStatusCode();
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
         Assert.True(lease.ExpiresAt.ToDateTimeOffset() <= expires.AddMilliseconds(1));
     }
@@ -101,12 +90,12 @@ public sealed class LeaseTests : IAsyncLifetime
     [Fact]
     public async Task PatchExpiresAt_Earlier_RevokesLiveLeasesAndTheNextLeaseEndsWithIt()
     {
-        var id = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "a", "secret-expiry-shortened");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var id = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "a", "secret-expiry-shortened");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var before = (await sidecar.GetAsync("https", "git.example.test")).Lease;
         var expires = DateTimeOffset.UtcNow.AddMinutes(2);
 
-        (await _host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = expires })).EnsureSuccessStatusCode();
+        (await Host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = expires })).EnsureSuccessStatusCode();
 
         var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { before.LeaseId } }, sidecar.Auth);
         Assert.Empty(validation.ValidLeaseIds);
@@ -118,14 +107,14 @@ public sealed class LeaseTests : IAsyncLifetime
     [Fact]
     public async Task PatchExpiresAt_RemovedOrLater_KeepsLiveLeases()
     {
-        var response = await _host.Admin.PostAsJsonAsync($"/api/v1/users/{_alice}/credentials",
+        var response = await Host.Admin.PostAsJsonAsync($"/api/v1/users/{Alice}/credentials",
             new { kind = "git", provider = "generic", url = "https://git.example.test", username = "a", secret = "secret-expiry-extended", expiresAt = DateTimeOffset.UtcNow.AddHours(1) });
         var id = (await response.JsonAsync(201)).Str("id");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
 
-        (await _host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = DateTimeOffset.UtcNow.AddDays(2) })).EnsureSuccessStatusCode();
-        (await _host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{\"expiresAt\":null}")).EnsureSuccessStatusCode();
+        (await Host.Admin.PatchJsonAsync($"/api/v1/credentials/{id}", new { expiresAt = DateTimeOffset.UtcNow.AddDays(2) })).EnsureSuccessStatusCode();
+        (await Host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", "{\"expiresAt\":null}")).EnsureSuccessStatusCode();
 
         var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease.LeaseId } }, sidecar.Auth);
         Assert.Equal([lease.LeaseId], validation.ValidLeaseIds);
@@ -134,8 +123,8 @@ public sealed class LeaseTests : IAsyncLifetime
     [Fact]
     public async Task GetGitCredential_UrlEditedInDatabase_FailsToDecryptAndAudited()
     {
-        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-gggggggggggg");
-        using (var connection = new SqliteConnection($"Data Source={_host.DatabasePath}"))
+        var credentialId = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-gggggggggggg");
+        using (var connection = new SqliteConnection($"Data Source={Host.DatabasePath}"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
@@ -143,39 +132,39 @@ public sealed class LeaseTests : IAsyncLifetime
             command.Parameters.AddWithValue("$id", credentialId);
             Assert.Equal(1, command.ExecuteNonQuery());
         }
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync("https", "evil.example.test")).ResultCase);
-        var audit = await _host.Admin.GetStringAsync($"/api/v1/audit?credentialId={credentialId}&action=credential.integrity");
+        var audit = await Host.Admin.GetStringAsync($"/api/v1/audit?credentialId={credentialId}&action=credential.integrity");
         Assert.Contains("failure", audit, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ReportRejection_SameLeaseTwice_CountsOnce()
     {
-        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-hhhhhhhhhhhh");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var credentialId = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-hhhhhhhhhhhh");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
 
         Assert.True((await sidecar.Grpc.ReportRejectionAsync(new ReportRejectionRequest { LeaseId = lease.LeaseId }, sidecar.Auth)).Counted);
         Assert.False((await sidecar.Grpc.ReportRejectionAsync(new ReportRejectionRequest { LeaseId = lease.LeaseId }, sidecar.Auth)).Counted);
 
-        var credential = await _host.Admin.GetFromJsonAsync<CredentialBody>($"/api/v1/credentials/{credentialId}");
+        var credential = await Host.Admin.GetFromJsonAsync<CredentialBody>($"/api/v1/credentials/{credentialId}");
         Assert.Equal(1, credential!.RejectionCount);
         Assert.True(credential.Flagged);
-        Assert.Equal(HttpStatusCode.OK, (await _host.Admin.GetAsync($"/api/v1/credentials/{credentialId}")).StatusCode); // flagged, not deleted
+        Assert.Equal(HttpStatusCode.OK, (await Host.Admin.GetAsync($"/api/v1/credentials/{credentialId}")).StatusCode); // flagged, not deleted
     }
 
     [Fact]
     public async Task WatchRevocations_CredentialDeleted_EventWithinOneSecond()
     {
-        var credentialId = await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-iiiiiiiiiiii");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        var credentialId = await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-iiiiiiiiiiii");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         _ = await sidecar.GetAsync("https", "git.example.test");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var stream = sidecar.Grpc.WatchRevocations(new WatchRevocationsRequest { AfterSequence = sidecar.Grant!.RevocationSequence }, sidecar.Auth, cancellationToken: cts.Token);
 
         var clock = Stopwatch.StartNew();
-        Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"/api/v1/credentials/{credentialId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Admin.DeleteAsync($"/api/v1/credentials/{credentialId}")).StatusCode);
         Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
         var elapsed = clock.Elapsed;
 
@@ -187,12 +176,12 @@ public sealed class LeaseTests : IAsyncLifetime
     [Fact]
     public async Task WatchRevocations_RevokedWhileDisconnected_DeliveredOnResumeAndLeaseInvalid()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test", "alice", "secret-jjjjjjjjjjjj");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", "secret-jjjjjjjjjjjj");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.example.test")).Lease;
         var lastSeen = sidecar.Grant!.RevocationSequence;
 
-        Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"/api/v1/leases/{lease.LeaseId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Admin.DeleteAsync($"/api/v1/leases/{lease.LeaseId}")).StatusCode);
 
         var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease.LeaseId } }, sidecar.Auth);
         Assert.Empty(validation.ValidLeaseIds);
@@ -206,9 +195,9 @@ public sealed class LeaseTests : IAsyncLifetime
     [Fact]
     public async Task ListGitTargets_PathScopedCredential_UsesHttpPath()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.example.test/org1", "alice", "secret-kkkkkkkkkkkk");
-        await _host.CreateGitCredentialAsync(_alice, "https://other.example.test:8443", "alice", "secret-llllllllllll");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test/org1", "alice", "secret-kkkkkkkkkkkk");
+        await Host.CreateGitCredentialAsync(Alice, "https://other.example.test:8443", "alice", "secret-llllllllllll");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var targets = await sidecar.Grpc.ListGitTargetsAsync(new ListGitTargetsRequest(), sidecar.Auth);
         Assert.Contains(targets.Targets, t => t.Url == "https://git.example.test" && t.UseHttpPath);
         Assert.Contains(targets.Targets, t => t.Url == "https://other.example.test:8443" && !t.UseHttpPath);

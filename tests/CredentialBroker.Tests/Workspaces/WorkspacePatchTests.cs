@@ -8,29 +8,18 @@ using Xares.Protos.Broker.V1;
 
 namespace Xares.Broker.Tests.Workspaces;
 
-public sealed class WorkspacePatchTests : IAsyncLifetime
+public sealed class WorkspacePatchTests : BrokerWithAliceTests
 {
-    private BrokerTestHost _host = null!;
-    private string _alice = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await BrokerTestHost.StartAsync();
-        _alice = await _host.CreateUserAsync("alice");
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task Patch_Name_RenamesKeepsPolicyAndAudits()
     {
-        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["git.a.test"]);
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(Host, Alice, ["git.a.test"]);
 
-        var body = await (await _host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { name = "  renamed  " })).JsonAsync(200);
+        var body = await (await Host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { name = "  renamed  " })).JsonAsync(200);
 
         Assert.Equal("renamed", body.Str("name"));
         Assert.Equal(["git.a.test"], body.GetProperty("allowedHosts").EnumerateArray().Select(h => h.GetString()));
-        var listed = await (await _host.Admin.GetAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).JsonAsync(200);
+        var listed = await (await Host.Admin.GetAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).JsonAsync(200);
         Assert.Equal("renamed", listed.Str("name"));
         var audit = await UpdateDetailsAsync(sidecar.WorkspaceId);
         Assert.Equal(["name \"ws\" -> \"renamed\"; no lease revoked"], audit);
@@ -39,10 +28,10 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_NarrowAllowedHosts_RevokesOnlyLeasesForExcludedHostsAndPushesThem()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.a.test", "alice", "secret-aaaaaaaaaaaa");
-        await _host.CreateGitCredentialAsync(_alice, "https://git.b.test", "alice", "secret-bbbbbbbbbbbb");
-        await _host.CreateAiCredentialAsync(_alice, "openai", "sk-narrow-cccccccccccc");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice)).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.a.test", "alice", "secret-aaaaaaaaaaaa");
+        await Host.CreateGitCredentialAsync(Alice, "https://git.b.test", "alice", "secret-bbbbbbbbbbbb");
+        await Host.CreateAiCredentialAsync(Alice, "openai", "sk-narrow-cccccccccccc");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
         var kept = (await sidecar.GetAsync("https", "git.a.test")).Lease.LeaseId;
         var gitB = (await sidecar.GetAsync("https", "git.b.test")).Lease.LeaseId;
         var ai = (await sidecar.GetAiAsync("openai")).Lease.LeaseId;
@@ -50,7 +39,7 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
         using var stream = sidecar.Grpc.WatchRevocations(new WatchRevocationsRequest { AfterSequence = sidecar.Grant!.RevocationSequence }, sidecar.Auth,
             cancellationToken: cts.Token);
 
-        var body = await (await _host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { allowedHosts = new[] { "*.a.test" } })).JsonAsync(200);
+        var body = await (await Host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { allowedHosts = new[] { "*.a.test" } })).JsonAsync(200);
 
         Assert.Equal(["*.a.test"], body.GetProperty("allowedHosts").EnumerateArray().Select(h => h.GetString()));
         var pushed = new List<string>();
@@ -75,20 +64,20 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_WidenAllowedHosts_RevokesNothingAndAllowsTheNewHost()
     {
-        await _host.CreateGitCredentialAsync(_alice, "https://git.a.test", "alice", "secret-aaaaaaaaaaaa");
-        await _host.CreateGitCredentialAsync(_alice, "https://git.b.test", "alice", "secret-bbbbbbbbbbbb");
-        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["git.a.test"])).OpenAsync();
+        await Host.CreateGitCredentialAsync(Alice, "https://git.a.test", "alice", "secret-aaaaaaaaaaaa");
+        await Host.CreateGitCredentialAsync(Alice, "https://git.b.test", "alice", "secret-bbbbbbbbbbbb");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice, ["git.a.test"])).OpenAsync();
         var lease = (await sidecar.GetAsync("https", "git.a.test")).Lease.LeaseId;
         Assert.Equal(GitCredentialReply.ResultOneofCase.NoMatch, (await sidecar.GetAsync("https", "git.b.test")).ResultCase);
 
-        await (await _host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { allowedHosts = new[] { "git.a.test", "git.b.test" } })).JsonAsync(200);
+        await (await Host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { allowedHosts = new[] { "git.a.test", "git.b.test" } })).JsonAsync(200);
 
         var valid = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease } }, sidecar.Auth);
         Assert.Equal([lease], valid.ValidLeaseIds);
         Assert.Equal(GitCredentialReply.ResultOneofCase.Lease, (await sidecar.GetAsync("https", "git.b.test")).ResultCase);
 
         // null removes the list: every host the owner has credentials for, and still nothing revoked.
-        var all = await (await _host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", "{\"allowedHosts\":null}")).JsonAsync(200);
+        var all = await (await Host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", "{\"allowedHosts\":null}")).JsonAsync(200);
         Assert.Equal(JsonValueKind.Null, all.GetProperty("allowedHosts").ValueKind);
         Assert.Equal([lease], (await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease } }, sidecar.Auth)).ValidLeaseIds);
         Assert.Equal(
@@ -109,9 +98,9 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [InlineData("[1,2]", null)]
     public async Task Patch_InvalidBody_Returns400AndChangesNothing(string json, string? field)
     {
-        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _alice, ["git.a.test"]);
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(Host, Alice, ["git.a.test"]);
 
-        var problem = await (await _host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", json)).ProblemAsync(400);
+        var problem = await (await Host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", json)).ProblemAsync(400);
 
         if (field == "empty")
         {
@@ -122,7 +111,7 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
             Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
         }
         Assert.DoesNotContain("pw@", problem.ToString(), StringComparison.Ordinal);
-        var current = await (await _host.Admin.GetAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).JsonAsync(200);
+        var current = await (await Host.Admin.GetAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).JsonAsync(200);
         Assert.Equal("ws", current.Str("name"));
         Assert.Equal(["git.a.test"], current.GetProperty("allowedHosts").EnumerateArray().Select(h => h.GetString()));
     }
@@ -130,10 +119,10 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_OversizedBody_Returns413()
     {
-        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _alice);
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(Host, Alice);
         var hosts = string.Join(',', Enumerable.Range(0, 40_000).Select(i => $"\"h{i}.example.test\""));
 
-        var response = await _host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", $"{{\"allowedHosts\":[{hosts}]}}");
+        var response = await Host.Admin.SendRawAsync(HttpMethod.Patch, $"/api/v1/workspaces/{sidecar.WorkspaceId}", $"{{\"allowedHosts\":[{hosts}]}}");
 
         await response.ProblemAsync(413);
     }
@@ -141,17 +130,17 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_UnknownId_Returns404()
     {
-        var response = await _host.Admin.PatchJsonAsync("/api/v1/workspaces/ws_unknown", new { name = "x" });
+        var response = await Host.Admin.PatchJsonAsync("/api/v1/workspaces/ws_unknown", new { name = "x" });
         await response.ProblemAsync(404);
     }
 
     [Fact]
     public async Task Patch_RevokedWorkspace_Returns409()
     {
-        var sidecar = await SidecarClient.CreateWorkspaceAsync(_host, _alice);
-        Assert.Equal(HttpStatusCode.NoContent, (await _host.Admin.DeleteAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).StatusCode);
+        var sidecar = await SidecarClient.CreateWorkspaceAsync(Host, Alice);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.Admin.DeleteAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}")).StatusCode);
 
-        var response = await _host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { name = "x" });
+        var response = await Host.Admin.PatchJsonAsync($"/api/v1/workspaces/{sidecar.WorkspaceId}", new { name = "x" });
 
         await response.ProblemAsync(409);
     }
@@ -159,23 +148,23 @@ public sealed class WorkspacePatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_UserBoundKey_OwnWorkspaceOkOtherUsersNotFound()
     {
-        var bob = await _host.CreateUserAsync("bob");
-        var alices = await SidecarClient.CreateWorkspaceAsync(_host, _alice);
-        var bobs = await SidecarClient.CreateWorkspaceAsync(_host, bob);
-        var created = await (await _host.Admin.PostAsJsonAsync("/api/v1/api-keys",
-            new { name = "alice-key", scopes = new[] { "workspaces:read", "workspaces:write" }, userId = _alice })).JsonAsync(201);
-        using var aliceClient = _host.CreateClient(created.Str("key"));
+        var bob = await Host.CreateUserAsync("bob");
+        var alices = await SidecarClient.CreateWorkspaceAsync(Host, Alice);
+        var bobs = await SidecarClient.CreateWorkspaceAsync(Host, bob);
+        var created = await (await Host.Admin.PostAsJsonAsync("/api/v1/api-keys",
+            new { name = "alice-key", scopes = new[] { "workspaces:read", "workspaces:write" }, userId = Alice })).JsonAsync(201);
+        using var aliceClient = Host.CreateClient(created.Str("key"));
 
         await (await aliceClient.PatchJsonAsync($"/api/v1/workspaces/{alices.WorkspaceId}", new { name = "mine" })).JsonAsync(200);
         await (await aliceClient.PatchJsonAsync($"/api/v1/workspaces/{bobs.WorkspaceId}", new { name = "theirs" })).ProblemAsync(404);
 
-        var bobsNow = await (await _host.Admin.GetAsync($"/api/v1/workspaces/{bobs.WorkspaceId}")).JsonAsync(200);
+        var bobsNow = await (await Host.Admin.GetAsync($"/api/v1/workspaces/{bobs.WorkspaceId}")).JsonAsync(200);
         Assert.Equal("ws", bobsNow.Str("name"));
     }
 
     private async Task<List<string>> UpdateDetailsAsync(string workspaceId)
     {
-        var page = await (await _host.Admin.GetAsync($"/api/v1/audit?workspaceId={workspaceId}&action=workspace.update")).JsonAsync(200);
+        var page = await (await Host.Admin.GetAsync($"/api/v1/audit?workspaceId={workspaceId}&action=workspace.update")).JsonAsync(200);
         return page.GetProperty("items").EnumerateArray().OrderBy(r => r.GetProperty("sequence").GetInt64()).Select(r => r.Str("detail")).ToList();
     }
 }
