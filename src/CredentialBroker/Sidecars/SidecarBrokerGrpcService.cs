@@ -151,6 +151,7 @@ internal sealed partial class SidecarBrokerGrpcService(
                 {
                     CredentialId = credential.Id, Provider = credential.Provider, Name = credential.Name ?? "", BaseUrl = credential.Url ?? "",
                     LimitReached = MonthlyQuota.Of(credential, now).IsReached,
+                    ProxyOnly = credential.Delivery == CredentialDelivery.Proxy,
                 });
             }
         }

@@ -40,6 +40,7 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                 Name = c.Name,
                 BaseUrl = c.BaseUrl,
                 LimitReached = c.LimitReached,
+                ProxyOnly = c.ProxyOnly,
             }));
             response.ExcludedByPolicy.AddRange(reply.ExcludedByPolicy.Select(e => new ExcludedAiCredential
             {

@@ -22,7 +22,7 @@ internal static class EnvCommand
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
             var sidecar = new SidecarAiClient(parse.GetRequiredValue(socket));
-            var plans = ToolPlan.Create(ToolCatalogue.Load(cli.Environment), parse.GetValue(tool), await sidecar.ListAsync(cancellationToken));
+            var plans = ToolPlan.Create(ToolCatalogue.Load(cli.Environment), parse.GetValue(tool), await sidecar.ListAsync(cancellationToken), inject: true);
             var environment = await RunEnvironment.InjectAsync(plans, sidecar, cancellationToken);
             await cli.Console.Out.WriteAsync(Format(environment.Variables, parse.GetRequiredValue(shell)));
             return 0;

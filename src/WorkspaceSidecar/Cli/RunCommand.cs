@@ -31,9 +31,10 @@ internal static class RunCommand
             var sidecar = new SidecarAiClient(parse.GetRequiredValue(socket));
             var catalogue = ToolCatalogue.Load(cli.Environment);
             var toolName = parse.GetValue(tool);
-            var plans = ToolPlan.Create(catalogue, toolName, await sidecar.ListAsync(cancellationToken));
+            var inject = parse.GetRequiredValue(mode) == AiCredentialService.InjectMode;
+            var plans = ToolPlan.Create(catalogue, toolName, await sidecar.ListAsync(cancellationToken), inject);
             var command = new ToolCommand(parse.GetRequiredValue(commandArgument), toolName is null ? null : catalogue.FindTool(toolName)?.Executable);
-            return parse.GetRequiredValue(mode) == AiCredentialService.InjectMode
+            return inject
                 ? await InjectAsync(cli, sidecar, plans, command, cancellationToken)
                 : await ProxyAsync(sidecar, plans, toolName, command, cancellationToken);
         }));

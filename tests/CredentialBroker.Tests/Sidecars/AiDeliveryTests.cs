@@ -21,6 +21,19 @@ public sealed class AiDeliveryTests : BrokerWithAliceTests
         Assert.Equal(JsonValueKind.Null, (await Host.CredentialAsync(git)).GetProperty("delivery").ValueKind);
     }
 
+    [Fact]
+    public async Task ListAiCredentials_SaysWhichAreProxyOnly()
+    {
+        var proxyOnly = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-listed-proxy-aaaaaaaa");
+        var any = await Host.CreateAiCredentialAsync(Alice, "anthropic", "sk-ant-listed-any-bbbbbbbb", delivery: "any");
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
+
+        var listed = await sidecar.Grpc.ListAiCredentialsAsync(new ListAiCredentialsRequest(), sidecar.Auth);
+
+        Assert.True(Assert.Single(listed.Credentials, c => c.CredentialId == proxyOnly).ProxyOnly);
+        Assert.False(Assert.Single(listed.Credentials, c => c.CredentialId == any).ProxyOnly);
+    }
+
     [Theory]
     [InlineData("ai", "both")]
     [InlineData("ai", "")]

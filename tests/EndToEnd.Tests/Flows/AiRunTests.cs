@@ -71,6 +71,21 @@ public sealed class AiRunTests(AiFixture fixture) : IClassFixture<AiFixture>
     }
 
     [Fact]
+    public async Task Env_NoToolWithProxyOnlyAndAnyCredential_PrintsOnlyTheAnyOne()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+        var anthropicKey = "sk-ant-" + TestSecrets.NewToken();
+        await fixture.AddAiCredentialAsync(user.UserId, "anthropic", anthropicKey, fixture.Anthropic.BaseUrl, null, delivery: "any");
+        await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
+
+        var env = await fixture.SidecarCliAsync(sidecar.SocketPath, ["env", "--shell", "bash"]).ShouldSucceedAsync();
+
+        Assert.Contains("export ANTHROPIC_API_KEY=", env.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("OPENAI_API_KEY", env.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(user.OpenAiKey, env.Stdout + env.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_ExitCodeSignalAndStdin_PassThrough()
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false);

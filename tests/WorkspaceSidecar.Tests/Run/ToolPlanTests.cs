@@ -79,6 +79,42 @@ public sealed class ToolPlanTests
     }
 
     [Fact]
+    public void Create_InjectNoTool_ProxyOnlyPassedOverForTheOthers()
+    {
+        var proxyOnlyOpenAi = new AiCredential { CredentialId = "c4", Provider = "openai", ProxyOnly = true };
+
+        var inject = ToolPlan.Create(ToolCatalogue.BuiltIn, null, [proxyOnlyOpenAi, Anthropic], inject: true);
+        var proxy = ToolPlan.Create(ToolCatalogue.BuiltIn, null, [proxyOnlyOpenAi, Anthropic]);
+
+        Assert.Equal([("anthropic", "c2")], inject.Select(p => (p.Provider.Id, p.Credential.CredentialId)));
+        Assert.Equal([("openai", "c4"), ("anthropic", "c2")], proxy.Select(p => (p.Provider.Id, p.Credential.CredentialId)));
+    }
+
+    [Fact]
+    public void Create_InjectProviderWithProxyOnlyAndAnyCredential_TakesTheAnyOne()
+    {
+        var proxyOnlyOpenAi = new AiCredential { CredentialId = "c4", Provider = "openai", ProxyOnly = true };
+
+        var plan = Assert.Single(ToolPlan.Create(ToolCatalogue.BuiltIn, "codex", [proxyOnlyOpenAi, OpenAi], inject: true));
+
+        Assert.Equal("c1", plan.Credential.CredentialId);
+    }
+
+    [Fact]
+    public void Create_InjectToolWhoseCredentialsAreProxyOnly_SaysProxyOnlyNotMissing()
+    {
+        var proxyOnlyAnthropic = new AiCredential { CredentialId = "c5", Provider = "anthropic", ProxyOnly = true };
+
+        var forTool = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, "claude", [OpenAi, proxyOnlyAnthropic], inject: true));
+        var noTool = Assert.Throws<SidecarException>(() => ToolPlan.Create(ToolCatalogue.BuiltIn, null, [proxyOnlyAnthropic], inject: true));
+
+        Assert.Equal("no AI credential of tool claude may be injected: the anthropic credential c5 is proxy-only (its key never enters a workspace process); "
+            + "use `xares-sidecar run` in proxy mode (the default), or ask for delivery \"any\" on the credential", forTool.Message);
+        Assert.Contains("the anthropic credential c5 is proxy-only", noTool.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("has no AI credentials", noTool.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_ExcludedProviderButAnotherUsable_PlansTheUsableOne()
     {
         var listed = new AiCredentialsResponse { Credentials = { OpenAi } };
