@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Xares.Sidecar.Install;
 
 internal enum GitConfigScope
@@ -64,40 +62,15 @@ internal sealed class GitConfigWriter(GitConfigScope scope, string gitExecutable
         string.IsNullOrEmpty(uri.UserInfo) &&
         !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
-    private async Task<string> GitAsync(CancellationToken cancellationToken, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(gitExecutable)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("config");
-        start.ArgumentList.Add(scope == GitConfigScope.System ? "--system" : "--global");
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start) ?? throw new SidecarException($"cannot run {gitExecutable}");
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0 && !Tolerated(arguments[0], process.ExitCode))
-        {
-            throw new SidecarException($"git config {string.Join(' ', start.ArgumentList.Skip(1))} failed ({process.ExitCode}): {(await errors).Trim()}");
-        }
-        return output;
-    }
+    private Task<string> GitAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        GitConfigCommand.RunAsync(gitExecutable, environment, [scope == GitConfigScope.System ? "--system" : "--global", .. arguments],
+            Tolerated(arguments[0]), cancellationToken);
 
     // --unset-all exits 5 when there was nothing to unset; --get-regexp 1 when nothing matched.
-    private static bool Tolerated(string operation, int exitCode) => operation switch
+    private static int[] Tolerated(string operation) => operation switch
     {
-        "--unset-all" => exitCode == NothingToUnset,
-        "--show-scope" => exitCode == 1,
-        _ => false,
+        "--unset-all" => [NothingToUnset],
+        "--show-scope" => [1],
+        _ => [],
     };
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Xares.Sidecar.Install;
 
 /// <summary>A helper that would receive Xares tokens for a served URL, with where it is configured.</summary>
@@ -58,31 +56,8 @@ internal sealed class HelperChainCheck(string gitExecutable, IReadOnlyDictionary
     private string? Read(string name) =>
         environment is not null && environment.TryGetValue(name, out var value) ? value : readEnvironment(name);
 
-    private async Task<string> ListHelpersAsync(CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(gitExecutable)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["config", "--show-scope", "--show-origin", "-z", "--get-regexp", @"^credential\..*helper$"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start) ?? throw new SidecarException($"cannot run {gitExecutable}");
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        // Exit 1: no entry matched (no helper configured anywhere).
-        if (process.ExitCode is not (0 or 1))
-        {
-            throw new SidecarException($"git config --get-regexp credential helpers failed ({process.ExitCode}): {(await errors).Trim()}");
-        }
-        return output;
-    }
+    // Exit 1: no entry matched (no helper configured anywhere).
+    private Task<string> ListHelpersAsync(CancellationToken cancellationToken) =>
+        GitConfigCommand.RunAsync(gitExecutable, environment,
+            ["--show-scope", "--show-origin", "-z", "--get-regexp", @"^credential\..*helper$"], tolerated: [1], cancellationToken);
 }
