@@ -1,5 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Docker;
 using Xares.Broker.Hosting;
@@ -7,14 +5,14 @@ using Xares.Broker.Leases;
 using Xares.Broker.Sessions;
 using Xares.Broker.Vault;
 using Xares.Broker.Workspaces;
-using Xares.Protos.Broker.V1;
+using Xares.Tests.Shared;
 
 namespace Xares.Broker.Tests.Security;
 
 /// <summary>Every broker type that carries a secret, formatted the ways a log line or exception would: the secret never shows.</summary>
 public sealed class SecretFormattingTests
 {
-    private const string Secret = "xsecret-KnownValue-7f3a9c";
+    private const string Secret = SecretFormatting.Secret;
 
     public static TheoryData<string, object> SecretBearing()
     {
@@ -23,8 +21,7 @@ public sealed class SecretFormattingTests
         var session = new SessionContext("ses_1", "wsp_1", "usr_1", null, now, now);
         var workspace = new WorkspaceRecord("wsp_1", "usr_1", "dev", null, now, null, null);
         var apiKey = new CreatedApiKey("key_1", "ci", "xak_1234", ["admin"], null, now, null, Secret);
-        var expires = Timestamp.FromDateTimeOffset(now);
-        return new()
+        var data = new TheoryData<string, object>
         {
             { nameof(IssuedGitLease), new IssuedGitLease(lease, "alice", Secret) },
             { nameof(IssuedAiLease), new IssuedAiLease(lease, "openai", null, Secret) },
@@ -37,32 +34,19 @@ public sealed class SecretFormattingTests
             { nameof(ContainerGrant), new ContainerGrant("wsp_1", Secret) },
             { "BrokerOptions master key", new BrokerOptions { MasterKeyBase64 = Secret } },
             { "BrokerOptions PostgreSQL password", new BrokerOptions { Database = $"Host=db.example.test;Username=xares;Password={Secret};Database=xares" } },
-            { nameof(GitLease), new GitLease { LeaseId = "lea_1", Username = "alice", Secret = Secret, ExpiresAt = expires } },
-            { nameof(AiLease), new AiLease { LeaseId = "lea_1", Provider = "openai", Secret = Secret, ExpiresAt = expires } },
-            { nameof(SessionGrant), new SessionGrant { SessionToken = Secret, SessionId = "ses_1", TokenExpiresAt = expires } },
-            { nameof(OpenSessionRequest), new OpenSessionRequest { BootstrapToken = Secret, SidecarVersion = "1" } },
-            { nameof(RefreshSessionRequest), new RefreshSessionRequest { RetryKey = ByteString.CopyFromUtf8(Secret) } },
-            { nameof(GitCredentialReply), new GitCredentialReply { Lease = new GitLease { LeaseId = "lea_1", Secret = Secret } } },
-            { nameof(AiCredentialReply), new AiCredentialReply { Lease = new AiLease { LeaseId = "lea_1", Secret = Secret } } },
         };
+        foreach (var (what, value) in BrokerProtoSecrets.Messages())
+        {
+            data.Add(what, value);
+        }
+        return data;
     }
 
     [Theory]
     [MemberData(nameof(SecretBearing))]
     public void Format_SecretBearingType_NeverShowsSecret(string what, object value)
     {
-        var texts = new List<string> { $"{value}", value.ToString()! };
-        if (value is IMessage message)
-        {
-            texts.Add(JsonFormatter.ToDiagnosticString(message));
-        }
-
-        // Bytes fields show as base64 in JSON.
-        string[] forms = [Secret, Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Secret))];
-        foreach (var text in texts)
-        {
-            Assert.False(forms.Any(f => text.Contains(f, StringComparison.Ordinal)), $"{what} printed its secret: {text}");
-        }
+        SecretFormatting.AssertNeverShows(what, value);
     }
 
     [Fact]
