@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace Xares.DevKit;
 
-/// <summary>The platform backend's side of the broker: the REST contract of design.md §6.</summary>
+/// <summary>The platform backend's side of the broker: the REST contract (README, REST quick reference).</summary>
 internal sealed class AdminClient : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

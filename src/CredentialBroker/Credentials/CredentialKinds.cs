@@ -1,6 +1,6 @@
 namespace Xares.Broker.Credentials;
 
-/// <summary>The two kinds of credential and the providers each accepts (design.md §6).</summary>
+/// <summary>The two kinds of credential and the providers each accepts.</summary>
 internal static class CredentialKinds
 {
     public const string Git = "git";

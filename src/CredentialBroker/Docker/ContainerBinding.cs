@@ -17,7 +17,7 @@ internal sealed record ContainerGrant(string WorkspaceId, string Token)
 }
 
 /// <summary>
-/// What a container's lifecycle does to its workspace (design.md §3), each change committed with
+/// What a container's lifecycle does to its workspace (README, Docker), each change committed with
 /// its audit record: bind the first live container naming a registered, unrevoked workspace and
 /// mint its bootstrap token; refuse any other; end sessions and leases when it stops; revoke the
 /// workspace when it is removed.

@@ -8,7 +8,7 @@ using Xares.Broker.Storage;
 namespace Xares.Broker.Docker;
 
 /// <summary>
-/// Follows the Docker engine's container events (design.md §3): `start` bootstraps a bound
+/// Follows the Docker engine's container events (README, Docker): `start` bootstraps a bound
 /// container, `die` ends its session and leases, `destroy` revokes its workspace. Reconciles with
 /// the engine on start-up and after every reconnect; a lost engine is retried with backoff while
 /// the rest of the broker keeps serving. Runs only while this replica holds the watcher lease.

@@ -158,7 +158,7 @@ internal static class BrokerHost
         var uri = new Uri(url);
         var secure = uri.Scheme == Uri.UriSchemeHttps;
         var address = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
-        // design.md rule i: nothing but loopback without TLS.
+        // Nothing but loopback without TLS (README, Listeners).
         if (!secure && !IPAddress.IsLoopback(address))
         {
             throw new InvalidOperationException($"Refusing to listen on {url} without TLS: only loopback addresses may use http://.");

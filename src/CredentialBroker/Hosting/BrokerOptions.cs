@@ -1,6 +1,6 @@
 namespace Xares.Broker.Hosting;
 
-/// <summary>Everything `xares-broker serve` is configured with (design.md §6), with the defaults.</summary>
+/// <summary>Everything `xares-broker serve` is configured with, and its defaults (the README's option table).</summary>
 internal sealed record BrokerOptions
 {
     public string DataDirectory { get; init; } = "./data";

@@ -14,7 +14,7 @@ internal static class RevocationKinds
 internal sealed record Revocation(long Sequence, string Kind, string TargetId, string? WorkspaceId, string? UserId);
 
 /// <summary>
-/// The durable, ordered record of revocations (design.md rule e). Written in the same transaction
+/// The durable, ordered record of revocations. Written in the same transaction
 /// as the change it announces; sidecars read it by sequence, so nothing is lost while one is away.
 /// </summary>
 internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)

@@ -6,7 +6,7 @@ using Xares.Broker.Workspaces;
 
 namespace Xares.Broker.Sessions;
 
-/// <summary>Opening, refreshing and checking sidecar sessions (design.md rule d).</summary>
+/// <summary>Opening, refreshing and checking sidecar sessions: a superseded token presented again revokes the workspace.</summary>
 internal sealed class SessionService(Database database, WriteQueue writes, AuditChain audit, RevocationLog revocations, WorkspaceLifecycle workspaces,
     Leases.LeaseRevocation leases, BrokerOptions options, TimeProvider time)
 {

@@ -13,7 +13,7 @@ internal enum DatabaseKind
 
 /// <summary>
 /// Opens connections to the broker database with the settings every connection needs: SQLite by
-/// default, PostgreSQL when the connection string starts with `Host=` (design.md §6). Stores take
+/// default, PostgreSQL when the connection string starts with `Host=` (README, PostgreSQL). Stores take
 /// ADO.NET base types (DbConnection, DbTransaction) and write SQL that both dialects accept.
 /// </summary>
 internal sealed class Database : IDisposable

@@ -5,7 +5,7 @@ namespace Xares.Broker.Vault;
 
 /// <summary>
 /// What a sealed secret is bound to (its associated data): the row, its owner, the secret version
-/// and the destination it may be sent to (design.md rule a). Changing any of them in the database
+/// and the destination it may be sent to (README, Security notes). Changing any of them in the database
 /// makes the secret fail to decrypt.
 /// </summary>
 internal sealed record SecretContext(string CredentialId, string UserId, long SecretVersion, string Kind, string Provider, string Destination, string Username)

@@ -4,7 +4,7 @@ namespace Xares.Sidecar.Native;
 
 /// <summary>
 /// Whether a directory lives in memory (tmpfs or ramfs), checked with statfs(2): a bootstrap
-/// token may be written only there, never to the container's disk layer (design.md §3).
+/// token may be written only there, never to the container's disk layer (README, Docker).
 /// </summary>
 internal static partial class MemoryFileSystem
 {

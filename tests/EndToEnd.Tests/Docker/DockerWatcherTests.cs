@@ -4,7 +4,7 @@ using Xares.EndToEnd.Tests.Infrastructure;
 
 namespace Xares.EndToEnd.Tests.Docker;
 
-/// <summary>design.md §3 workspace lifecycle against a real Docker engine (issue 5).</summary>
+/// <summary>The Docker watcher's workspace lifecycle (README, Docker) against a real Docker engine.</summary>
 public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<DockerFixture>
 {
     // These tests check that a session starts and a removal revokes, not how fast: timing is for
