@@ -35,6 +35,9 @@ internal static class UsageAuditActions
     /// <summary>A credential reached its monthly limit: its leases were revoked. Recorded once per crossing.</summary>
     public const string LimitReached = "credential.limit_reached";
 
-    /// <summary>The sidecar's proxy reported requests and tokens for a lease.</summary>
+    /// <summary>The sidecar's proxy reported requests and tokens for a lease, or gave back unused allowance.</summary>
     public const string UsageReport = "credential.usage";
+
+    /// <summary>A block of proxied requests granted to a proxy-mode lease and charged to the credential (or refused).</summary>
+    public const string RequestGrant = "credential.grant";
 }

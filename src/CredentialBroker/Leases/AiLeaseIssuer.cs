@@ -19,8 +19,8 @@ namespace Xares.Broker.Leases;
 /// owner's oldest unexpired credential of the provider is used — there is no silent fallback to
 /// another key when it has reached its limit (a refusal says which credential and limit).
 /// </summary>
-internal sealed class AiLeaseIssuer(WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage, BrokerOptions options,
-    TimeProvider time)
+internal sealed class AiLeaseIssuer(WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage,
+    AiRequestGranter grants, BrokerOptions options, TimeProvider time)
 {
     private const int MaxCredentialIdLength = 128;
 
@@ -135,19 +135,22 @@ internal sealed class AiLeaseIssuer(WriteQueue writes, AuditChain audit, Keyring
         }
         if (request.Mode == AiLeaseModes.Inject)
         {
-            // The key leaves the sidecar's hands: that is a use. In proxy mode the proxy reports each request instead.
+            // The key leaves the sidecar's hands: that is a use. In proxy mode each request is a use, charged when granted.
             usage.Record(c, t, use, 1, 0, 0, now);
         }
         var lease = new LeaseRecord(leaseId, session.WorkspaceId, session.SessionId, credential.Id, credential.SecretVersion, now, expiresAt, null, null);
         LeaseStore.Insert(c, t, lease);
+        var granted = request.Mode == AiLeaseModes.Proxy
+            ? grants.Grant(c, t, credential, lease, use, AiRequestGranter.FirstBlock, newLease: true, now).Granted
+            : 0;
         var how = request.Mode == AiLeaseModes.Inject
             ? "mode inject: the real key enters a process environment"
-            : "mode proxy: the key stays in the sidecar's proxy";
+            : $"mode proxy: the key stays in the sidecar's proxy; {granted} requests granted and counted";
         audit.Append(c, t, Entry(AuditActions.LeaseIssue, AuditOutcomes.Success, credential.Id) with
         {
             LeaseId = lease.Id, Detail = $"ai {credential.Provider} {credential.Url ?? "(default base URL)"} {how}; until {expiresAt:O}",
         });
-        return matched with { Lease = new IssuedAiLease(lease, credential.Provider, credential.Url, secret) };
+        return matched with { Lease = new IssuedAiLease(lease, credential.Provider, credential.Url, secret, granted) };
     }
 
     private static CredentialRecord? Choose(DbConnection c, DbTransaction t, SessionContext session, AiLeaseRequest request, DateTimeOffset now)

@@ -5,7 +5,8 @@ namespace Xares.Broker.Leases;
 /// <summary>
 /// How the sidecar will use an AI key. <see cref="Inject"/>: the real key goes into a process
 /// environment (`run --mode inject`, `env`), counted as one use and audited as such.
-/// <see cref="Proxy"/>: the sidecar's proxy holds the key and reports each request it forwards.
+/// <see cref="Proxy"/>: the sidecar's proxy holds the key and forwards requests the broker granted
+/// (<see cref="AiRequestGranter"/>), each counted as one use when granted.
 /// </summary>
 internal static class AiLeaseModes
 {
@@ -16,10 +17,14 @@ internal static class AiLeaseModes
 /// <summary>A sidecar's request: a provider, optionally one named credential of the owner, and the mode.</summary>
 internal sealed record AiLeaseRequest(string? Provider, string? CredentialId, string Mode);
 
-/// <summary>An issued AI lease with the secret it carries. <see cref="BaseUrl"/> null = the provider's public API.</summary>
-internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string? BaseUrl, string Secret)
+/// <summary>
+/// An issued AI lease with the secret it carries. <see cref="BaseUrl"/> null = the provider's public API.
+/// <see cref="GrantedRequests"/>: the first block of requests granted with a proxy-mode lease (0 for inject).
+/// </summary>
+internal sealed record IssuedAiLease(LeaseRecord Lease, string Provider, string? BaseUrl, string Secret, long GrantedRequests = 0)
 {
-    public override string ToString() => $"{nameof(IssuedAiLease)} {{ Lease = {Lease}, Provider = {Provider}, BaseUrl = {BaseUrl}, Secret = [redacted] }}";
+    public override string ToString() =>
+        $"{nameof(IssuedAiLease)} {{ Lease = {Lease}, Provider = {Provider}, BaseUrl = {BaseUrl}, Secret = [redacted], GrantedRequests = {GrantedRequests} }}";
 }
 
 /// <summary>

@@ -16,7 +16,8 @@ internal static class LeaseEndpoints
 
     public static IServiceCollection AddLeases(this IServiceCollection services) =>
         services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>().AddSingleton<ForeignHelperReporter>()
-            .AddSingleton<UsageRecorder>().AddSingleton<AiLeaseIssuer>().AddSingleton<AiUsageReporter>();
+            .AddSingleton<UsageRecorder>().AddSingleton<AiLeaseIssuer>().AddSingleton<AiUsageReporter>()
+            .AddSingleton<AiRequestGranter>();
 
     public static RouteGroupBuilder MapLeases(this IEndpointRouteBuilder routes)
     {

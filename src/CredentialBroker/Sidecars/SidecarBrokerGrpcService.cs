@@ -17,6 +17,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     LeaseIssuer leaseIssuer,
     AiLeaseIssuer aiLeaseIssuer,
     AiUsageReporter aiUsage,
+    AiRequestGranter aiGrants,
     RejectionReporter rejections,
     ForeignHelperReporter foreignHelpers,
     RevocationWatcher revocationWatcher,
@@ -205,6 +206,7 @@ internal sealed partial class SidecarBrokerGrpcService(
                 BaseUrl = issued.BaseUrl ?? "",
                 ExpiresAt = Timestamp.FromDateTimeOffset(issued.Lease.ExpiresAt),
                 SecretVersion = issued.Lease.SecretVersion,
+                GrantedRequests = issued.GrantedRequests,
             },
         };
     }
@@ -212,8 +214,24 @@ internal sealed partial class SidecarBrokerGrpcService(
     public override async Task<ReportAiUsageReply> ReportAiUsage(ReportAiUsageRequest request, ServerCallContext context)
     {
         var session = await Authenticate(context);
-        var reached = await aiUsage.ReportAsync(session, request.LeaseId, request.Requests, request.InputTokens, request.OutputTokens, Remote(context));
+        var reached = await aiUsage.ReportAsync(session,
+            new AiUsageReport(request.LeaseId, request.Requests, request.InputTokens, request.OutputTokens, request.ReturnedRequests), Remote(context));
         return new ReportAiUsageReply { LimitReached = reached };
+    }
+
+    public override async Task<DrawAiRequestsReply> DrawAiRequests(DrawAiRequestsRequest request, ServerCallContext context)
+    {
+        var session = await Authenticate(context);
+        var outcome = await aiGrants.DrawAsync(session, request.LeaseId, request.Requests, Remote(context));
+        return new DrawAiRequestsReply
+        {
+            Granted = outcome.Granted,
+            CredentialId = outcome.CredentialId,
+            LeaseEnded = outcome.LeaseEnded,
+            LimitReached = outcome.Quota?.IsReached ?? false,
+            MonthlyLimit = outcome.Quota?.MonthlyLimit ?? 0,
+            UsesThisMonth = outcome.Quota?.UsesThisMonth ?? 0,
+        };
     }
 
     private async Task<SessionContext> Authenticate(ServerCallContext context)

@@ -259,6 +259,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
             ("ai-list", async () => await grpc.ListAiCredentialsAsync(new ListAiCredentialsRequest(), auth)),
             ("ai", async () => await grpc.GetAiCredentialAsync(new AiCredentialRequest { Provider = "openai", Mode = "proxy" }, auth)),
             ("usage", async () => await grpc.ReportAiUsageAsync(new ReportAiUsageRequest { LeaseId = world.VictimLeaseId, Requests = 1 }, auth)),
+            ("draw", async () => await grpc.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = world.VictimLeaseId, Requests = 1 }, auth)),
             ("watch", async () =>
             {
                 using var stream = grpc.WatchRevocations(new WatchRevocationsRequest(), auth, deadline: DateTime.UtcNow.AddSeconds(5));
@@ -302,10 +303,14 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                 ("rejection", async () => await grpc.ReportRejectionAsync(new ReportRejectionRequest { LeaseId = world.VictimLeaseId }, world.MallorySidecar.Auth)),
                 ("validate", async () => await grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { world.VictimLeaseId } }, world.MallorySidecar.Auth)),
                 ("usage", async () => await grpc.ReportAiUsageAsync(new ReportAiUsageRequest { LeaseId = world.VictimLeaseId, Requests = 1 }, world.MallorySidecar.Auth)),
+                ("draw", async () => await grpc.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = world.VictimLeaseId, Requests = 1 }, world.MallorySidecar.Auth)),
             ],
             "usage-negative" =>
             [
                 ("usage-negative", async () => await grpc.ReportAiUsageAsync(new ReportAiUsageRequest { LeaseId = "lse_x", Requests = -5, InputTokens = long.MinValue, OutputTokens = long.MaxValue }, valid)),
+                ("return-negative", async () => await grpc.ReportAiUsageAsync(new ReportAiUsageRequest { LeaseId = "lse_x", ReturnedRequests = long.MinValue }, valid)),
+                ("draw-negative", async () => await grpc.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = "lse_x", Requests = long.MinValue }, valid)),
+                ("draw-huge", async () => await grpc.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = "lse_x", Requests = long.MaxValue }, valid)),
                 ("watch-negative", async () =>
                 {
                     using var stream = grpc.WatchRevocations(new WatchRevocationsRequest { AfterSequence = long.MinValue }, valid, deadline: DateTime.UtcNow.AddMilliseconds(300));
