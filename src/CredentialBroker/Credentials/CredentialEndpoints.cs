@@ -52,10 +52,12 @@ internal static class CredentialEndpoints
 
     private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
     {
-        var (record, health) = await database.ReadAsync(c => (CredentialStore.Find(c, null, id), CredentialHealthStore.Find(c, id)));
-        var visible = CredentialWriter.Visible(http.Caller(), record);
         var now = time.GetUtcNow();
-        return TypedResults.Ok(CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, options.CredentialExpiringWindow)));
+        var (record, health, byWorkspace) = await database.ReadAsync(c => (CredentialStore.Find(c, null, id), CredentialHealthStore.Find(c, id),
+            Leases.AiRequestGrantStore.ByWorkspace(c, null, id, MonthlyQuota.MonthOf(now))));
+        var visible = CredentialWriter.Visible(http.Caller(), record);
+        return TypedResults.Ok(CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, options.CredentialExpiringWindow),
+            visible.Kind == CredentialKinds.Ai ? byWorkspace : null));
     }
 
     private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, Database database, BrokerOptions options,

@@ -81,7 +81,9 @@ internal sealed record CredentialResponse(
 {
     /// <param name="now">Decides which month "this month" is: a past month's count shows as 0.</param>
     /// <param name="health">The credential's health (last provider test, expiry), from CredentialHealthView.Of.</param>
-    public static CredentialResponse From(CredentialRecord r, DateTimeOffset now, CredentialHealthView health)
+    /// <param name="byWorkspace">An AI credential's proxied use this month per workspace (GET of one credential only).</param>
+    public static CredentialResponse From(CredentialRecord r, DateTimeOffset now, CredentialHealthView health,
+        IReadOnlyList<Leases.WorkspaceAiUsage>? byWorkspace = null)
     {
         var quota = MonthlyQuota.Of(r, now);
         return new(
@@ -90,12 +92,17 @@ internal sealed record CredentialResponse(
             r.Kind == CredentialKinds.Ai ? r.Url : null,
             r.Username, r.SecretHint, r.SecretVersion, r.ExpiresAt, r.CreatedAt, r.UpdatedAt,
             r.FlaggedAt is not null, r.RejectionCount, r.FlaggedAt,
-            new CredentialUsageResponse(r.Usage.TotalUses, quota.UsesThisMonth, r.Usage.LastUsedAt, r.Usage.InputTokens, r.Usage.OutputTokens),
+            new CredentialUsageResponse(r.Usage.TotalUses, quota.UsesThisMonth, r.Usage.LastUsedAt, r.Usage.InputTokens, r.Usage.OutputTokens, byWorkspace),
             r.MonthlyLimit, quota.IsReached, health, r.Kind == CredentialKinds.Ai ? r.Delivery : null);
     }
 }
 
-/// <summary>Uses are issued git leases, inject-mode AI leases and proxied AI requests; tokens as providers reported them.</summary>
-internal sealed record CredentialUsageResponse(long TotalUses, long UsesThisMonth, DateTimeOffset? LastUsedAt, long InputTokens, long OutputTokens);
+/// <summary>
+/// Uses are issued git leases, inject-mode AI leases and proxied AI requests granted (minus unused
+/// ones given back); tokens as the sidecars' proxies read them from provider responses.
+/// </summary>
+internal sealed record CredentialUsageResponse(long TotalUses, long UsesThisMonth, DateTimeOffset? LastUsedAt, long InputTokens, long OutputTokens,
+    [property: Description("AI credentials, on GET of one credential: this month's proxied requests (granted minus returned) and tokens per workspace.")]
+    IReadOnlyList<Leases.WorkspaceAiUsage>? ByWorkspace = null);
 
 internal sealed record CredentialList(IReadOnlyList<CredentialResponse> Items);

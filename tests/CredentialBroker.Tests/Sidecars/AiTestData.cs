@@ -38,9 +38,14 @@ internal static class AiTestData
     public static Task<AiCredentialReply> GetAiAsync(this SidecarClient sidecar, string provider, string mode = "proxy", string credentialId = "") =>
         sidecar.Grpc.GetAiCredentialAsync(new AiCredentialRequest { Provider = provider, Mode = mode, CredentialId = credentialId }, sidecar.Auth).ResponseAsync;
 
-    public static Task<ReportAiUsageReply> ReportAsync(this SidecarClient sidecar, string leaseId, long requests, long inputTokens = 0, long outputTokens = 0) =>
+    public static Task<ReportAiUsageReply> ReportAsync(this SidecarClient sidecar, string leaseId, long requests, long inputTokens = 0, long outputTokens = 0,
+        long returned = 0) =>
         sidecar.Grpc.ReportAiUsageAsync(
-            new ReportAiUsageRequest { LeaseId = leaseId, Requests = requests, InputTokens = inputTokens, OutputTokens = outputTokens }, sidecar.Auth).ResponseAsync;
+            new ReportAiUsageRequest { LeaseId = leaseId, Requests = requests, InputTokens = inputTokens, OutputTokens = outputTokens, ReturnedRequests = returned },
+            sidecar.Auth).ResponseAsync;
+
+    public static Task<DrawAiRequestsReply> DrawAsync(this SidecarClient sidecar, string leaseId, long requests) =>
+        sidecar.Grpc.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = leaseId, Requests = requests }, sidecar.Auth).ResponseAsync;
 
     /// <summary>The credential as REST shows it.</summary>
     public static async Task<JsonElement> CredentialAsync(this BrokerTestHost host, string credentialId) =>

@@ -9,32 +9,36 @@ namespace Xares.Broker.Tests.Sidecars;
 public sealed class AiUsageTests : BrokerWithAliceTests
 {
     [Fact]
-    public async Task ReportAiUsage_ReachesMonthlyLimit_RevokesPushesAuditsOnceAndRefuses()
+    public async Task ProxyLease_FirstGrantReachesLimit_RevokesInjectLeasesOnlyAuditsOnceAndRefuses()
     {
         var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-limited-aaaaaaaaaa", monthlyLimit: 3, delivery: "any");
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
-        var lease = (await sidecar.GetAiAsync("openai")).Lease;
+        var injected = (await sidecar.GetAiAsync("openai", "inject")).Lease;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var stream = sidecar.Grpc.WatchRevocations(new WatchRevocationsRequest { AfterSequence = sidecar.Grant!.RevocationSequence }, sidecar.Auth,
             cancellationToken: cts.Token);
 
-        Assert.False((await sidecar.ReportAsync(lease.LeaseId, 2, inputTokens: 100, outputTokens: 40)).LimitReached);
-        Assert.True((await sidecar.ReportAsync(lease.LeaseId, 1, inputTokens: 10, outputTokens: 5)).LimitReached);
+        // The proxy lease gets what the limit leaves (2 of 3), charged now: that reaches the limit.
+        var proxied = (await sidecar.GetAiAsync("openai")).Lease;
+        Assert.Equal(2, proxied.GrantedRequests);
+        Assert.True((await sidecar.ReportAsync(proxied.LeaseId, 2, inputTokens: 100, outputTokens: 40)).LimitReached);
 
+        // The inject lease's key is outside any proxy: revoked by itself; the proxy lease keeps its grant.
         Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
-        Assert.Equal(RevocationEvent.Types.Kind.Credential, stream.ResponseStream.Current.Kind);
-        Assert.Equal(id, stream.ResponseStream.Current.TargetId);
-        var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { lease.LeaseId } }, sidecar.Auth);
-        Assert.Empty(validation.ValidLeaseIds);
+        Assert.Equal(RevocationEvent.Types.Kind.Lease, stream.ResponseStream.Current.Kind);
+        Assert.Equal(injected.LeaseId, stream.ResponseStream.Current.TargetId);
+        var validation = await sidecar.Grpc.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { injected.LeaseId, proxied.LeaseId } }, sidecar.Auth);
+        Assert.Equal([proxied.LeaseId], validation.ValidLeaseIds);
 
         var refused = await sidecar.GetAiAsync("openai", "inject");
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, refused.ResultCase);
         Assert.Equal(id, refused.LimitReached.CredentialId);
         Assert.Equal(3, refused.LimitReached.MonthlyLimit);
         Assert.Equal(3, refused.LimitReached.UsesThisMonth);
-
-        // Late reports from requests already in flight still count, but the crossing is audited once.
-        Assert.True((await sidecar.ReportAsync(lease.LeaseId, 1)).LimitReached);
+        var draw = await sidecar.DrawAsync(proxied.LeaseId, 8);
+        Assert.Equal(0, draw.Granted);
+        Assert.True(draw.LimitReached);
+        Assert.Equal(3, draw.MonthlyLimit);
         Assert.Equal(1, AiTestData.AuditCount(Host, "credential.limit_reached", id));
         Assert.Contains("denied", await Host.AuditAsync("lease.issue", id), StringComparison.Ordinal);
 
@@ -42,14 +46,14 @@ public sealed class AiUsageTests : BrokerWithAliceTests
         Assert.True(listed.Credentials.Single().LimitReached);
         var credential = await Host.CredentialAsync(id);
         var usage = credential.GetProperty("usage");
-        Assert.Equal(4, usage.GetProperty("totalUses").GetInt64());
-        Assert.Equal(4, usage.GetProperty("usesThisMonth").GetInt64());
-        Assert.Equal(110, usage.GetProperty("inputTokens").GetInt64());
-        Assert.Equal(45, usage.GetProperty("outputTokens").GetInt64());
-        Assert.Equal(3, credential.GetProperty("monthlyLimit").GetInt64());
+        Assert.Equal(3, usage.GetProperty("totalUses").GetInt64());
+        Assert.Equal(3, usage.GetProperty("usesThisMonth").GetInt64());
+        Assert.Equal(100, usage.GetProperty("inputTokens").GetInt64());
+        Assert.Equal(40, usage.GetProperty("outputTokens").GetInt64());
         Assert.True(credential.GetProperty("limitReached").GetBoolean());
         var everything = await Host.Admin.GetStringAsync("/api/v1/audit?limit=500") + credential.GetRawText();
         Assert.Contains("credential.usage", everything, StringComparison.Ordinal);
+        Assert.Contains("credential.grant", everything, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-limited-aaaaaaaaaa", everything, StringComparison.Ordinal);
     }
 
@@ -71,11 +75,12 @@ public sealed class AiUsageTests : BrokerWithAliceTests
     {
         var id = await Host.CreateAiCredentialAsync(Alice, "openai", "sk-limit-cccccccccccc", monthlyLimit: 1);
         var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
-        Assert.True((await sidecar.ReportAsync((await sidecar.GetAiAsync("openai")).Lease.LeaseId, 1)).LimitReached);
+        Assert.Equal(1, (await sidecar.GetAiAsync("openai")).Lease.GrantedRequests);
         Assert.Equal(AiCredentialReply.ResultOneofCase.LimitReached, (await sidecar.GetAiAsync("openai")).ResultCase);
 
         (await Host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = (long?)null }))).EnsureSuccessStatusCode();
         var lease = (await sidecar.GetAiAsync("openai")).Lease;
+        Assert.Equal(32, lease.GrantedRequests);
         Assert.False((await sidecar.ReportAsync(lease.LeaseId, 4)).LimitReached);
 
         (await Host.Admin.PatchAsync($"/api/v1/credentials/{id}", System.Net.Http.Json.JsonContent.Create(new { monthlyLimit = 3 }))).EnsureSuccessStatusCode();
@@ -99,7 +104,7 @@ public sealed class AiUsageTests : BrokerWithAliceTests
         var error = await Assert.ThrowsAsync<RpcException>(() => sidecar.ReportAsync(lease.LeaseId, requests, input, output));
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        await AssertUnusedAsync(id);
+        await AssertUnusedAsync(id, lease.GrantedRequests);
     }
 
     [Fact]
@@ -120,7 +125,7 @@ public sealed class AiUsageTests : BrokerWithAliceTests
         Assert.Equal(StatusCode.NotFound, foreign.StatusCode);
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(StatusCode.InvalidArgument, git.StatusCode);
-        await AssertUnusedAsync(bobsCredential);
+        await AssertUnusedAsync(bobsCredential, bobsLease.GrantedRequests);
         Assert.Equal(1, (await Host.CredentialAsync(gitCredential)).GetProperty("usage").GetProperty("totalUses").GetInt64());
     }
 
@@ -168,10 +173,11 @@ public sealed class AiUsageTests : BrokerWithAliceTests
         Assert.Equal("2026-12", AiTestData.Scalar(host, "SELECT usage_month FROM credentials WHERE id = $c", ("$c", id)));
     }
 
-    private async Task AssertUnusedAsync(string credentialId)
+    /// <summary>Nothing but the lease's first grant was counted: no report, no tokens.</summary>
+    private async Task AssertUnusedAsync(string credentialId, long granted)
     {
         var usage = (await Host.CredentialAsync(credentialId)).GetProperty("usage");
-        Assert.Equal(0, usage.GetProperty("totalUses").GetInt64());
+        Assert.Equal(granted, usage.GetProperty("totalUses").GetInt64());
         Assert.Equal(0, usage.GetProperty("inputTokens").GetInt64());
         Assert.Equal(0, AiTestData.AuditCount(Host, "credential.usage", credentialId));
     }
