@@ -118,10 +118,11 @@ public sealed class AiCredentialTests : BrokerWithAliceTests
         Assert.Contains("mode proxy", audit, StringComparison.Ordinal);
         Assert.Contains("openai", audit, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-inject-hhhhhhhhhh", audit, StringComparison.Ordinal);
-        // Inject is one use; a proxy lease counts the requests its proxy reports instead.
+        // Inject is one use; a proxy lease counts the requests granted to it (its first block comes with it).
+        Assert.Contains($"{proxied.GrantedRequests} requests granted and counted", audit, StringComparison.Ordinal);
         var usage = (await Host.CredentialAsync(id)).GetProperty("usage");
-        Assert.Equal(1, usage.GetProperty("totalUses").GetInt64());
-        Assert.Equal(1, usage.GetProperty("usesThisMonth").GetInt64());
+        Assert.Equal(1 + proxied.GrantedRequests, usage.GetProperty("totalUses").GetInt64());
+        Assert.Equal(1 + proxied.GrantedRequests, usage.GetProperty("usesThisMonth").GetInt64());
         Assert.NotEqual(System.Text.Json.JsonValueKind.Null, usage.GetProperty("lastUsedAt").ValueKind);
         Assert.NotEqual(injected.LeaseId, proxied.LeaseId);
     }
