@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Xares.Protos.Broker.V1;
 using Xares.Protos.Sidecar.V1;
+using Xares.Sidecar.Ai.Proxy;
 using Xares.Sidecar.Broker;
 using Xares.Sidecar.Git;
 using Xares.Sidecar.Leases;
@@ -21,6 +22,10 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
     public const string ProxyMode = "proxy";
     // The proxy asks per request and the tool waits on it: fail fast when the broker is away.
     private static readonly TimeSpan BrokerDeadline = TimeSpan.FromSeconds(3);
+    private RequestBudget? _budget;
+
+    /// <summary>The proxies' request allowance per proxy-mode lease, granted (and counted) by the broker.</summary>
+    internal RequestBudget Budget => LazyInitializer.EnsureInitialized(ref _budget, () => new RequestBudget(DrawAsync, ReturnAsync, time));
 
     public async Task<SidecarResponse> ListAsync(CancellationToken cancellationToken)
     {
@@ -104,8 +109,16 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                 {
                     case AiCredentialReply.ResultOneofCase.Lease:
                         var lease = FromBroker(reply.Lease);
+                        // Counted by the broker already; given back when the last proxy closes, even if this lease is not served.
+                        Budget.Credit(lease.LeaseId, reply.Lease.GrantedRequests);
                         var admission = cache.Admit(key, lease, revision);
                         SidecarLog.LeaseIssued(logger, lease.LeaseId, lease.CredentialId, lease.ExpiresAt, admission.ToString());
+                        if (admission == Admission.Cached && request.CredentialId.Length == 0)
+                        {
+                            // Also under its credential: a proxy pins the credential it was opened with and asks by id,
+                            // and a second lease would be granted (and charged) a first block of its own.
+                            cache.Admit(LeaseKey.ForAi(key.Host, lease.CredentialId, request.Mode), lease, revision);
+                        }
                         if (admission != Admission.Refused)
                         {
                             return Found(reply.Lease.Provider.Length > 0 ? reply.Lease.Provider : key.Host, lease);
@@ -115,7 +128,11 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                         SidecarLog.AiLimitReached(logger, reply.LimitReached.CredentialId, reply.LimitReached.MonthlyLimit);
                         return new SidecarResponse
                         {
-                            AiKey = new AiKeyResponse { Found = false, LimitReached = true, Provider = key.Host, CredentialId = reply.LimitReached.CredentialId },
+                            AiKey = new AiKeyResponse
+                            {
+                                Found = false, LimitReached = true, Provider = key.Host, CredentialId = reply.LimitReached.CredentialId,
+                                MonthlyLimit = reply.LimitReached.MonthlyLimit,
+                            },
                         };
                     case AiCredentialReply.ResultOneofCase.ExcludedByPolicy:
                         SidecarLog.NoMatch(logger, "ai", key.Host);
@@ -139,7 +156,7 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
         }, cancellationToken);
     }
 
-    /// <summary>Forwards what the proxy counted; a reached limit also drops the lease here at once.</summary>
+    /// <summary>Forwards what the proxy counted (tokens; requests for attribution: they were counted when granted).</summary>
     public async Task<SidecarResponse> UsageAsync(AiUsageRequest request, CancellationToken cancellationToken)
     {
         if (request.LeaseId.Length == 0 || request.Requests < 0 || request.InputTokens < 0 || request.OutputTokens < 0)
@@ -158,12 +175,46 @@ internal sealed class AiCredentialService(BrokerSession session, LeaseCache cach
                 }, options),
                 BrokerDeadline,
                 token);
-            if (reply.LimitReached)
-            {
-                cache.RemoveLease(request.LeaseId);
-            }
+            // A reached limit keeps the lease: the allowance it was granted is counted already and may be used.
             return new SidecarResponse { AiUsage = new AiUsageResponse { LimitReached = reply.LimitReached } };
         }, cancellationToken);
+    }
+
+    /// <summary>The next block of requests for a proxy-mode lease (DrawAiRequests); a failure is a <see cref="SidecarException"/>.</summary>
+    internal Task<DrawAiRequestsReply> DrawAsync(string leaseId, long requests, CancellationToken cancellationToken) =>
+        GrantCallAsync("DrawAiRequests", token => session.CallAsync(
+            (client, options) => client.DrawAiRequestsAsync(new DrawAiRequestsRequest { LeaseId = leaseId, Requests = requests }, options),
+            BrokerDeadline, token), cancellationToken);
+
+    /// <summary>Gives unused allowance of a lease back (ReportAiUsage with returned_requests).</summary>
+    internal Task ReturnAsync(string leaseId, long unused, CancellationToken cancellationToken) =>
+        GrantCallAsync("ReportAiUsage", token => session.CallAsync(
+            (client, options) => client.ReportAiUsageAsync(new ReportAiUsageRequest { LeaseId = leaseId, ReturnedRequests = unused }, options),
+            BrokerDeadline, token), cancellationToken);
+
+    /// <summary>A lease the broker says has ended: no request is served with it again.</summary>
+    internal void DropLease(string leaseId) => cache.RemoveLease(leaseId);
+
+    private async Task<T> GrantCallAsync<T>(string method, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(cancellationToken);
+        }
+        catch (NoSessionException)
+        {
+            throw new SidecarException("the sidecar has no broker session");
+        }
+        catch (RpcException ex)
+        {
+            var description = RpcFailures.Describe(ex);
+            if (RpcFailures.IsTransient(ex))
+            {
+                link.RecordError(description);
+            }
+            SidecarLog.BrokerCallFailed(logger, method, description);
+            throw new SidecarException($"the broker did not grant requests: {description}");
+        }
     }
 
     private async Task<SidecarResponse> CallBrokerAsync(string method, Func<CancellationToken, Task<SidecarResponse>> call, CancellationToken cancellationToken)

@@ -32,7 +32,8 @@ internal sealed class LeaseCache(TimeProvider time)
     /// <summary>Take this before asking the broker and hand it to <see cref="Admit"/>.</summary>
     public long Revision { get { lock (_lock) { return _revision; } } }
 
-    public int Count { get { lock (_lock) { return _entries.Count; } } }
+    /// <summary>Distinct leases held (an AI lease asked for without a credential id is also kept under its credential's id).</summary>
+    public int Count { get { lock (_lock) { return _entries.Values.Select(l => l.LeaseId).Distinct(StringComparer.Ordinal).Count(); } } }
 
     public CachedLease? Find(LeaseKey key)
     {

@@ -109,7 +109,7 @@ public sealed class AiCredentialServiceTests
     }
 
     [Fact]
-    public async Task Usage_ForwardedAndLimitDropsCachedKey()
+    public async Task Usage_Forwarded_LimitReachedByTheGrantKeepsTheGrantedLease()
     {
         await using var broker = await FakeBroker.StartAsync();
         broker.State.AddAiCredential("cred_oa", "openai", "sk-real-1").MonthlyLimit = 3;
@@ -117,15 +117,15 @@ public sealed class AiCredentialServiceTests
         await sidecar.WaitConnectedAsync();
         var key = await KeyAsync(sidecar, "openai", "proxy");
 
-        var below = await UsageAsync(sidecar, key.LeaseId, requests: 1, input: 10, output: 5);
-        var reached = await UsageAsync(sidecar, key.LeaseId, requests: 1, input: 0, output: 0);
+        var reached = await UsageAsync(sidecar, key.LeaseId, requests: 1, input: 10, output: 5);
 
-        Assert.False(below.LimitReached);
+        // The lease came with all 3 requests the limit allowed: counted, and still there to be used.
         Assert.True(reached.LimitReached);
-        Assert.Equal(0, sidecar.Runtime.Cache.Count);
+        Assert.Equal(1, sidecar.Runtime.Cache.Count);
+        Assert.Equal(3, sidecar.Runtime.Ai.Budget.Held(key.LeaseId));
         Assert.Equal(10, broker.State.UsageReports[0].InputTokens);
         Assert.Equal(5, broker.State.UsageReports[0].OutputTokens);
-        Assert.True((await KeyAsync(sidecar, "openai", "proxy")).LimitReached);
+        Assert.Equal(key.LeaseId, (await KeyAsync(sidecar, "openai", "proxy")).LeaseId);
     }
 
     [Fact]

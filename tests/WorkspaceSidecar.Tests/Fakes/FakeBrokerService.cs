@@ -76,6 +76,12 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
         return Task.FromResult(new ReportAiUsageReply { LimitReached = state.RecordUsage(request) });
     }
 
+    public override Task<DrawAiRequestsReply> DrawAiRequests(DrawAiRequestsRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(state.DrawAi(request));
+    }
+
     public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
     {
         Authenticate(context);

@@ -18,7 +18,10 @@ internal sealed class FakeAiCredential(string id, string provider, string secret
     public bool LimitReached => MonthlyLimit is { } limit && Uses >= limit;
 }
 
-/// <summary>The AI half of the fake broker (ListAiCredentials, GetAiCredential, ReportAiUsage).</summary>
+/// <summary>
+/// The AI half of the fake broker (ListAiCredentials, GetAiCredential, ReportAiUsage, DrawAiRequests):
+/// proxy-mode requests are counted when granted, as the broker does (a first block with the lease).
+/// </summary>
 internal sealed partial class FakeBrokerState
 {
     private readonly List<FakeAiCredential> _aiCredentials = [];
@@ -26,6 +29,9 @@ internal sealed partial class FakeBrokerState
     public int GetAiCredentialCalls { get; private set; }
     public List<AiCredentialRequest> AiRequests { get; } = [];
     public List<ReportAiUsageRequest> UsageReports { get; } = [];
+    public List<DrawAiRequestsRequest> Draws { get; } = [];
+    /// <summary>Requests granted with a new proxy-mode lease.</summary>
+    public long FirstBlock { get; set; } = 32;
 
     public FakeAiCredential AddAiCredential(string id, string provider, string secret, string baseUrl = "")
     {
@@ -85,7 +91,11 @@ internal sealed partial class FakeBrokerState
                     LimitReached = new LimitReached { CredentialId = credential.Id, MonthlyLimit = credential.MonthlyLimit ?? 0, UsesThisMonth = credential.Uses },
                 };
             }
-            credential.Uses++;
+            var granted = request.Mode == "proxy" ? Grant(credential, FirstBlock) : 0;
+            if (request.Mode != "proxy")
+            {
+                credential.Uses++;
+            }
             var leaseId = $"lease_{++_leaseNumber}";
             _leaseCredentials[leaseId] = credential.Id;
             IssuedSecrets.Add(credential.Secret);
@@ -100,12 +110,13 @@ internal sealed partial class FakeBrokerState
                     BaseUrl = credential.BaseUrl,
                     ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow + LeaseLifetime),
                     SecretVersion = credential.Version,
+                    GrantedRequests = granted,
                 },
             };
         }
     }
 
-    /// <summary>Counts proxy requests against the limit; true once it is reached.</summary>
+    /// <summary>Takes returned allowance off the count (reported requests were counted when granted); true when the limit is reached.</summary>
     public bool RecordUsage(ReportAiUsageRequest request)
     {
         lock (_lock)
@@ -117,8 +128,34 @@ internal sealed partial class FakeBrokerState
                 return false;
             }
             var credential = _aiCredentials.First(c => c.Id == credentialId);
-            credential.Uses += request.Requests;
+            credential.Uses -= request.ReturnedRequests;
             return credential.LimitReached;
         }
+    }
+
+    public DrawAiRequestsReply DrawAi(DrawAiRequestsRequest request)
+    {
+        lock (_lock)
+        {
+            Draws.Add(request);
+            Pulse();
+            if (!_leaseCredentials.TryGetValue(request.LeaseId, out var credentialId) || _aiCredentials.FirstOrDefault(c => c.Id == credentialId) is not { } credential)
+            {
+                return new DrawAiRequestsReply { LeaseEnded = true };
+            }
+            var granted = Grant(credential, request.Requests);
+            return new DrawAiRequestsReply
+            {
+                Granted = granted, CredentialId = credential.Id, LimitReached = credential.LimitReached, MonthlyLimit = credential.MonthlyLimit ?? 0,
+                UsesThisMonth = credential.Uses,
+            };
+        }
+    }
+
+    private static long Grant(FakeAiCredential credential, long wanted)
+    {
+        var granted = credential.MonthlyLimit is { } limit ? Math.Clamp(limit - credential.Uses, 0, wanted) : wanted;
+        credential.Uses += granted;
+        return granted;
     }
 }

@@ -65,7 +65,7 @@ internal sealed class ProxyForwarder(HttpClient upstream, UsageReporter usage)
         {
             await WriteErrorAsync(context, key.LimitReached
                 ? new Refusal(StatusCodes.Status429TooManyRequests, "monthly_limit_reached",
-                    $"xares: the {route.Provider.Id} credential {key.CredentialId} has reached its monthly limit; ask your platform admin to raise it")
+                    $"xares: the {route.Provider.Id} credential {key.CredentialId} has reached its monthly limit{(key.MonthlyLimit > 0 ? $" of {key.MonthlyLimit} requests" : "")}; ask your platform admin to raise it")
                 : new Refusal(StatusCodes.Status403Forbidden, "no_credential", $"xares: no {route.Provider.Id} credential is available to this workspace any more"));
             return;
         }

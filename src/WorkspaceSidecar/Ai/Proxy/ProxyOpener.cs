@@ -103,12 +103,43 @@ internal sealed class ProxyOpener(AiCredentialService ai, HttpClient upstream, I
             : Errors.NoCredential($"no {provider.Id} credential is available to this workspace");
     }
 
+    /// <summary>
+    /// The current key for one request, with one granted request taken from the lease's allowance
+    /// (<see cref="RequestBudget"/>): no allowance, no key, so nothing is forwarded uncounted.
+    /// </summary>
     private async Task<AiKeyResponse> KeyAsync(string provider, string credentialId, CancellationToken cancellationToken)
     {
-        var answer = await ai.LeaseAsync(provider, credentialId, AiCredentialService.ProxyMode, cancellationToken);
-        return answer.ResponseCase == SidecarResponse.ResponseOneofCase.AiKey
-            ? answer.AiKey
-            : throw new SidecarException($"{answer.Error.Message} ({answer.Error.Code})");
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var answer = await ai.LeaseAsync(provider, credentialId, AiCredentialService.ProxyMode, cancellationToken);
+            if (answer.ResponseCase != SidecarResponse.ResponseOneofCase.AiKey)
+            {
+                throw new SidecarException($"{answer.Error.Message} ({answer.Error.Code})");
+            }
+            var key = answer.AiKey;
+            if (!key.Found)
+            {
+                return key;
+            }
+            var take = await ai.Budget.TakeAsync(key.LeaseId, cancellationToken);
+            switch (take.Result)
+            {
+                case TakeResult.Taken:
+                    return key;
+                case TakeResult.LimitReached:
+                    return new AiKeyResponse
+                    {
+                        Found = false, LimitReached = true, Provider = provider, CredentialId = key.CredentialId, MonthlyLimit = take.MonthlyLimit,
+                    };
+                case TakeResult.LeaseEnded:
+                    // Revoked or expired at the broker: the next lease comes with a first block of its own.
+                    ai.DropLease(key.LeaseId);
+                    continue;
+                default:
+                    throw new SidecarException(take.Message);
+            }
+        }
+        throw new SidecarException("the key's lease ended twice while it was being used; try again");
     }
 
     private async Task<bool> ReportUsageAsync(AiUsageRequest usage, CancellationToken cancellationToken)
@@ -125,6 +156,16 @@ internal sealed class ProxyOpener(AiCredentialService ai, HttpClient upstream, I
         return refusal;
     }
 
+    private async Task ClosedAsync()
+    {
+        if (Interlocked.Decrement(ref _open) == 0)
+        {
+            // Every closed proxy's usage is drained: what is left was granted and not used.
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await ai.Budget.ReturnAllAsync(deadline.Token);
+        }
+    }
+
     /// <summary>One run's proxies; closed with the connection that opened them.</summary>
     private sealed class OpenProxy(ProxyOpener opener, AiProxy proxy, string id, ILogger logger) : IAsyncDisposable
     {
@@ -136,8 +177,8 @@ internal sealed class ProxyOpener(AiCredentialService ai, HttpClient upstream, I
             }
             finally
             {
-                Interlocked.Decrement(ref opener._open);
                 SidecarLog.ProxyClosed(logger, id);
+                await opener.ClosedAsync();
             }
         }
     }

@@ -49,6 +49,64 @@ public sealed class ProxyOpenerTests
     }
 
     [Fact]
+    public async Task Proxy_MonthlyLimitOfTwo_TwoForwarded_ThirdAnswered429Locally()
+    {
+        await using var upstream = await FakeProvider.StartAsync();
+        await using var broker = await FakeBroker.StartAsync();
+        broker.State.AddAiCredential("cred_oa", "openai", "sk-real-1", upstream.BaseUrl + "/v1").MonthlyLimit = 2;
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+
+        var (response, connection) = await OpenAsync(sidecar, "openai");
+        var endpoint = Assert.Single(response.OpenProxy.Endpoints);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        async Task<HttpResponseMessage> SendAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, endpoint.LocalBaseUrl + "/models");
+            request.Headers.Add("Authorization", "Bearer " + endpoint.Placeholder);
+            return await client.SendAsync(request);
+        }
+        using (connection)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync()).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync()).StatusCode);
+            using var third = await SendAsync();
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+            var body = await third.Content.ReadAsStringAsync();
+            Assert.Contains("monthly_limit_reached", body, StringComparison.Ordinal);
+            Assert.Contains("the openai credential cred_oa has reached its monthly limit of 2 requests", body, StringComparison.Ordinal);
+            Assert.Equal(2, upstream.Requests.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Proxy_LastOneClosed_UnusedAllowanceReturned()
+    {
+        await using var upstream = await FakeProvider.StartAsync();
+        await using var broker = await FakeBroker.StartAsync();
+        var credential = broker.State.AddAiCredential("cred_oa", "openai", "sk-real-1", upstream.BaseUrl + "/v1");
+        await using var sidecar = SidecarHarness.Start(broker);
+        await sidecar.WaitConnectedAsync();
+
+        var (response, connection) = await OpenAsync(sidecar, "openai");
+        var endpoint = Assert.Single(response.OpenProxy.Endpoints);
+        using (connection)
+        {
+            using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+            using var request = new HttpRequestMessage(HttpMethod.Get, endpoint.LocalBaseUrl + "/models");
+            request.Headers.Add("Authorization", "Bearer " + endpoint.Placeholder);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+            Assert.Equal(32, credential.Uses);
+        }
+
+        await Until.TrueAsync(() => broker.State.UsageReports.Any(r => r.ReturnedRequests > 0), what: "the unused allowance given back");
+        Assert.Equal(31, broker.State.UsageReports.Sum(r => r.ReturnedRequests));
+        Assert.Equal(1, broker.State.UsageReports.Sum(r => r.Requests));
+        Assert.Equal(1, credential.Uses);
+    }
+
+    [Fact]
     public async Task OpenProxy_ProxyOnlyCredential_Opens()
     {
         await using var broker = await FakeBroker.StartAsync();
