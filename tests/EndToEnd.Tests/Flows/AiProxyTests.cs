@@ -164,20 +164,22 @@ public sealed class AiProxyTests(AiFixture fixture) : IClassFixture<AiFixture>
     }
 
     [Fact]
-    public async Task MonthlyLimit_Reached_ProxyAnswers429()
+    public async Task MonthlyLimit_OfThree_ExactlyThreeForwarded_FourthAnswered429Locally()
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false, monthlyLimit: 3);
         await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
 
         var result = await fixture.SidecarCliAsync(sidecar.SocketPath, ["run", "--", "node", "openai-client.mjs", "calls", "6"]).ShouldSucceedAsync();
 
+        // Each request was granted (and counted) by the broker before it was forwarded: no fourth one reaches the provider.
         var report = AiNodeReport.Parse(result);
-        var statuses = report.Statuses;
-        Assert.Equal(200, statuses[0]);
-        Assert.Contains(429, statuses);
-        Assert.All(statuses.SkipWhile(s => s == 200), s => Assert.Equal(429, s));
-        Assert.Contains("monthly limit", report.Raw.GetProperty("lastError").GetProperty("message").GetString());
-        Assert.True((await fixture.GetCredentialAsync(user.OpenAiCredentialId)).GetProperty("limitReached").GetBoolean());
+        Assert.Equal([200, 200, 200, 429, 429, 429], report.Statuses);
+        Assert.Equal(3, fixture.OpenAi.Calls.Count(c => c.Accepted && c.PresentedKey == user.OpenAiKey));
+        Assert.Contains($"the openai credential {user.OpenAiCredentialId} has reached its monthly limit of 3 requests",
+            report.Raw.GetProperty("lastError").GetProperty("message").GetString(), StringComparison.Ordinal);
+        var credential = await fixture.GetCredentialAsync(user.OpenAiCredentialId);
+        Assert.True(credential.GetProperty("limitReached").GetBoolean());
+        Assert.Equal(3, credential.GetProperty("usage").GetProperty("usesThisMonth").GetInt64());
     }
 
     private async Task AssertUsageCountedAsync(string credentialId)
