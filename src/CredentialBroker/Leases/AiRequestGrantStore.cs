@@ -80,4 +80,18 @@ internal static class AiRequestGrantStore
             ORDER BY l.id
             """,
             r => (r.GetString(0), r.GetString(1)), ("@cred", credentialId), ("@now", now.ToDb()));
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> grant rows whose lease row is gone (pruned), last
+    /// changed before <paramref name="cutoff"/> and in a month before <paramref name="currentMonth"/>; returns how many.
+    /// </summary>
+    public static int DeleteEndedBefore(DbConnection c, DbTransaction t, DateTimeOffset cutoff, string currentMonth, int limit) =>
+        Sql.Execute(c, t,
+            """
+            DELETE FROM ai_request_grants WHERE lease_id IN (
+                SELECT g.lease_id FROM ai_request_grants g
+                WHERE g.updated_at < @cutoff AND g.usage_month < @month AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = g.lease_id)
+                ORDER BY g.lease_id LIMIT @limit)
+            """,
+            ("@cutoff", cutoff.ToDb()), ("@month", currentMonth), ("@limit", limit));
 }

@@ -9,15 +9,16 @@ using Xares.Broker.Workspaces;
 namespace Xares.Broker.Retention;
 
 /// <summary>What one pass of <see cref="EndedStatePruner"/> deleted, per table.</summary>
-internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapTokens, int Revocations)
+internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapTokens, int Revocations, int AiRequestGrants = 0)
 {
-    public int Total => Leases + Sessions + BootstrapTokens + Revocations;
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants;
 }
 
 /// <summary>
 /// Deletes working state that has ended and that nothing reads any more (`--ended-retention-days`):
 /// leases, sessions (with every token they had) and bootstrap tokens that ended more than the
-/// retention ago, and revocation records as old. Without it these tables grow with every lease,
+/// retention ago, and revocation records as old; the request grants of AI leases once their lease
+/// row is gone and their month is over (usage.byWorkspace shows the current month). Without it these tables grow with every lease,
 /// refresh and revocation for the life of the installation. The audit log keeps the history; this
 /// removes none of it. Each chunk is its own write unit, so lease issues wait behind at most one.
 /// </summary>
@@ -36,7 +37,9 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
             await DrainAsync("leases", (c, t) => LeaseStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("sessions", (c, t) => SessionStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("bootstrap_tokens", (c, t) => BootstrapTokens.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
-            await DrainAsync("revocations", (c, t) => RevocationLog.DeleteBefore(c, t, revocationCutoff, ChunkSize), cancellationToken));
+            await DrainAsync("revocations", (c, t) => RevocationLog.DeleteBefore(c, t, revocationCutoff, ChunkSize), cancellationToken),
+            await DrainAsync("ai_request_grants",
+                (c, t) => AiRequestGrantStore.DeleteEndedBefore(c, t, cutoff, Credentials.MonthlyQuota.MonthOf(now), ChunkSize), cancellationToken));
     }
 
     private async Task<int> DrainAsync(string table, Func<DbConnection, DbTransaction, int> deleteChunk, CancellationToken cancellationToken)

@@ -12,13 +12,13 @@ internal sealed partial class EndedStateRetentionService(EndedStatePruner pruner
             var pruned = await pruner.PruneAsync(cancellationToken);
             if (pruned.Total > 0)
             {
-                Pruned(logger, pruned.Leases, pruned.Sessions, pruned.BootstrapTokens, pruned.Revocations);
+                Pruned(logger, pruned.Leases, pruned.Sessions, pruned.BootstrapTokens, pruned.Revocations, pruned.AiRequestGrants);
             }
         }, ex => Failed(logger, ex), stoppingToken);
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Information,
-        Message = "Retention deleted ended state: {Leases} leases, {Sessions} sessions, {BootstrapTokens} bootstrap tokens, {Revocations} revocation records")]
-    private static partial void Pruned(ILogger logger, int leases, int sessions, int bootstrapTokens, int revocations);
+        Message = "Retention deleted ended state: {Leases} leases, {Sessions} sessions, {BootstrapTokens} bootstrap tokens, {Revocations} revocation records, {AiRequestGrants} AI request grants")]
+    private static partial void Pruned(ILogger logger, int leases, int sessions, int bootstrapTokens, int revocations, int aiRequestGrants);
 
     [LoggerMessage(EventId = 6202, Level = LogLevel.Error, Message = "Retention of ended state failed; it retries on its next run")]
     private static partial void Failed(ILogger logger, Exception exception);

@@ -125,6 +125,28 @@ public abstract class EndedStateRetentionContractTests(StorageBackend backend)
         Assert.Equal(0L, CountRevocationsOf(broker, lease));
     }
 
+    [Fact]
+    public async Task Prune_AiRequestGrants_GoWithTheirLeaseOnceTheirMonthIsOver()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await StartAsync(db);
+        var user = await broker.CreateUserAsync();
+        await broker.Admin.PostAsJsonAsync($"/api/v1/users/{user}/credentials", new { kind = "ai", provider = "openai", secret = "sk-retention-0123456789" });
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync();
+        var old = (await sidecar.Grpc.GetAiCredentialAsync(new AiCredentialRequest { Provider = "openai", Mode = "proxy" }, sidecar.Auth)).Lease.LeaseId;
+
+        // In a later month (and past the retention): the old lease row is pruned, and with it its grants; a new lease's grants stay.
+        _clock.Advance(TimeSpan.FromDays(40));
+        var later = await (await SidecarClient.CreateWorkspaceAsync(broker, user)).OpenAsync();
+        var fresh = (await later.Grpc.GetAiCredentialAsync(new AiCredentialRequest { Provider = "openai", Mode = "proxy" }, later.Auth)).Lease.LeaseId;
+        // (The hourly pass may have run already as the clock moved on.)
+        await broker.Get<EndedStatePruner>().PruneAsync();
+
+        using var connection = broker.Get<Database>().Open();
+        Assert.Equal([fresh], Sql.Query(connection, null, "SELECT lease_id FROM ai_request_grants ORDER BY lease_id", r => r.GetString(0)));
+        Assert.NotEqual(old, fresh);
+    }
+
     private Task<BrokerTestHost> StartAsync(ContractDatabase db, TimeSpan? leaseLifetime = null) =>
         BrokerTestHost.StartAsync(
             // The admin key outlives the days these tests skip.
