@@ -138,6 +138,11 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         await _stop.CancelAsync();
         await _serving;
         await _server.DisposeAsync();
+        // Requests granted to the proxies and not used stay counted unless given back (bounded: a stop must not hang).
+        using (var returning = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await Ai.Budget.ReturnAllAsync(returning.Token);
+        }
         await Session.DisposeAsync();
         try
         {
