@@ -99,7 +99,8 @@ internal sealed class ProxyOpener(AiCredentialService ai, HttpClient upstream, I
             return null;
         }
         return key.LimitReached
-            ? Errors.LimitReached($"the {provider.Id} credential {key.CredentialId} has reached its monthly limit")
+            ? Errors.LimitReached(
+                $"the {provider.Id} credential {key.CredentialId} has reached its monthly limit{(key.MonthlyLimit > 0 ? $" of {key.MonthlyLimit} requests" : "")}")
             : Errors.NoCredential($"no {provider.Id} credential is available to this workspace");
     }
 
