@@ -65,7 +65,7 @@ internal sealed class RequestBudget(
         }
     }
 
-    public async Task<Take> TakeAsync(string leaseId, CancellationToken cancellationToken)
+    public async ValueTask<Take> TakeAsync(string leaseId, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
