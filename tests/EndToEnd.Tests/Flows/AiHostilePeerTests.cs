@@ -98,6 +98,36 @@ public sealed class AiHostilePeerTests(AiFixture fixture) : IClassFixture<AiFixt
         Assert.Single(fixture.OpenAi.Calls, c => c.Accepted && c.PresentedKey == user.OpenAiKey);
     }
 
+    [Fact]
+    public async Task SocketPeer_ReportsUsageOnAnotherWorkspacesLease_RefusedItsUsageUnmoved()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false, monthlyLimit: 100);
+        // The other workspace: a real lease with its first block, taken through the broker's gRPC.
+        var grant = await fixture.Admin.CreateWorkspaceAsync(user.UserId, fixture.NextName("victim-"));
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(fixture.Broker.GrpcUrl);
+        var broker = new Xares.Protos.Broker.V1.SidecarBroker.SidecarBrokerClient(channel);
+        var session = await broker.OpenSessionAsync(new Xares.Protos.Broker.V1.OpenSessionRequest { BootstrapToken = grant.BootstrapToken });
+        var auth = new Grpc.Core.Metadata { { "authorization", "Bearer " + session.SessionToken } };
+        var victimLease = (await broker.GetAiCredentialAsync(new Xares.Protos.Broker.V1.AiCredentialRequest { Provider = "openai", Mode = "proxy" }, auth)).Lease;
+        await using var sidecar = await fixture.StartSidecarAsync(user.UserId);
+        var before = (await fixture.GetCredentialAsync(user.OpenAiCredentialId)).GetProperty("usage").GetRawText();
+
+        var answers = new List<SidecarResponse>();
+        foreach (var usage in new[]
+        {
+            new AiUsageRequest { LeaseId = victimLease.LeaseId, Requests = 1_000_000, InputTokens = 1_000_000_000 },
+            new AiUsageRequest { LeaseId = victimLease.LeaseId, Requests = -32 },
+        })
+        {
+            answers.Add(await SendAsync(sidecar.SocketPath, new SidecarRequest { AiUsage = usage }));
+        }
+
+        Assert.All(answers, a => Assert.Equal("bad_request", a.Error.Code));
+        var after = (await fixture.GetCredentialAsync(user.OpenAiCredentialId)).GetProperty("usage");
+        Assert.Equal(before, after.GetRawText());
+        Assert.Equal(32, after.GetProperty("usesThisMonth").GetInt64());
+    }
+
     private static async Task<SidecarResponse> SendAsync(string socketPath, SidecarRequest request)
     {
         using var socket = await ConnectAsync(socketPath);
