@@ -65,21 +65,16 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
         fixture.Gemini.AcceptKey(key);
         await fixture.AddAiCredentialAsync(user.UserId, "google", key, fixture.Gemini.BaseUrl, null);
 
-        var run = await RunCliAsync(user.UserId, "gemini", [AiFixture.CliPath("gemini"), "--skip-trust", "-p", "Say hello"], [],
-            home => GeminiAuthChoice(home));
+        // From an empty HOME: run supplies Gemini CLI's auth choice itself (a temporary GEMINI_CLI_HOME, no secret in it).
+        var run = await RunCliAsync(user.UserId, "gemini", [AiFixture.CliPath("gemini"), "--skip-trust", "-p", "Say hello"], []);
 
         Assert.Contains(string.Concat(GeminiServer.StreamedWords), run.Result.Stdout, StringComparison.Ordinal);
         AssertKeyOnlyAtProvider(run, key, fixture.Gemini, ":streamGenerateContent?alt=sse");
-    }
-
-    /// <summary>
-    /// The one non-secret choice Gemini CLI 0.61 needs stored before its first headless run (its
-    /// first-run dialog stores the same); it ignores system settings files a user could write.
-    /// </summary>
-    private static void GeminiAuthChoice(string home)
-    {
-        Directory.CreateDirectory(Path.Combine(home, ".gemini"));
-        File.WriteAllText(Path.Combine(home, ".gemini", "settings.json"), """{"security":{"auth":{"selectedType":"gemini-api-key"}}}""");
+        Assert.False(Directory.Exists(Path.Combine(run.Home, ".gemini")), "run must not write the user's ~/.gemini");
+        var geminiHome = run.Environs.Select(e => e.Split('\0').FirstOrDefault(v => v.StartsWith("GEMINI_CLI_HOME=", StringComparison.Ordinal)))
+            .FirstOrDefault(v => v is not null);
+        Assert.NotNull(geminiHome);
+        Assert.False(Directory.Exists(geminiHome["GEMINI_CLI_HOME=".Length..]), "the temporary Gemini home outlived the run");
     }
 
     private sealed record CliRun(CommandResult Result, IReadOnlyList<string> Environs, string Home, DateTime Started);
