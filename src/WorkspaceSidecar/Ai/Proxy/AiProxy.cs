@@ -46,6 +46,8 @@ internal sealed class AiProxy : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        // Only makes WebSocket handshakes acceptable; ProxyGuard decides which ones are (Codex's Responses WebSocket).
+        app.UseWebSockets();
         app.Run(forwarder.HandleAsync);
         await app.StartAsync();
         foreach (var (listener, route) in listeners)
