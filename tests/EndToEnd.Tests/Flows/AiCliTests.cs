@@ -33,10 +33,19 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false);
 
+        var answersBefore = fixture.OpenAi.SocketAnswers;
+
         var run = await RunCliAsync(user.UserId, "codex", [AiFixture.CliPath("codex"), "exec", "--skip-git-repo-check", "Say hello"], []);
 
         Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
         AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+        // The answer came over the Responses WebSocket, relayed by the proxy: the upstream handshake
+        // carried the real key, and Codex never fell back to HTTP; no plain GET ever carried the key.
+        var calls = fixture.OpenAi.Calls.Where(c => c.PresentedKey == user.OpenAiKey).ToList();
+        Assert.Contains(calls, c => c.WebSocket && c.Accepted && c.Method == "GET" && c.PathAndQuery == "/v1/responses");
+        Assert.DoesNotContain(calls, c => c.Method == "GET" && !c.WebSocket);
+        Assert.DoesNotContain(calls, c => c.Method == "POST" && c.PathAndQuery == "/v1/responses");
+        Assert.True(fixture.OpenAi.SocketAnswers > answersBefore, "no response was answered over the WebSocket");
         // Codex reads CODEX_API_KEY; run also set the base URL (-c openai_base_url=…, no secret).
         Assert.Contains(run.Environs, e => e.Contains("CODEX_API_KEY=" + Placeholder, StringComparison.Ordinal));
     }
