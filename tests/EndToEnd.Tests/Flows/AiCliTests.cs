@@ -46,6 +46,14 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
         Assert.DoesNotContain(calls, c => c.Method == "GET" && !c.WebSocket);
         Assert.DoesNotContain(calls, c => c.Method == "POST" && c.PathAndQuery == "/v1/responses");
         Assert.True(fixture.OpenAi.SocketAnswers > answersBefore, "no response was answered over the WebSocket");
+        // Counted as over HTTP: the tokens of the turn's response.completed (reported in the background: poll briefly).
+        System.Text.Json.JsonElement usage = default;
+        var counted = await Poll.UntilAsync(async () =>
+        {
+            usage = (await fixture.GetCredentialAsync(user.OpenAiCredentialId)).GetProperty("usage");
+            return usage.GetProperty("inputTokens").GetInt64() >= 12 && usage.GetProperty("outputTokens").GetInt64() >= 6;
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+        Assert.True(counted, "the WebSocket turn's tokens were not counted: " + usage.GetRawText());
         // Codex reads CODEX_API_KEY; run also set the base URL (-c openai_base_url=…, no secret).
         Assert.Contains(run.Environs, e => e.Contains("CODEX_API_KEY=" + Placeholder, StringComparison.Ordinal));
     }
