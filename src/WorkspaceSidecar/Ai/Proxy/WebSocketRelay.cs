@@ -18,6 +18,7 @@ internal sealed class WebSocketRelay(HttpMessageInvoker upstream, UsageReporter 
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
     // Never sent upstream: the tool's side of the handshake (ClientWebSocket makes its own), transport
     // headers, every auth header (the real key is added), and what only concerns the tool's side.
@@ -70,7 +71,14 @@ internal sealed class WebSocketRelay(HttpMessageInvoker upstream, UsageReporter 
         options.SetRequestHeader("Authorization", "Bearer " + key.Secret);
         try
         {
-            await upstreamSocket.ConnectAsync(ToWebSocketUri(target), upstream, cancellationToken);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handshake.CancelAfter(HandshakeTimeout);
+            await upstreamSocket.ConnectAsync(ToWebSocketUri(target), upstream, handshake.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Refusal(StatusCodes.Status504GatewayTimeout, "upstream_timeout",
+                $"xares: {route.Provider.Id} at {target.GetLeftPart(UriPartial.Authority)} did not answer the WebSocket handshake within {HandshakeTimeout.TotalSeconds:0} s");
         }
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
         {
