@@ -12,9 +12,9 @@ internal sealed record Refusal(int Status, string Code, string Message);
 
 /// <summary>
 /// What a request must look like before the proxy touches a key: no CONNECT, no protocol upgrade
-/// but a WebSocket where <see cref="WebSocketRelay"/> relays one, its own Host exactly, no Origin (so no browser page can reach it, even by DNS
-/// rebinding), origin-form targets only, no dot segments or encoded slashes, and the run's
-/// placeholder in the provider's auth header.
+/// but a WebSocket where <see cref="WebSocketRelay"/> relays one, its own Host exactly, no Origin
+/// (so no browser page can reach it, even by DNS rebinding), origin-form targets only, no dot
+/// segments or encoded slashes, and the run's placeholder in the provider's auth header.
 /// </summary>
 internal static class ProxyGuard
 {
