@@ -125,6 +125,24 @@ public sealed class WebSocketRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_KeyRotatedWhileOpen_BothSidesCloseSoTheToolReconnectsWithTheNewKey()
+    {
+        using var socket = Client(_openAi.Placeholder);
+        await socket.ConnectAsync(new Uri($"ws://{_openAi.Authority}/v1/responses"), CancellationToken.None);
+
+        _key = new AiKeyResponse { Found = true, Secret = "sk-real-2", LeaseId = "lease_2", BaseUrl = _key.BaseUrl };
+        await SendAsync(socket, Create);
+        var result = await socket.ReceiveAsync(new byte[1024], new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.Empty(_upstream.SocketMessages);
+        using var again = Client(_openAi.Placeholder);
+        await again.ConnectAsync(new Uri($"ws://{_openAi.Authority}/v1/responses"), CancellationToken.None);
+        Assert.Equal("Bearer sk-real-2", _upstream.Requests.Last().Headers["authorization"]);
+    }
+
+    [Fact]
     public async Task Relay_ProxyClosed_BothSidesEnd()
     {
         var socket = Client(_openAi.Placeholder);
