@@ -96,13 +96,14 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
 
     private sealed record CliRun(CommandResult Result, IReadOnlyList<string> Environs, string Home, DateTime Started);
 
-    private async Task<CliRun> RunCliAsync(string userId, string tool, string[] command, Dictionary<string, string> extra, Action<string>? prepareHome = null)
+    private async Task<CliRun> RunCliAsync(string userId, string tool, string[] command, Dictionary<string, string> extra)
     {
         var started = DateTime.UtcNow;
         await using var sidecar = await fixture.StartSidecarAsync(userId);
         var home = fixture.Directory.Sub(fixture.NextName("cli-home-"));
         var project = fixture.Directory.Sub(fixture.NextName("cli-project-"));
-        prepareHome?.Invoke(home);
+        // Every tool starts from an empty HOME: nothing written for it beforehand.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(home));
         var environment = ProcessRunner.BaseEnvironment(home);
         environment["XARES_SIDECAR_SOCKET"] = sidecar.SocketPath;
         foreach (var (name, value) in extra)
