@@ -26,8 +26,8 @@ internal sealed class FakeProvider : IAsyncDisposable
     /// <summary>Set when a WebSocket it accepted ended, with how (close status or the exception type).</summary>
     public TaskCompletionSource<string> SocketEnded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>When true, WebSocket handshakes are answered 426 (a provider without WebSocket mode).</summary>
-    public bool RefuseWebSockets { get; set; }
+    /// <summary>When set, WebSocket handshakes are answered with this status (a provider without WebSocket mode).</summary>
+    public int? RefuseWebSocketsWith { get; set; }
 
     /// <summary>Where /v1/redirect points (another server).</summary>
     public string RedirectTarget { get; set; } = "http://127.0.0.1:9/";
@@ -83,9 +83,9 @@ internal sealed class FakeProvider : IAsyncDisposable
     /// <summary>The Responses API's WebSocket mode: each response.create is answered created, one delta, completed with usage.</summary>
     private async Task ServeWebSocketAsync(HttpContext context)
     {
-        if (RefuseWebSockets || context.Request.Path != "/v1/responses")
+        if (RefuseWebSocketsWith is not null || context.Request.Path != "/v1/responses")
         {
-            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.StatusCode = RefuseWebSocketsWith ?? StatusCodes.Status426UpgradeRequired;
             return;
         }
         context.Response.Headers["x-models-etag"] = "etag-1";

@@ -83,9 +83,11 @@ internal sealed class WebSocketRelay(HttpMessageInvoker upstream, UsageReporter 
         catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
         {
             var status = (int)upstreamSocket.HttpStatusCode;
+            // A provider or gateway without WebSocket mode answers 404, 405 or 501 as often as 426; the
+            // tool gets 426 for all of them, which sends Codex to HTTP at once instead of after retries.
             return status >= 400
-                ? new Refusal(status, "upstream_refused_websocket",
-                    $"xares: {route.Provider.Id} at {target.GetLeftPart(UriPartial.Authority)} refused the WebSocket handshake ({status})")
+                ? new Refusal(status is 404 or 405 or 501 ? StatusCodes.Status426UpgradeRequired : status, "upstream_refused_websocket",
+                    $"xares: {route.Provider.Id} at {target.GetLeftPart(UriPartial.Authority)} refused the WebSocket handshake ({status}); use plain HTTP")
                 : new Refusal(StatusCodes.Status502BadGateway, "upstream_unreachable",
                     $"xares: {route.Provider.Id} at {target.GetLeftPart(UriPartial.Authority)} did not open a WebSocket: {ex.Message}");
         }

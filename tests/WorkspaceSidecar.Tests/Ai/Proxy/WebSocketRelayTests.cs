@@ -91,16 +91,21 @@ public sealed class WebSocketRelayTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
-    [Fact]
-    public async Task Relay_UpstreamWithoutWebSocketMode_ItsStatusPassedBack()
+    [Theory]
+    [InlineData(426, HttpStatusCode.UpgradeRequired)]
+    [InlineData(404, HttpStatusCode.UpgradeRequired)]
+    [InlineData(501, HttpStatusCode.UpgradeRequired)]
+    [InlineData(401, HttpStatusCode.Unauthorized)]
+    [InlineData(429, HttpStatusCode.TooManyRequests)]
+    public async Task Relay_UpstreamRefusesHandshake_NoWebSocketModeIs426OthersPassedBack(int upstreamStatus, HttpStatusCode expected)
     {
-        _upstream.RefuseWebSockets = true;
+        _upstream.RefuseWebSocketsWith = upstreamStatus;
         using var socket = Client(_openAi.Placeholder);
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://{_openAi.Authority}/v1/responses"), CancellationToken.None));
 
         // 426 is what sends Codex to its HTTP fallback at once.
-        Assert.Equal(HttpStatusCode.UpgradeRequired, socket.HttpStatusCode);
+        Assert.Equal(expected, socket.HttpStatusCode);
         Assert.Single(_upstream.Requests);
     }
 
