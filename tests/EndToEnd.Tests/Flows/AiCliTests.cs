@@ -59,6 +59,30 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
     }
 
     [Fact]
+    public async Task CodexCli_ProviderWithoutWebSocketMode_FallsBackToStreamedPost()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+        fixture.OpenAi.OffersWebSocket = false;
+        CliRun run;
+        try
+        {
+            run = await RunCliAsync(user.UserId, "codex", [AiFixture.CliPath("codex"), "exec", "--skip-git-repo-check", "Say hello"], []);
+        }
+        finally
+        {
+            fixture.OpenAi.OffersWebSocket = true;
+        }
+
+        Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+        // The provider's 426 reached Codex through the proxy, and Codex posted instead.
+        var calls = fixture.OpenAi.Calls.Where(c => c.PresentedKey == user.OpenAiKey).ToList();
+        Assert.Contains(calls, c => c.WebSocket && c.PathAndQuery == "/v1/responses");
+        Assert.Contains(calls, c => c.Accepted && c.Method == "POST" && c.PathAndQuery == "/v1/responses");
+        Assert.DoesNotContain(calls, c => c.Method == "GET" && !c.WebSocket);
+    }
+
+    [Fact]
     public async Task OpenCode_Run_AnswerThroughProxy()
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false);
