@@ -15,6 +15,7 @@ internal sealed class RelayedSocket(WebSocket tool, WebSocket provider, ProxyRou
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private const int ParsedBytes = 4 * 1024 * 1024;
+    private const int TypeBytes = 16 * 1024;
     private readonly SemaphoreSlim _toolSend = new(1, 1);
     private readonly Queue<string> _pendingLeases = new();
     private readonly Lock _pendingLock = new();
@@ -67,12 +68,27 @@ internal sealed class RelayedSocket(WebSocket tool, WebSocket provider, ProxyRou
                 await CloseAsync(provider, result.CloseStatus, result.CloseStatusDescription, cancellationToken);
                 return;
             }
-            long length = result.Count;
+            // The start of a text message is gathered (up to TypeBytes) until its type can be read, since
+            // a receive may return fewer bytes than a frame; a create is checked before any of it is sent.
+            var start = result.Count;
+            string? type = null;
+            while (result.MessageType == WebSocketMessageType.Text &&
+                (type = ResponsesSocketEvents.Type(buffer.AsSpan(0, start), result.EndOfMessage)) is null &&
+                !result.EndOfMessage && start < TypeBytes)
+            {
+                result = await tool.ReceiveAsync(new ArraySegment<byte>(buffer, start, buffer.Length - start), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseAsync(provider, result.CloseStatus, result.CloseStatusDescription, cancellationToken);
+                    return;
+                }
+                start += result.Count;
+            }
+            long length = start;
             if (result.MessageType == WebSocketMessageType.Text &&
-                ResponsesSocketEvents.Type(buffer.AsSpan(0, result.Count), result.EndOfMessage) is var type &&
                 (type == ResponsesSocketEvents.Create || (type is null && !result.EndOfMessage)))
             {
-                // A message too large to read its type from its first frame is taken for a request too.
+                // A message whose first TypeBytes hold no type is taken for a request too.
                 if (await CheckKeyAsync(cancellationToken) is { } leaseId)
                 {
                     lock (_pendingLock)
@@ -85,9 +101,10 @@ internal sealed class RelayedSocket(WebSocket tool, WebSocket provider, ProxyRou
                     return;
                 }
             }
+            var count = start;
             while (true)
             {
-                await provider.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, cancellationToken);
+                await provider.SendAsync(buffer.AsMemory(0, count), result.MessageType, result.EndOfMessage, cancellationToken);
                 if (result.EndOfMessage)
                 {
                     break;
@@ -98,7 +115,8 @@ internal sealed class RelayedSocket(WebSocket tool, WebSocket provider, ProxyRou
                     await CloseAsync(provider, result.CloseStatus, result.CloseStatusDescription, cancellationToken);
                     return;
                 }
-                length += result.Count;
+                count = result.Count;
+                length += count;
                 if (length > WebSocketRelay.MaxMessageBytes)
                 {
                     await CloseBothAsync(WebSocketCloseStatus.MessageTooBig, "message too large for the xares proxy", cancellationToken);
@@ -155,10 +173,12 @@ internal sealed class RelayedSocket(WebSocket tool, WebSocket provider, ProxyRou
                     return;
                 }
             }
-            if (ResponsesSocketEvents.EndsResponse(firstFrameType))
+            // The whole message when it was small enough to keep (nearly always), else its first frame.
+            var whole = copy.Length == length;
+            var message = copy.GetBuffer().AsSpan(0, (int)copy.Length);
+            if (ResponsesSocketEvents.EndsResponse(whole ? ResponsesSocketEvents.Type(message, true) : firstFrameType))
             {
-                var whole = copy.Length == length;
-                Ended(whole ? ResponsesSocketEvents.Usage(copy.GetBuffer().AsSpan(0, (int)copy.Length)) : default);
+                Ended(whole ? ResponsesSocketEvents.Usage(message) : default);
             }
         }
     }

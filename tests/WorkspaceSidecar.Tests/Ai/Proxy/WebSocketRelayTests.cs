@@ -66,6 +66,30 @@ public sealed class WebSocketRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_CreateSplitAcrossFrames_RelayedWholeAndCountedOnce()
+    {
+        using var socket = Client(_openAi.Placeholder);
+        await socket.ConnectAsync(new Uri($"ws://{_openAi.Authority}/v1/responses"), CancellationToken.None);
+        var bytes = Encoding.UTF8.GetBytes(Create);
+
+        // The first frame ends before the type does.
+        await socket.SendAsync(bytes.AsMemory(0, 5), WebSocketMessageType.Text, false, CancellationToken.None);
+        await Task.Delay(100);
+        await socket.SendAsync(bytes.AsMemory(5), WebSocketMessageType.Text, true, CancellationToken.None);
+        await ReceiveUntilAsync(socket, "response.completed");
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+        Assert.Equal([Create], _upstream.SocketMessages);
+        await Until.TrueAsync(() => { lock (_reports) { return _reports.Sum(r => r.Requests) == 1; } }, what: "usage reported");
+        await Task.Delay(300);
+        lock (_reports)
+        {
+            Assert.Equal(1, _reports.Sum(r => r.Requests));
+            Assert.Equal(5, _reports.Sum(r => r.InputTokens));
+        }
+    }
+
+    [Fact]
     public async Task Relay_WrongPlaceholder_401WithoutContactingUpstream()
     {
         using var socket = Client("xares-placeholder-wrong");
