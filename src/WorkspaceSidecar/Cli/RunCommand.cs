@@ -35,8 +35,8 @@ internal static class RunCommand
             var plans = ToolPlan.Create(catalogue, toolName, await sidecar.ListAsync(cancellationToken), inject);
             var command = new ToolCommand(parse.GetRequiredValue(commandArgument), toolName is null ? null : catalogue.FindTool(toolName)?.Executable);
             return inject
-                ? await InjectAsync(cli, sidecar, plans, command, cancellationToken)
-                : await ProxyAsync(sidecar, plans, toolName, command, cancellationToken);
+                ? await InjectAsync(cli, sidecar, plans, toolName, command, cancellationToken)
+                : await ProxyAsync(cli, sidecar, plans, toolName, command, cancellationToken);
         }));
         return run;
     }
@@ -46,17 +46,18 @@ internal static class RunCommand
         Description = "The tool whose variables to set (aider, claude, gemini, codex, opencode, continue, or one from XARES_TOOLS_FILE); default: every provider's standard variables",
     };
 
-    private static async Task<int> InjectAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, ToolCommand command, CancellationToken cancellationToken)
+    private static async Task<int> InjectAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string? toolName, ToolCommand command, CancellationToken cancellationToken)
     {
         if (cli.HardenProcess)
         {
             ProcessHardening.ForbidMemoryAccess();
         }
         var environment = await RunEnvironment.InjectAsync(plans, sidecar, cancellationToken);
+        using var geminiHome = GeminiAuthHome.Prepare(toolName, environment.Variables, cli.Environment);
         return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, environment.Secrets);
     }
 
-    private static async Task<int> ProxyAsync(SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string? toolName, ToolCommand command, CancellationToken cancellationToken)
+    private static async Task<int> ProxyAsync(SidecarCli cli, SidecarAiClient sidecar, IReadOnlyList<ProviderPlan> plans, string? toolName, ToolCommand command, CancellationToken cancellationToken)
     {
         if (plans.FirstOrDefault(p => !p.Variables.TakesBaseUrl) is { } blind)
         {
@@ -69,6 +70,7 @@ internal static class RunCommand
         request.Targets.AddRange(plans.Select(plan => new ProxyTarget { Provider = plan.Provider.Id, CredentialId = plan.Credential.CredentialId }));
         using var proxy = await sidecar.OpenProxyAsync(request, cancellationToken);
         var environment = RunEnvironment.ForProxy(plans, proxy.Endpoints);
+        using var geminiHome = GeminiAuthHome.Prepare(toolName, environment.Variables, cli.Environment);
         return await ChildProcess.RunAsync(environment.Command(command.Argv, command.Executable), environment.Variables, []);
     }
 

@@ -33,12 +33,53 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
     {
         var user = await fixture.CreateUserAsync(withAnthropic: false);
 
+        var answersBefore = fixture.OpenAi.SocketAnswers;
+
         var run = await RunCliAsync(user.UserId, "codex", [AiFixture.CliPath("codex"), "exec", "--skip-git-repo-check", "Say hello"], []);
 
         Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
         AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+        // The answer came over the Responses WebSocket, relayed by the proxy: the upstream handshake
+        // carried the real key, and Codex never fell back to HTTP; no plain GET ever carried the key.
+        var calls = fixture.OpenAi.Calls.Where(c => c.PresentedKey == user.OpenAiKey).ToList();
+        Assert.Contains(calls, c => c.WebSocket && c.Accepted && c.Method == "GET" && c.PathAndQuery == "/v1/responses");
+        Assert.DoesNotContain(calls, c => c.Method == "GET" && !c.WebSocket);
+        Assert.DoesNotContain(calls, c => c.Method == "POST" && c.PathAndQuery == "/v1/responses");
+        Assert.True(fixture.OpenAi.SocketAnswers > answersBefore, "no response was answered over the WebSocket");
+        // Counted as over HTTP: the tokens of the turn's response.completed (reported in the background: poll briefly).
+        System.Text.Json.JsonElement usage = default;
+        var counted = await Poll.UntilAsync(async () =>
+        {
+            usage = (await fixture.GetCredentialAsync(user.OpenAiCredentialId)).GetProperty("usage");
+            return usage.GetProperty("inputTokens").GetInt64() >= 12 && usage.GetProperty("outputTokens").GetInt64() >= 6;
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+        Assert.True(counted, "the WebSocket turn's tokens were not counted: " + usage.GetRawText());
         // Codex reads CODEX_API_KEY; run also set the base URL (-c openai_base_url=…, no secret).
         Assert.Contains(run.Environs, e => e.Contains("CODEX_API_KEY=" + Placeholder, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CodexCli_ProviderWithoutWebSocketMode_FallsBackToStreamedPost()
+    {
+        var user = await fixture.CreateUserAsync(withAnthropic: false);
+        fixture.OpenAi.OffersWebSocket = false;
+        CliRun run;
+        try
+        {
+            run = await RunCliAsync(user.UserId, "codex", [AiFixture.CliPath("codex"), "exec", "--skip-git-repo-check", "Say hello"], []);
+        }
+        finally
+        {
+            fixture.OpenAi.OffersWebSocket = true;
+        }
+
+        Assert.Contains(OpenAiServer.ResponsesAnswer, run.Result.Stdout, StringComparison.Ordinal);
+        AssertKeyOnlyAtProvider(run, user.OpenAiKey, fixture.OpenAi, "/v1/responses");
+        // The provider's 426 reached Codex through the proxy, and Codex posted instead.
+        var calls = fixture.OpenAi.Calls.Where(c => c.PresentedKey == user.OpenAiKey).ToList();
+        Assert.Contains(calls, c => c.WebSocket && c.PathAndQuery == "/v1/responses");
+        Assert.Contains(calls, c => c.Accepted && c.Method == "POST" && c.PathAndQuery == "/v1/responses");
+        Assert.DoesNotContain(calls, c => c.Method == "GET" && !c.WebSocket);
     }
 
     [Fact]
@@ -65,32 +106,28 @@ public sealed class AiCliTests(AiFixture fixture) : IClassFixture<AiFixture>
         fixture.Gemini.AcceptKey(key);
         await fixture.AddAiCredentialAsync(user.UserId, "google", key, fixture.Gemini.BaseUrl, null);
 
-        var run = await RunCliAsync(user.UserId, "gemini", [AiFixture.CliPath("gemini"), "--skip-trust", "-p", "Say hello"], [],
-            home => GeminiAuthChoice(home));
+        // From an empty HOME: run supplies Gemini CLI's auth choice itself (a temporary GEMINI_CLI_HOME, no secret in it).
+        var run = await RunCliAsync(user.UserId, "gemini", [AiFixture.CliPath("gemini"), "--skip-trust", "-p", "Say hello"], []);
 
         Assert.Contains(string.Concat(GeminiServer.StreamedWords), run.Result.Stdout, StringComparison.Ordinal);
         AssertKeyOnlyAtProvider(run, key, fixture.Gemini, ":streamGenerateContent?alt=sse");
-    }
-
-    /// <summary>
-    /// The one non-secret choice Gemini CLI 0.61 needs stored before its first headless run (its
-    /// first-run dialog stores the same); it ignores system settings files a user could write.
-    /// </summary>
-    private static void GeminiAuthChoice(string home)
-    {
-        Directory.CreateDirectory(Path.Combine(home, ".gemini"));
-        File.WriteAllText(Path.Combine(home, ".gemini", "settings.json"), """{"security":{"auth":{"selectedType":"gemini-api-key"}}}""");
+        Assert.False(Directory.Exists(Path.Combine(run.Home, ".gemini")), "run must not write the user's ~/.gemini");
+        var geminiHome = run.Environs.Select(e => e.Split('\0').FirstOrDefault(v => v.StartsWith("GEMINI_CLI_HOME=", StringComparison.Ordinal)))
+            .FirstOrDefault(v => v is not null);
+        Assert.NotNull(geminiHome);
+        Assert.False(Directory.Exists(geminiHome["GEMINI_CLI_HOME=".Length..]), "the temporary Gemini home outlived the run");
     }
 
     private sealed record CliRun(CommandResult Result, IReadOnlyList<string> Environs, string Home, DateTime Started);
 
-    private async Task<CliRun> RunCliAsync(string userId, string tool, string[] command, Dictionary<string, string> extra, Action<string>? prepareHome = null)
+    private async Task<CliRun> RunCliAsync(string userId, string tool, string[] command, Dictionary<string, string> extra)
     {
         var started = DateTime.UtcNow;
         await using var sidecar = await fixture.StartSidecarAsync(userId);
         var home = fixture.Directory.Sub(fixture.NextName("cli-home-"));
         var project = fixture.Directory.Sub(fixture.NextName("cli-project-"));
-        prepareHome?.Invoke(home);
+        // Every tool starts from an empty HOME: nothing written for it beforehand.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(home));
         var environment = ProcessRunner.BaseEnvironment(home);
         environment["XARES_SIDECAR_SOCKET"] = sidecar.SocketPath;
         foreach (var (name, value) in extra)

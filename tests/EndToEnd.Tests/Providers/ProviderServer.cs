@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.WebSockets;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Xares.EndToEnd.Tests.Providers;
 
-/// <summary>What reached a provider server: the key it was called with, and where.</summary>
-internal sealed record ProviderCall(string Method, string PathAndQuery, string? PresentedKey, bool Accepted);
+/// <summary>What reached a provider server: the key it was called with, and where; <paramref name="WebSocket"/> for a WebSocket handshake.</summary>
+internal sealed record ProviderCall(string Method, string PathAndQuery, string? PresentedKey, bool Accepted, bool WebSocket = false);
 
 /// <summary>
 /// A local stand-in for an AI provider's public API on 127.0.0.1: it accepts only the keys it
@@ -43,6 +45,7 @@ internal abstract class ProviderServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(HandleAsync);
         await app.StartAsync();
         _app = app;
@@ -60,7 +63,8 @@ internal abstract class ProviderServer : IAsyncDisposable
     {
         var key = PresentedKey(context.Request);
         var accepted = key is not null && _keys.ContainsKey(key);
-        _calls.Enqueue(new ProviderCall(context.Request.Method, context.Request.Path + context.Request.QueryString, key, accepted));
+        _calls.Enqueue(new ProviderCall(context.Request.Method, context.Request.Path + context.Request.QueryString, key, accepted,
+            context.WebSockets.IsWebSocketRequest));
         if (RedirectTo is not null)
         {
             context.Response.StatusCode = StatusCodes.Status302Found;
@@ -82,6 +86,14 @@ internal abstract class ProviderServer : IAsyncDisposable
         await response.WriteAsync((name is null ? "" : $"event: {name}\n") + $"data: {json}\n\n");
         await response.Body.FlushAsync();
         await Task.Delay(ChunkDelay);
+    }
+
+    /// <summary>One event as a WebSocket text message (the Responses API's WebSocket mode), paced like <see cref="SendEventAsync"/>.</summary>
+    protected async Task SendSocketEventAsync(WebSocket socket, string json, CancellationToken cancellationToken)
+    {
+        _events.Enqueue((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), json));
+        await socket.SendAsync(Encoding.UTF8.GetBytes(json).AsMemory(), WebSocketMessageType.Text, true, cancellationToken);
+        await Task.Delay(ChunkDelay, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

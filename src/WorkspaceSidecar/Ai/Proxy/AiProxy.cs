@@ -46,6 +46,9 @@ internal sealed class AiProxy : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        // Only requests asking for an upgrade pass the WebSocket middleware (plain HTTP keeps its path);
+        // it makes handshakes acceptable, ProxyGuard decides which are (OpenAI's Responses WebSocket).
+        app.UseWhen(context => context.Request.Headers.Upgrade.Count > 0, branch => branch.UseWebSockets());
         app.Run(forwarder.HandleAsync);
         await app.StartAsync();
         foreach (var (listener, route) in listeners)

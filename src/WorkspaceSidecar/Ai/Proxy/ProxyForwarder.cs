@@ -10,7 +10,7 @@ namespace Xares.Sidecar.Ai.Proxy;
 /// <summary>
 /// Handles one proxied request: guard, current key, upstream request built from the credential's
 /// base URL with the real key added the provider's way, response streamed back as it arrives
-/// (no redirect followed), usage counted.
+/// (no redirect followed), usage counted; a WebSocket the guard let through goes to <see cref="WebSocketRelay"/>.
 /// </summary>
 internal sealed class ProxyForwarder(HttpClient upstream, UsageReporter usage)
 {
@@ -30,6 +30,7 @@ internal sealed class ProxyForwarder(HttpClient upstream, UsageReporter usage)
         "Set-Cookie", "Alt-Svc",
     };
 
+    private readonly WebSocketRelay _webSockets = new(upstream, usage);
     private Dictionary<int, ProxyRoute> _routes = [];
 
     public void Bind(IReadOnlyList<ProxyRoute> routes) => _routes = routes.ToDictionary(r => r.Port);
@@ -76,6 +77,14 @@ internal sealed class ProxyForwarder(HttpClient upstream, UsageReporter usage)
         {
             await WriteErrorAsync(context, new Refusal(StatusCodes.Status404NotFound, "not_found",
                 $"this proxy serves paths under {(route.Provider.LocalPrefix.Length == 0 ? "/" : route.Provider.LocalPrefix + "/")}"));
+            return;
+        }
+        if (WebSocketRelay.IsWebSocketRequest(context))
+        {
+            if (await _webSockets.RelayAsync(context, route, target, key) is { } webSocketRefusal)
+            {
+                await WriteErrorAsync(context, webSocketRefusal);
+            }
             return;
         }
         using var request = BuildRequest(context.Request, target, route.Provider.KeyStyle, key.Secret);

@@ -11,10 +11,10 @@ namespace Xares.Sidecar.Ai.Proxy;
 internal sealed record Refusal(int Status, string Code, string Message);
 
 /// <summary>
-/// What a request must look like before the proxy touches a key: no CONNECT and no protocol
-/// upgrade, its own Host exactly, no Origin (so no browser page can reach it, even by DNS
-/// rebinding), origin-form targets only, no dot segments or encoded slashes, and the run's
-/// placeholder in the provider's auth header.
+/// What a request must look like before the proxy touches a key: no CONNECT, no protocol upgrade
+/// but a WebSocket where <see cref="WebSocketRelay"/> relays one, its own Host exactly, no Origin
+/// (so no browser page can reach it, even by DNS rebinding), origin-form targets only, no dot
+/// segments or encoded slashes, and the run's placeholder in the provider's auth header.
 /// </summary>
 internal static class ProxyGuard
 {
@@ -25,14 +25,16 @@ internal static class ProxyGuard
         {
             return new(StatusCodes.Status405MethodNotAllowed, "method_not_allowed", "CONNECT is not supported by this proxy");
         }
-        // Never relayed as a plain request (it would carry the real key upstream for nothing). 426
-        // is what makes Codex drop its Responses WebSocket and use HTTP at once, without retries.
-        if (request.Headers.Upgrade.Count > 0 || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true)
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        // Never relayed as a plain request (it would carry the real key upstream for nothing): a
+        // WebSocket where the provider has one is relayed as a WebSocket (WebSocketRelay); anything
+        // else is 426, which makes Codex drop its Responses WebSocket and use HTTP at once.
+        if ((request.Headers.Upgrade.Count > 0 || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true) &&
+            !(HttpMethods.IsGet(request.Method) && WebSocketRelay.IsWebSocketRequest(context) && WebSocketRelay.Offers(route, RawPath(rawTarget))))
         {
             return new(StatusCodes.Status426UpgradeRequired, "upgrade_required",
-                "protocol upgrades (WebSocket) are not relayed by this proxy; use plain HTTP (streamed responses work)");
+                $"this proxy relays WebSockets only for OpenAI's Responses API (GET /v1/responses), not for {route.Provider.Id} {RawPath(rawTarget)}; use plain HTTP (streamed responses work)");
         }
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
         if (!rawTarget.StartsWith('/'))
         {
             return new(StatusCodes.Status400BadRequest, "bad_target", "only origin-form request targets (/path) are accepted");

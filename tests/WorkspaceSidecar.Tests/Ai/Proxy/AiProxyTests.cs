@@ -142,12 +142,12 @@ public sealed class AiProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Forward_WebSocketUpgrade_426LocallyNeverForwarded()
+    public async Task Forward_WebSocketUpgradeWhereProviderHasNone_426LocallyNeverForwarded()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, _openAi.Port);
-        // What Codex sends first: the Responses WebSocket handshake, with the placeholder as its key.
-        var text = $"GET /v1/responses HTTP/1.1\r\nHost: {_openAi.Authority}\r\nAuthorization: Bearer {_openAi.Placeholder}\r\n" +
+        await socket.ConnectAsync(IPAddress.Loopback, _anthropic.Port);
+        // A WebSocket handshake, with the placeholder as its key, to a provider the proxy relays none for.
+        var text = $"GET /v1/messages HTTP/1.1\r\nHost: {_anthropic.Authority}\r\nx-api-key: {_anthropic.Placeholder}\r\n" +
             "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         await socket.SendAsync(Encoding.ASCII.GetBytes(text));
         var buffer = new byte[4096];
