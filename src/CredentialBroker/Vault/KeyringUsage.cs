@@ -15,6 +15,8 @@ internal static class KeyringUsage
     public static readonly IReadOnlyList<KeyringReference> References =
     [
         new("credentials", "kek_version", "credentials"),
+        new("github_apps", "kek_version", "GitHub App keys"),
+        new("minted_tokens", "kek_version", "minted tokens"),
         new("audit_log", "key_version", "audit records"),
         new("audit_head", "key_version", "audit head"),
         new("audit_base", "key_version", "audit chain base"),
