@@ -13,7 +13,7 @@ internal static class WorkspaceEndpoints
 {
     public sealed record CreateWorkspaceBody(string? UserId, string? Name, IReadOnlyList<string>? AllowedHosts,
         [property: System.ComponentModel.Description("Repositories the workspace works on, [{host, name: \"owner/repo\", access: \"read\"|\"write\"}]: on those hosts git gets minted tokens scoped to them, and nothing for other repositories.")]
-        System.Text.Json.JsonElement Repositories = default);
+        System.Text.Json.JsonElement Repositories);
 
     public sealed record SessionSummary(string Id, DateTimeOffset ExpiresAt);
 
