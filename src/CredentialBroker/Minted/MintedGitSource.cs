@@ -21,7 +21,7 @@ namespace Xares.Broker.Minted;
 /// the same access; any other repository there gets nothing. Other hosts are left to stored
 /// credentials (null). A token is reused for the same workspace and scope until
 /// <see cref="BrokerOptions.MintedReuseMargin"/> before it expires; concurrent fills of one scope
-/// mint once (single flight in this process). The call to GitHub happens outside the write unit;
+/// mint once (single flight in this process, and a <see cref="MintClaim"/> across replicas). The call to GitHub happens outside the write unit;
 /// the token row, and then each lease with its audit record, are written in their own units, so
 /// the token leaves the broker only after its lease's audit record is durable (invariant 3).
 /// </summary>
@@ -33,6 +33,7 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
 
     private readonly ConcurrentDictionary<string, Lazy<Task<(MintedToken Row, string Secret)?>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (long Id, DateTimeOffset Until)> _installations = new(StringComparer.Ordinal);
+    private readonly string _claimHolder = Guid.NewGuid().ToString("N");
 
     /// <summary>Null when no minted source decides this request; otherwise the outcome (a lease, or nothing).</summary>
     public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
@@ -135,17 +136,55 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
     {
         var reuseUntil = time.GetUtcNow() + options.MintedReuseMargin;
         var reusable = await database.ReadAsync(c => FindReusable(c, session.WorkspaceId, app.Id, owner, access, repositories, reuseUntil));
-        if (reusable is not null)
+        // One that fails its integrity check (edited in the database) is not used: a new one is minted.
+        if (reusable is not null && TryOpen(reusable) is { } reused)
         {
-            try
+            return reused;
+        }
+        // Across replicas: one claims the scope and mints; the others wait for the token it stores.
+        var claimed = await MintClaim.TryTakeAsync(writes, flightKey, _claimHolder, time);
+        if (!claimed)
+        {
+            var deadline = time.GetUtcNow() + MintClaim.WaitForOther;
+            while (time.GetUtcNow() < deadline)
             {
-                return (reusable, Encoding.UTF8.GetString(keyring.Open(reusable.Sealed, reusable.Context)));
+                await Task.Delay(MintClaim.PollInterval, time);
+                if (await database.ReadAsync(c => FindReusable(c, session.WorkspaceId, app.Id, owner, access, repositories, time.GetUtcNow() + options.MintedReuseMargin))
+                    is { } stored && TryOpen(stored) is { } opened)
+                {
+                    return opened;
+                }
             }
-            catch (SecretIntegrityException)
+            // The other replica failed or is slow: mint here after all.
+        }
+        try
+        {
+            return await MintAsync(session, app, owner, knownInstallation, repositories, access, remoteAddress);
+        }
+        finally
+        {
+            if (claimed)
             {
-                // Tampered with in the database: mint a new one instead.
+                await MintClaim.ReleaseAsync(writes, flightKey, _claimHolder);
             }
         }
+    }
+
+    private (MintedToken Row, string Secret)? TryOpen(MintedToken token)
+    {
+        try
+        {
+            return (token, Encoding.UTF8.GetString(keyring.Open(token.Sealed, token.Context)));
+        }
+        catch (SecretIntegrityException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(MintedToken Row, string Secret)?> MintAsync(SessionContext session, GitHubAppRecord app, string owner, long? knownInstallation,
+        IReadOnlyList<string> repositories, string access, string? remoteAddress)
+    {
         using var key = registry.OpenKey(app);
         var installation = knownInstallation;
         if (installation is null)

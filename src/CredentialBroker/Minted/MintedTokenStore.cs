@@ -45,6 +45,15 @@ internal static class MintedTokenStore
         Sql.Query(connection, transaction, $"SELECT id, user_id FROM minted_tokens WHERE revoked_at IS NULL AND {condition} ORDER BY id",
             r => (r.GetString(0), r.GetString(1)), parameters);
 
+    /// <summary>Deletes up to <paramref name="limit"/> tokens that expired before <paramref name="cutoff"/> and wait for no upstream revocation; returns how many.</summary>
+    public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
+        Sql.Execute(connection, transaction,
+            """
+            DELETE FROM minted_tokens WHERE id IN (
+                SELECT id FROM minted_tokens WHERE expires_at < @cutoff AND id NOT IN (SELECT token_id FROM upstream_revocations) ORDER BY expires_at LIMIT @limit)
+            """,
+            ("@cutoff", cutoff.ToDb()), ("@limit", limit));
+
     /// <summary>Marks the token revoked; false when it already was.</summary>
     public static bool MarkRevoked(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
         Sql.Execute(connection, transaction, "UPDATE minted_tokens SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", ("@id", id), ("@now", now.ToDb())) == 1;

@@ -57,3 +57,11 @@ CREATE TABLE upstream_revocations (
     created_at       INTEGER NOT NULL
 );
 CREATE INDEX ix_upstream_revocations_due ON upstream_revocations(next_attempt_at);
+
+-- "One mint per scope across replicas": a replica claims the scope for a short time before it
+-- calls GitHub; the others wait for the token it stores instead of minting their own.
+CREATE TABLE mint_claims (
+    claim_key   TEXT PRIMARY KEY,            -- workspace, app, owner, access and repositories
+    holder      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
