@@ -203,6 +203,30 @@ public sealed class MintedGitSourceTests : MintedTestHost
     }
 
     [Fact]
+    public async Task KeysRotate_RewrapsAppKeyAndMintedToken_BothStillOpen()
+    {
+        await RegisterAppAsync();
+        var sidecar = await WorkspaceAsync(Repo("acme/app"));
+        var lease = (await sidecar.GetAsync("https", GitHost, "acme/app.git")).Lease;
+
+        // As `xares-broker keys rotate` would, from its own process against the live database.
+        var database = new Xares.Broker.Storage.Database($"Data Source={Host.DatabasePath}");
+        var keyring = Xares.Broker.Vault.Keyring.LoadOrCreate(database, Xares.Broker.Vault.MasterKey.Load(null, null, Host.DataDirectory), TimeProvider.System);
+        var rotation = new Xares.Broker.Vault.KeyRotation(database, keyring, new Xares.Broker.Audit.AuditChain(keyring, TimeProvider.System));
+        var result = rotation.Rotate(TextWriter.Null, "test");
+
+        Assert.Equal(2, result.Rewrapped);
+        var current = Assert.Single(rotation.Status().Versions, v => v.Current);
+        Assert.Equal(1, current.Usage["GitHub App keys"]);
+        Assert.Equal(1, current.Usage["minted tokens"]);
+        // The reused token still opens, and a new workspace's mint signs with the re-wrapped key.
+        Assert.Equal(lease.Secret, (await sidecar.GetAsync("https", GitHost, "acme/app.git")).Lease.Secret);
+        var other = await WorkspaceAsync(Repo("acme/app"));
+        Assert.Equal(GitCredentialReply.ResultOneofCase.Lease, (await other.GetAsync("https", GitHost, "acme/app.git")).ResultCase);
+        Assert.Equal(2, GitHub.Mints.Count);
+    }
+
+    [Fact]
     public async Task ListGitTargets_RepositoryScopedHost_UseHttpPath()
     {
         await RegisterAppAsync();
