@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials.Matching;
@@ -34,6 +35,7 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
     private readonly ConcurrentDictionary<string, Lazy<Task<(MintedToken Row, string Secret)?>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (long Id, DateTimeOffset Until)> _installations = new(StringComparer.Ordinal);
     private readonly string _claimHolder = Guid.NewGuid().ToString("N");
+    private readonly ConcurrentDictionary<string, (int Count, DateTimeOffset RetryAt, string Reason)> _failures = new(StringComparer.Ordinal);
 
     /// <summary>Null when no minted source decides this request; otherwise the outcome (a lease, or nothing).</summary>
     public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
@@ -141,6 +143,34 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
         {
             return reused;
         }
+        // A scope whose last mint failed is not retried at every git call: GitHub is given time (2 s doubling to 1 min).
+        if (_failures.TryGetValue(flightKey, out var failed) && failed.RetryAt > time.GetUtcNow())
+        {
+            await FailedAsync(session, app, remoteAddress,
+                $"not retried before {failed.RetryAt:O} after {failed.Count} failed attempt(s); last: {failed.Reason}");
+            return null;
+        }
+        var failure = new StrongBox<string?>();
+        var result = await ClaimAndMintAsync(flightKey, session, app, owner, knownInstallation, repositories, access, remoteAddress, failure);
+        if (result is null)
+        {
+            var reason = failure.Value ?? "minting failed";
+            _failures.AddOrUpdate(flightKey,
+                _ => (1, time.GetUtcNow() + FailureBackoff(1), reason),
+                (_, previous) => (previous.Count + 1, time.GetUtcNow() + FailureBackoff(previous.Count + 1), reason));
+        }
+        else
+        {
+            _failures.TryRemove(flightKey, out _);
+        }
+        return result;
+    }
+
+    private static TimeSpan FailureBackoff(int failures) => TimeSpan.FromSeconds(Math.Min(60, 2 * Math.Pow(2, failures - 1)));
+
+    private async Task<(MintedToken Row, string Secret)?> ClaimAndMintAsync(string flightKey, SessionContext session, GitHubAppRecord app, string owner,
+        long? knownInstallation, IReadOnlyList<string> repositories, string access, string? remoteAddress, StrongBox<string?> failure)
+    {
         // Across replicas: one claims the scope and mints; the others wait for the token it stores.
         var claimed = await MintClaim.TryTakeAsync(writes, flightKey, _claimHolder, time);
         if (!claimed)
@@ -159,7 +189,7 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
         }
         try
         {
-            return await MintAsync(session, app, owner, knownInstallation, repositories, access, remoteAddress);
+            return await MintAsync(session, app, owner, knownInstallation, repositories, access, remoteAddress, failure);
         }
         finally
         {
@@ -182,8 +212,9 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
         }
     }
 
+    /// <param name="failure">Receives why minting failed (the failure is audited here).</param>
     private async Task<(MintedToken Row, string Secret)?> MintAsync(SessionContext session, GitHubAppRecord app, string owner, long? knownInstallation,
-        IReadOnlyList<string> repositories, string access, string? remoteAddress)
+        IReadOnlyList<string> repositories, string access, string? remoteAddress, StrongBox<string?> failure)
     {
         using var key = registry.OpenKey(app);
         var installation = knownInstallation;
@@ -192,6 +223,7 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
             var found = await github.FindInstallationAsync(app, key, owner, repositories[0], CancellationToken.None);
             if (found.Error is not null)
             {
+                failure.Value = found.Error;
                 await FailedAsync(session, app, remoteAddress, found.Error);
                 return null;
             }
@@ -204,7 +236,8 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
         {
             // A remembered installation may be gone (app uninstalled): look it up again next time.
             _installations.TryRemove(InstallationKey(app, owner), out _);
-            await FailedAsync(session, app, remoteAddress, $"installation {installation.Value}: {minted.Error}");
+            failure.Value = $"installation {installation.Value}: {minted.Error}";
+            await FailedAsync(session, app, remoteAddress, failure.Value);
             return null;
         }
         var id = OpaqueToken.NewId(MintedToken.IdPrefix);

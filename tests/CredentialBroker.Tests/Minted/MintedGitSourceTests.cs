@@ -94,6 +94,9 @@ public sealed class MintedGitSourceTests : MintedTestHost
         });
         Assert.Equal(0, Count("minted_tokens"));
         Assert.Equal(0, Count("leases"));
+        // The second fill came within the backoff: GitHub was asked once.
+        Assert.Single(GitHub.Calls);
+        Assert.Contains(failures, f => f.GetProperty("detail").GetString()!.Contains("not retried before", StringComparison.Ordinal));
     }
 
     [Fact]
