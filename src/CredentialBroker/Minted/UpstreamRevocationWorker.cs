@@ -35,9 +35,9 @@ internal sealed class UpstreamRevocationWorker(Database database, WriteQueue wri
             {
                 worker._wake.Release();
             }
-            catch (SemaphoreFullException)
+            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
             {
-                // Already woken.
+                // Already woken, or stopping. This runs after a commit: it must never throw.
             }
         }
     }
@@ -154,6 +154,7 @@ internal sealed class UpstreamRevocationWorker(Database database, WriteQueue wri
 
     public override void Dispose()
     {
+        Running.TryRemove(this, out _);
         _wake.Dispose();
         base.Dispose();
     }
