@@ -43,7 +43,7 @@ internal sealed class AccountGate
             : (AuthOutcome.OutsidePathPrefix, username);
     }
 
-    private static bool TryParseBasic(string? header, out string username, out string token)
+    public static bool TryParseBasic(string? header, out string username, out string token)
     {
         username = token = "";
         const string scheme = "Basic ";

@@ -12,7 +12,9 @@ internal enum AuthOutcome
     MissingCredentials,
     /// <summary>Unknown user or wrong token: answered 401.</summary>
     WrongCredentials,
-    /// <summary>Right token, repository outside the account's path prefix: answered 403.</summary>
+    /// <summary>Right token, repository outside the account's path prefix (or the minted token's repositories): answered 403.</summary>
     OutsidePathPrefix,
+    /// <summary>A minted token with contents "read" tried to push: answered 403.</summary>
+    ReadOnly,
     Granted,
 }

@@ -10,7 +10,8 @@ internal sealed class GitCgiHandler(
     AccountGate gate,
     ConcurrentQueue<AuthAttempt> attempts,
     TimeProvider time,
-    ILogger<GitCgiHandler> logger)
+    ILogger<GitCgiHandler> logger,
+    TokenIntrospection? introspection = null)
 {
     public const string Realm = "xares-dev-git";
 
@@ -26,6 +27,11 @@ internal sealed class GitCgiHandler(
         }
 
         var (outcome, username) = gate.Check(request.Headers.Authorization, segments);
+        if (outcome == AuthOutcome.WrongCredentials && introspection is not null && AccountGate.TryParseBasic(request.Headers.Authorization, out _, out var token))
+        {
+            var push = path.EndsWith("/git-receive-pack", StringComparison.Ordinal) || request.Query["service"] == "git-receive-pack";
+            outcome = await introspection.CheckAsync(token, segments, push, context.RequestAborted);
+        }
         attempts.Enqueue(new AuthAttempt(time.GetUtcNow(), username, path, outcome));
         switch (outcome)
         {
@@ -34,7 +40,7 @@ internal sealed class GitCgiHandler(
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\"";
                 return;
-            case AuthOutcome.OutsidePathPrefix:
+            case AuthOutcome.OutsidePathPrefix or AuthOutcome.ReadOnly:
                 GitServerLog.Refused(logger, request.Method, path, outcome, username);
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return;

@@ -51,7 +51,9 @@ internal sealed class GitHttpServer : IAsyncDisposable
         var gate = new AccountGate(options.Accounts);
         var attempts = new ConcurrentQueue<AuthAttempt>();
         var app = builder.Build();
-        var handler = new GitCgiHandler(root, options.GitExecutable, gate, attempts, TimeProvider.System, app.Services.GetRequiredService<ILogger<GitCgiHandler>>());
+        var introspection = options.TokenIntrospectionUrl is { } url ? new TokenIntrospection(url) : null;
+        var handler = new GitCgiHandler(root, options.GitExecutable, gate, attempts, TimeProvider.System, app.Services.GetRequiredService<ILogger<GitCgiHandler>>(),
+            introspection);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken);

@@ -13,6 +13,13 @@ internal sealed class GitHttpServerOptions
 
     public string GitExecutable { get; init; } = "git";
 
+    /// <summary>
+    /// When set, a password no static account knows is checked with this introspection endpoint
+    /// (the GitHub API stand-in's POST /_standin/introspect): minted tokens work only for their
+    /// repositories and until they expire or are revoked.
+    /// </summary>
+    public Uri? TokenIntrospectionUrl { get; init; }
+
     /// <summary>Where log lines go; by default nowhere (tests read <see cref="GitHttpServer.AuthAttempts"/>).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }

@@ -6,9 +6,11 @@ var root = new Option<string>("--root") { Description = "Folder of bare reposito
 var url = new Option<string>("--url") { Description = "Listen URL; port 0 picks a free one.", DefaultValueFactory = _ => "http://127.0.0.1:0" };
 var createRepos = new Option<string[]>("--create-repo") { Description = "Create a bare repository with one commit at this relative path unless it exists (repeatable).", AllowMultipleArgumentsPerToken = false };
 
+var introspect = new Option<string?>("--introspect-url") { Description = "Also accept tokens this introspection endpoint calls active (the GitHub API stand-in's /_standin/introspect), for their repositories only." };
+
 var command = new RootCommand("Smart-HTTP git server demanding HTTP Basic auth. Reads accounts as JSON lines on stdin ({\"username\",\"token\",\"pathPrefix\"?}) until EOF or a blank line; prints its URL when ready.")
 {
-    root, url, createRepos,
+    root, url, createRepos, introspect,
 };
 
 command.SetAction(async (parse, cancellationToken) =>
@@ -21,6 +23,7 @@ command.SetAction(async (parse, cancellationToken) =>
             RepositoriesRoot = parse.GetRequiredValue(root),
             Url = parse.GetRequiredValue(url),
             Accounts = accounts,
+            TokenIntrospectionUrl = parse.GetValue(introspect) is { } introspectUrl ? new Uri(introspectUrl) : null,
             // stdout carries only the URL; logs go to stderr.
             ConfigureLogging = logging => logging
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)

@@ -29,6 +29,7 @@ internal static class CredentialHealthEndpoints
         {
             throw new InvalidOperationException(ex.Message, ex); // reported as a start-up error, not a crash
         }
+        services.AddSingleton(allow);
         services.AddSingleton(_ => new OutboundHttp(allow));
         services.AddSingleton<CredentialTester>();
         if (options.CredentialTestInterval > TimeSpan.Zero)

@@ -45,10 +45,17 @@ internal sealed class OutboundHttp : IDisposable
     }
 
     /// <summary>Sends a GET; <paramref name="authorize"/> adds the provider's headers (the secret lives only there).</summary>
-    public async Task<OutboundResponse> GetAsync(Uri url, Action<HttpRequestMessage> authorize, CancellationToken cancellationToken)
+    public Task<OutboundResponse> GetAsync(Uri url, Action<HttpRequestMessage> authorize, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, url, authorize, cancellationToken);
+
+    /// <summary>
+    /// Sends any request (token minting POSTs, upstream revocation DELETEs); <paramref name="prepare"/>
+    /// adds the headers and body. The same rules as <see cref="GetAsync"/> apply.
+    /// </summary>
+    public async Task<OutboundResponse> SendAsync(HttpMethod method, Uri url, Action<HttpRequestMessage> prepare, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        authorize(request);
+        using var request = new HttpRequestMessage(method, url);
+        prepare(request);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         try

@@ -31,6 +31,10 @@ internal static class BrokerCommandLine
     {
         Description = "Re-test every credential this often; 0 turns the job off (env XARES_CREDENTIAL_TEST_INTERVAL_MINUTES, default 360).",
     };
+    private static readonly Option<int?> MintedReuseMargin = new("--minted-reuse-margin-seconds")
+    {
+        Description = "Reuse a minted GitHub App installation token until this many seconds before it expires (env XARES_MINTED_REUSE_MARGIN_SECONDS, default 300).",
+    };
     private static readonly Option<int?> ExpiringDays = new("--credential-expiring-days")
     {
         Description = "Health shows \"expiring\" this many days before expiry (env XARES_CREDENTIAL_EXPIRING_DAYS, default 14).",
@@ -43,7 +47,7 @@ internal static class BrokerCommandLine
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
@@ -173,6 +177,7 @@ internal static class BrokerCommandLine
             OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, 0,
                 OptionValues.MaxIntervalSeconds / 60, defaults.CredentialTestInterval),
+            MintedReuseMargin = Scaled(MintedReuseMargin, "XARES_MINTED_REUSE_MARGIN_SECONDS", TimeSpan.FromSeconds, 0, 3000, defaults.MintedReuseMargin),
             CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
             Audit = AuditCommandLine.Read(parse),
         });

@@ -76,6 +76,7 @@ internal static class BrokerHost
         Users.UserEndpoints.AddUsers(services);
         Credentials.CredentialEndpoints.AddCredentials(services);
         CredentialHealth.CredentialHealthEndpoints.AddCredentialHealth(services, options);
+        Minted.GitHubAppEndpoints.AddMintedCredentials(services);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -112,6 +113,7 @@ internal static class BrokerHost
         Users.UserEndpoints.MapUsers(api);
         Credentials.CredentialEndpoints.MapCredentials(api);
         CredentialHealth.CredentialHealthEndpoints.MapCredentialHealth(api);
+        Minted.GitHubAppEndpoints.MapGitHubApps(api);
         api.MapApiKeys();
         api.MapAudit();
         return app;
@@ -130,6 +132,7 @@ internal static class BrokerHost
             services.AddHostedService<RevocationListener>(); // revocations from other replicas
         }
         services.AddSingleton<AuditChain>();
+        services.AddSingleton<Minted.MintedTokenRevocation>();
         services.AddSingleton<LeaseRevocation>();
         return services;
     }

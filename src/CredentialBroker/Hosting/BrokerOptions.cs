@@ -34,6 +34,9 @@ internal sealed record BrokerOptions
     /// <summary>How often the background job re-tests each credential; zero turns the job off.</summary>
     public TimeSpan CredentialTestInterval { get; init; } = TimeSpan.FromHours(6);
 
+    /// <summary>A minted upstream token (GitHub App installation token) is reused until this long before it expires, then a new one is minted.</summary>
+    public TimeSpan MintedReuseMargin { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>A credential expiring within this window shows health "expiring".</summary>
     public TimeSpan CredentialExpiringWindow { get; init; } = TimeSpan.FromDays(14);
 

@@ -4,6 +4,7 @@ using Xares.Broker.Audit;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
+using Xares.Broker.Minted;
 using Xares.Broker.Security;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
@@ -26,10 +27,15 @@ namespace Xares.Broker.Leases;
 /// SQLite keeps the plain path: its writer is in-process, and the extra reads measured slower.
 /// </summary>
 internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage,
-    BrokerOptions options, TimeProvider time)
+    MintedGitSource minted, BrokerOptions options, TimeProvider time)
 {
     public async Task<GitLeaseOutcome> IssueGitAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
     {
+        // Minted tokens come first (a repository-scoped host never falls back to stored tokens); null leaves the request to stored credentials.
+        if (await minted.TryIssueAsync(sessionToken, request, remoteAddress) is { } mintedOutcome)
+        {
+            return mintedOutcome;
+        }
         var plan = database.Kind == DatabaseKind.Postgres ? await database.ReadAsync(c => Plan(c, sessionToken, request, time.GetUtcNow())) : null;
         return await writes.ExecuteAsync((c, t) =>
         {

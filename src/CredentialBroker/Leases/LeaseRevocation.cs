@@ -1,13 +1,14 @@
 using System.Data.Common;
 using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Minted;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Leases;
 
 /// <summary>Ends leases in the database and announces it to sidecars, inside the caller's transaction.</summary>
-internal sealed class LeaseRevocation(RevocationLog revocations)
+internal sealed class LeaseRevocation(RevocationLog revocations, MintedTokenRevocation minted)
 {
     /// <summary>A credential was deleted or got a new secret: its leases end and its owner's sidecars drop it.</summary>
     public void RevokeForCredential(DbConnection connection, DbTransaction transaction, string credentialId, string ownerUserId, DateTimeOffset now)
@@ -36,6 +37,8 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
         if (changed)
         {
             revocations.Append(connection, transaction, RevocationKinds.Lease, leaseId, workspaceId: workspaceId);
+            // A minted token ends with any of its leases: it is revoked here and queued for revocation upstream.
+            minted.RevokeForLease(connection, transaction, leaseId, now);
         }
         return changed;
     }
@@ -67,8 +70,11 @@ internal sealed class LeaseRevocation(RevocationLog revocations)
         return revoked;
     }
 
-    /// <summary>Every lease of a workspace ends (workspace revoked or its session ended).</summary>
-    public void RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now) =>
+    /// <summary>Every lease of a workspace ends (workspace revoked or its session ended), and so do its minted tokens.</summary>
+    public void RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now)
+    {
         Sql.Execute(connection, transaction, "UPDATE leases SET revoked_at = @now WHERE workspace_id = @ws AND revoked_at IS NULL",
             ("@ws", workspaceId), ("@now", now.ToDb()));
+        minted.RevokeForWorkspace(connection, transaction, workspaceId, now);
+    }
 }

@@ -50,7 +50,7 @@ internal static class LeaseStore
 
     /// <summary>
     /// Which of these leases are still live for the workspace: not revoked, not expired, and
-    /// their credential still at the secret version they were issued for. One statement per 200
+    /// their credential still at the secret version they were issued for (or their minted token unrevoked). One statement per 200
     /// ids (<see cref="Sql.QueryIn{T}"/>), not one per lease.
     /// </summary>
     public static List<string> StillValid(DbConnection connection, string workspaceId, IReadOnlyCollection<string> leaseIds, DateTimeOffset now)
@@ -58,8 +58,11 @@ internal static class LeaseStore
         var asked = leaseIds.Distinct(StringComparer.Ordinal).Take(MaxValidatedLeases).ToList();
         var valid = Sql.QueryIn(connection, null, asked,
             names => $"""
-                SELECT l.id FROM leases l JOIN credentials c ON c.id = l.credential_id AND c.secret_version = l.secret_version
+                SELECT l.id FROM leases l
+                LEFT JOIN credentials c ON c.id = l.credential_id AND c.secret_version = l.secret_version
+                LEFT JOIN minted_tokens m ON m.id = l.credential_id AND m.revoked_at IS NULL
                 WHERE l.id IN ({names}) AND l.workspace_id = @ws AND l.revoked_at IS NULL AND l.expires_at > @now
+                  AND (c.id IS NOT NULL OR m.id IS NOT NULL)
                 """,
             r => r.GetString(0), ("@ws", workspaceId), ("@now", now.ToDb())).ToHashSet(StringComparer.Ordinal);
         // In the order asked.

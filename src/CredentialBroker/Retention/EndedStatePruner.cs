@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
+using Xares.Broker.Minted;
 using Xares.Broker.Revocations;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
@@ -11,7 +12,10 @@ namespace Xares.Broker.Retention;
 /// <summary>What one pass of <see cref="EndedStatePruner"/> deleted, per table.</summary>
 internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapTokens, int Revocations, int AiRequestGrants = 0)
 {
-    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants;
+    /// <summary>Minted upstream tokens (their ciphertext included) that expired before the cutoff.</summary>
+    public int MintedTokens { get; init; }
+
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens;
 }
 
 /// <summary>
@@ -39,7 +43,11 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
             await DrainAsync("bootstrap_tokens", (c, t) => BootstrapTokens.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
             await DrainAsync("revocations", (c, t) => RevocationLog.DeleteBefore(c, t, revocationCutoff, ChunkSize), cancellationToken),
             await DrainAsync("ai_request_grants",
-                (c, t) => AiRequestGrantStore.DeleteEndedBefore(c, t, cutoff, Credentials.MonthlyQuota.MonthOf(now), ChunkSize), cancellationToken));
+                (c, t) => AiRequestGrantStore.DeleteEndedBefore(c, t, cutoff, Credentials.MonthlyQuota.MonthOf(now), ChunkSize), cancellationToken))
+        {
+            // Their leases ended with them (a lease never outlives its token) and were deleted above.
+            MintedTokens = await DrainAsync("minted_tokens", (c, t) => MintedTokenStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
+        };
     }
 
     private async Task<int> DrainAsync(string table, Func<DbConnection, DbTransaction, int> deleteChunk, CancellationToken cancellationToken)

@@ -112,13 +112,27 @@ internal sealed partial class SidecarBrokerGrpcService(
         var session = await Authenticate(context);
         // Stored lists were validated on the way in; an unparseable one serves nothing.
         var allowList = HostAllowList.TryParse(session.AllowedHosts, out var parsed, out _) ? parsed : null;
-        var origins = await database.ReadAsync(c => CredentialStore.ListGitOrigins(c, session.UserId));
+        var (origins, repositories, apps) = await database.ReadAsync(c => (CredentialStore.ListGitOrigins(c, session.UserId),
+            Workspaces.RepositoryGrant.Deserialize(Workspaces.WorkspaceStore.RepositoriesOf(c, session.WorkspaceId)), Minted.GitHubAppStore.GitOrigins(c)));
         var reply = new ListGitTargetsReply();
         foreach (var origin in origins)
         {
             if (allowList is not null && GitDestination.TryParse(origin.OriginUrl, out var destination, out _) && allowList.Allows(destination.Host, destination.Port))
             {
                 reply.Targets.Add(new GitTarget { Url = origin.OriginUrl, UseHttpPath = origin.HasPath });
+            }
+        }
+        // Hosts where the workspace's repositories get minted tokens: git must send the path (repository scoping).
+        foreach (var app in apps.Where(a => allowList is not null && allowList.Allows(a.Host, a.Port)
+            && repositories?.Any(r => r.SameHost(a.Scheme, a.Host, a.Port)) == true))
+        {
+            if (reply.Targets.FirstOrDefault(t => t.Url == app.GitUrl) is { } existing)
+            {
+                existing.UseHttpPath = true;
+            }
+            else
+            {
+                reply.Targets.Add(new GitTarget { Url = app.GitUrl, UseHttpPath = true });
             }
         }
         return reply;

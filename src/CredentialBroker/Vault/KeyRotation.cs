@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
@@ -11,7 +12,8 @@ namespace Xares.Broker.Vault;
 /// transaction, so brokers keep serving), and loops until no row uses an older version — rows
 /// written meanwhile by brokers that had not yet seen the new version included: the last pass
 /// runs only once every broker must have seen it. A crash leaves the version marked unfinished,
-/// and running the command again resumes that rotation.
+/// and running the command again resumes that rotation. GitHub App keys and minted tokens are
+/// re-wrapped the same way, after the credentials of each pass.
 /// </summary>
 internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain audit, TimeProvider time)
 {
@@ -47,6 +49,7 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
         while (true)
         {
             rewrapped += RewrapOlder(version, maintenance, progress, unreadable, rewrapped, ref total);
+            rewrapped += RewrapOtherTables(version, unreadable);
             progress.Report(rewrapped, total, unreadable.Count, force: true);
             progress.Finish();
             // Brokers that had not yet seen the version may still write rows under an older one;
@@ -122,6 +125,56 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
         }
     }
 
+    /// <summary>The other sealed rows: GitHub App private keys and minted tokens, by the same rules as credentials.</summary>
+    private static readonly SealedTable[] OtherTables =
+    [
+        new("github_apps", (c, t, id) => Minted.GitHubAppStore.Find(c, t, id) is { } app ? (app.SealedKey, app.KeyContext) : null),
+        new("minted_tokens", (c, t, id) => Minted.MintedTokenStore.Find(c, t, id) is { } token ? (token.Sealed, token.Context) : null),
+    ];
+
+    private sealed record SealedTable(string Name, Func<DbConnection, DbTransaction, string, (SealedSecret Sealed, SecretContext Context)?> Read);
+
+    private long RewrapOtherTables(int version, HashSet<string> unreadable)
+    {
+        long rewrapped = 0;
+        foreach (var table in OtherTables)
+        {
+            while (true)
+            {
+                var ids = database.ReadAsync(c => Sql.Query(c, null,
+                    $"SELECT id FROM {table.Name} WHERE kek_version < @v ORDER BY id LIMIT @n", r => r.GetString(0), ("@v", version), ("@n", BatchSize + unreadable.Count)))
+                    .GetAwaiter().GetResult().Where(id => !unreadable.Contains(id)).ToList();
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+                using var connection = database.Open();
+                using var transaction = connection.BeginTransaction();
+                Database.LockForWrite(connection, transaction);
+                foreach (var id in ids)
+                {
+                    if (table.Read(connection, transaction, id) is not { } row || row.Sealed.KekVersion >= version)
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        var again = keyring.Rewrap(row.Sealed, row.Context);
+                        rewrapped += Sql.Execute(connection, transaction,
+                            $"UPDATE {table.Name} SET kek_version = @kv, wrapped_dek = @w WHERE id = @id AND kek_version = @old",
+                            ("@kv", again.KekVersion), ("@w", again.WrappedDataKey), ("@id", id), ("@old", row.Sealed.KekVersion));
+                    }
+                    catch (SecretIntegrityException)
+                    {
+                        unreadable.Add(id);
+                    }
+                }
+                transaction.Commit();
+            }
+        }
+        return rewrapped;
+    }
+
     // One short transaction per batch: few commits (fsyncs), and brokers wait at most one batch.
     private int RewrapBatch(List<string> ids, int version, HashSet<string> unreadable)
     {
@@ -158,7 +211,8 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
     }
 
     private long Remaining(int version) =>
-        database.ReadAsync(c => Convert.ToInt64(Sql.Scalar(c, null, "SELECT COUNT(*) FROM credentials WHERE kek_version < @v", ("@v", version)) ?? 0L, CultureInfo.InvariantCulture))
+        database.ReadAsync(c => new[] { "credentials", "github_apps", "minted_tokens" }.Sum(table =>
+                Convert.ToInt64(Sql.Scalar(c, null, $"SELECT COUNT(*) FROM {table} WHERE kek_version < @v", ("@v", version)) ?? 0L, CultureInfo.InvariantCulture)))
             .GetAwaiter().GetResult();
 
     private DateTimeOffset CreatedAt(int version) =>

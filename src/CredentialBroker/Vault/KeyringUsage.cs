@@ -18,6 +18,8 @@ internal static class KeyringUsage
         new("audit_log", "key_version", "audit records"),
         new("audit_head", "key_version", "audit head"),
         new("audit_base", "key_version", "audit chain base"),
+        new("github_apps", "kek_version", "GitHub App keys"),
+        new("minted_tokens", "kek_version", "minted tokens"),
     ];
 
     /// <summary>For each version in use, how many rows of each kind use it.</summary>

@@ -15,7 +15,10 @@ namespace Xares.Broker.Workspaces;
 internal sealed record UpdateWorkspaceRequest(
     [property: Description("A new name (at most 200 characters); cannot be null.")] JsonElement Name,
     [property: Description("host[:port] or *.domain patterns replacing the list; null allows every host. Narrowing it revokes the workspace's leases for hosts it no longer allows.")]
-    JsonElement AllowedHosts);
+    JsonElement AllowedHosts,
+    [property: Description("[{host, name: \"owner/repo\", access: \"read\"|\"write\"}] replacing the list; null names none. Narrowing it revokes the minted tokens (and their leases) it no longer covers.")]
+    JsonElement Repositories);
 
 /// <summary>A validated PATCH: what changes (null name: unchanged).</summary>
-internal sealed record WorkspacePatch(string? Name, bool AllowedHostsChanged, IReadOnlyList<string>? AllowedHosts);
+internal sealed record WorkspacePatch(string? Name, bool AllowedHostsChanged, IReadOnlyList<string>? AllowedHosts,
+    bool RepositoriesChanged = false, IReadOnlyList<RepositoryGrant>? Repositories = null);

@@ -11,15 +11,18 @@ namespace Xares.Broker.Workspaces;
 
 internal static class WorkspaceEndpoints
 {
-    public sealed record CreateWorkspaceBody(string? UserId, string? Name, IReadOnlyList<string>? AllowedHosts);
+    public sealed record CreateWorkspaceBody(string? UserId, string? Name, IReadOnlyList<string>? AllowedHosts,
+        [property: System.ComponentModel.Description("Repositories the workspace works on, [{host, name: \"owner/repo\", access: \"read\"|\"write\"}]: on those hosts git gets minted tokens scoped to them, and nothing for other repositories.")]
+        System.Text.Json.JsonElement Repositories);
 
     public sealed record SessionSummary(string Id, DateTimeOffset ExpiresAt);
 
     public sealed record WorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
-        DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions, string? ContainerState);
+        DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions, string? ContainerState,
+        IReadOnlyList<RepositoryGrant>? Repositories);
 
     public sealed record CreatedWorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
-        string BootstrapToken, DateTimeOffset BootstrapExpiresAt)
+        string BootstrapToken, DateTimeOffset BootstrapExpiresAt, IReadOnlyList<RepositoryGrant>? Repositories = null)
     {
         public override string ToString() => $"{nameof(CreatedWorkspaceResponse)} {{ Id = {Id}, UserId = {UserId}, BootstrapToken = [redacted] }}";
     }
@@ -43,7 +46,7 @@ internal static class WorkspaceEndpoints
             .WithSummary("List workspaces, oldest first; userId narrows to one user; " + ListingCursor.QueryHelp);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
         group.MapPatch("/{id}", UpdateAsync).Accepts<UpdateWorkspaceRequest>("application/json").RequireAuthorization(ApiKeyScopes.WorkspacesWrite)
-            .WithSummary("Change a workspace's name or allowedHosts (JSON merge patch); narrowing revokes the leases for hosts no longer allowed");
+            .WithSummary("Change a workspace's name, allowedHosts or repositories (JSON merge patch); narrowing revokes the leases (and minted tokens) no longer allowed");
         group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
         return group;
@@ -59,16 +62,17 @@ internal static class WorkspaceEndpoints
         var errors = new FieldErrors();
         var name = WorkspaceInput.Name(errors, body.Name);
         WorkspaceInput.AllowedHosts(errors, body.AllowedHosts);
+        var (_, repositories) = WorkspaceInput.RepositoriesChange(errors, body.Repositories);
         errors.ThrowIfAny();
         caller.EnsureCanSee(body.UserId, "The user");
         if (!await database.ReadAsync(c => UserStore.Exists(c, null, body.UserId)))
         {
             throw new NotFoundException("The user");
         }
-        var created = await lifecycle.CreateAsync(body.UserId, name!, body.AllowedHosts, caller.Actor, http.RemoteAddress());
+        var created = await lifecycle.CreateAsync(body.UserId, name!, body.AllowedHosts, caller.Actor, http.RemoteAddress(), repositories);
         var ws = created.Workspace;
         return TypedResults.Created($"/api/v1/workspaces/{ws.Id}",
-            new CreatedWorkspaceResponse(ws.Id, ws.UserId, ws.Name, ws.AllowedHosts, ws.CreatedAt, created.BootstrapToken, created.BootstrapExpiresAt));
+            new CreatedWorkspaceResponse(ws.Id, ws.UserId, ws.Name, ws.AllowedHosts, ws.CreatedAt, created.BootstrapToken, created.BootstrapExpiresAt, ws.Repositories));
     }
 
     private static async Task<Ok<WorkspaceList>> ListAsync(string? userId, string? limit, string? cursor, HttpContext http, Database database, TimeProvider time)
@@ -136,5 +140,5 @@ internal static class WorkspaceEndpoints
         w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId,
         // "failing": the Docker watcher could not bootstrap the workspace's container.
         w.RevokedAt is not null ? "revoked" : w.ContainerState == "failing" ? "failing" : "active",
-        activeSessions.Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState);
+        activeSessions.Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState, w.Repositories);
 }

@@ -33,9 +33,10 @@ internal static class WorkspaceInput
     /// <summary>Validates a PATCH body; an empty one (no member) is refused, since it would change nothing.</summary>
     public static WorkspacePatch ForUpdate(UpdateWorkspaceRequest body)
     {
-        if (body.Name.ValueKind == JsonValueKind.Undefined && body.AllowedHosts.ValueKind == JsonValueKind.Undefined)
+        if (body.Name.ValueKind == JsonValueKind.Undefined && body.AllowedHosts.ValueKind == JsonValueKind.Undefined
+            && body.Repositories.ValueKind == JsonValueKind.Undefined)
         {
-            throw new ValidationException("The patch is empty: give name, allowedHosts or both.");
+            throw new ValidationException("The patch is empty: give name, allowedHosts, repositories or several of them.");
         }
         var errors = new FieldErrors();
         string? name = null;
@@ -51,9 +52,19 @@ internal static class WorkspaceInput
                 break;
         }
         var (hostsChanged, hosts) = AllowedHostsChange(errors, body.AllowedHosts);
+        var (repositoriesChanged, repositories) = RepositoriesChange(errors, body.Repositories);
         errors.ThrowIfAny();
-        return new WorkspacePatch(name, hostsChanged, hosts);
+        return new WorkspacePatch(name, hostsChanged, hosts, repositoriesChanged, repositories);
     }
+
+    /// <summary>A repositories member: absent leaves them (<c>Changed</c> false), null removes them, an array replaces them.</summary>
+    public static (bool Changed, IReadOnlyList<RepositoryGrant>? Value) RepositoriesChange(FieldErrors errors, JsonElement member) =>
+        member.ValueKind switch
+        {
+            JsonValueKind.Undefined => (false, null),
+            JsonValueKind.Null => (true, null),
+            _ => (true, RepositoryGrant.Parse(errors, member)),
+        };
 
     /// <summary>
     /// PATCH's allowedHosts member: absent leaves the list as it is (<c>Changed</c> false); null

@@ -4,6 +4,7 @@ using Xares.Broker.Audit;
 using Xares.Broker.Credentials.Matching;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
+using Xares.Broker.Minted;
 using Xares.Broker.Revocations;
 using Xares.Broker.Security;
 using Xares.Broker.Sessions;
@@ -13,24 +14,26 @@ namespace Xares.Broker.Workspaces;
 
 /// <summary>Creating, changing, re-bootstrapping and revoking workspaces; each change commits with its audit record.</summary>
 internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, RevocationLog revocations, LeaseRevocation leases,
-    BrokerOptions options, TimeProvider time)
+    MintedTokenRevocation mintedTokens, BrokerOptions options, TimeProvider time)
 {
     public sealed record Created(WorkspaceRecord Workspace, string BootstrapToken, DateTimeOffset BootstrapExpiresAt)
     {
         public override string ToString() => $"{nameof(Created)} {{ Workspace = {Workspace}, BootstrapToken = [redacted], BootstrapExpiresAt = {BootstrapExpiresAt:O} }}";
     }
 
-    public Task<Created> CreateAsync(string userId, string name, IReadOnlyList<string>? allowedHosts, string actor, string? remoteAddress) =>
+    public Task<Created> CreateAsync(string userId, string name, IReadOnlyList<string>? allowedHosts, string actor, string? remoteAddress,
+        IReadOnlyList<RepositoryGrant>? repositories = null) =>
         writes.ExecuteAsync((c, t) =>
         {
             var now = time.GetUtcNow();
-            var workspace = new WorkspaceRecord(OpaqueToken.NewId("ws_"), userId, name, allowedHosts, now, null, null);
+            var workspace = new WorkspaceRecord(OpaqueToken.NewId("ws_"), userId, name, allowedHosts, now, null, null) { Repositories = repositories };
             WorkspaceStore.Insert(c, t, workspace);
             var (token, expiresAt) = BootstrapTokens.Mint(c, t, workspace.Id, now, options.BootstrapTokenLifetime);
             audit.Append(c, t, new AuditEntry(AuditActions.WorkspaceCreate, AuditOutcomes.Success)
             {
                 Actor = actor, UserId = userId, WorkspaceId = workspace.Id, RemoteAddress = remoteAddress,
-                Detail = allowedHosts is null ? "all hosts" : "allowed hosts: " + string.Join(' ', allowedHosts),
+                Detail = (allowedHosts is null ? "all hosts" : "allowed hosts: " + string.Join(' ', allowedHosts))
+                    + (repositories is null ? "" : "; repositories: " + DescribeRepositories(repositories)),
             });
             return new Created(workspace, token, expiresAt);
         });
@@ -56,18 +59,26 @@ internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, Re
             {
                 Name = patch.Name ?? current.Name,
                 AllowedHosts = patch.AllowedHostsChanged ? patch.AllowedHosts : current.AllowedHosts,
+                Repositories = patch.RepositoriesChanged ? patch.Repositories : current.Repositories,
             };
             var nameChanged = updated.Name != current.Name;
             var hostsChanged = !SameHosts(current.AllowedHosts, updated.AllowedHosts);
-            if (!nameChanged && !hostsChanged)
+            var repositoriesChanged = DescribeRepositories(current.Repositories) != DescribeRepositories(updated.Repositories);
+            if (!nameChanged && !hostsChanged && !repositoriesChanged)
             {
                 return current;
             }
             var now = time.GetUtcNow();
             WorkspaceStore.UpdatePolicy(c, t, workspaceId, updated.Name, updated.AllowedHosts);
+            WorkspaceStore.UpdateRepositories(c, t, workspaceId, updated.Repositories);
             // Stored lists were validated on the way in.
-            var revoked = hostsChanged && HostAllowList.TryParse(updated.AllowedHosts, out var allowList, out _)
-                ? leases.RevokeDisallowed(c, t, workspaceId, allowList, now)
+            var parsedHosts = HostAllowList.TryParse(updated.AllowedHosts, out var allowList, out _);
+            var revoked = hostsChanged && parsedHosts
+                ? leases.RevokeDisallowed(c, t, workspaceId, allowList!, now)
+                : [];
+            // Minted tokens (and so their leases) that reach a repository or host no longer allowed end too.
+            var revokedTokens = hostsChanged || repositoriesChanged
+                ? mintedTokens.RevokeOutsidePolicy(c, t, workspaceId, updated.Repositories, parsedHosts ? allowList : null, now)
                 : [];
             var changes = new List<string>();
             if (nameChanged)
@@ -78,18 +89,26 @@ internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, Re
             {
                 changes.Add($"allowed hosts {Describe(current.AllowedHosts)} -> {Describe(updated.AllowedHosts)}");
             }
+            if (repositoriesChanged)
+            {
+                changes.Add($"repositories {DescribeRepositories(current.Repositories)} -> {DescribeRepositories(updated.Repositories)}");
+            }
             audit.Append(c, t, new AuditEntry(AuditActions.WorkspaceUpdate, AuditOutcomes.Success)
             {
                 Actor = caller.Actor, UserId = current.UserId, WorkspaceId = workspaceId, RemoteAddress = remoteAddress,
                 Detail = string.Join("; ", changes) + (revoked.Count == 0
                     ? "; no lease revoked"
-                    : $"; revoked {revoked.Count} lease(s) for hosts no longer allowed: {string.Join(' ', revoked)}"),
+                    : $"; revoked {revoked.Count} lease(s) for hosts no longer allowed: {string.Join(' ', revoked)}")
+                    + (revokedTokens.Count == 0 ? "" : $"; revoked {revokedTokens.Count} minted token(s) no longer covered (with their leases): {string.Join(' ', revokedTokens)}"),
             });
             return updated;
         });
 
     private static bool SameHosts(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
         a is null ? b is null : b is not null && a.SequenceEqual(b, StringComparer.Ordinal);
+
+    private static string DescribeRepositories(IReadOnlyList<RepositoryGrant>? repositories) =>
+        repositories is null ? "(none)" : $"[{string.Join(' ', repositories.Select(r => $"{r.Host}/{r.Name}:{r.Access}"))}]";
 
     private static string Describe(IReadOnlyList<string>? hosts) => hosts is null ? "(all hosts)" : $"[{string.Join(' ', hosts)}]";
 

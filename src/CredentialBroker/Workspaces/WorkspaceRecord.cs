@@ -11,4 +11,7 @@ internal sealed record WorkspaceRecord(
 {
     /// <summary>Set by the Docker watcher: starting | running | failing | stopped; null without Docker.</summary>
     public string? ContainerState { get; init; }
+
+    /// <summary>The repositories the workspace works on (minted tokens are scoped to them); null: none named.</summary>
+    public IReadOnlyList<RepositoryGrant>? Repositories { get; init; }
 }

@@ -8,12 +8,13 @@ namespace Xares.Broker.Workspaces;
 internal static class WorkspaceStore
 {
     private const string Columns = "id, user_id, name, allowed_hosts, created_at, revoked_at, container_id";
-    private const string SelectColumns = Columns + ", container_state";
+    private const string SelectColumns = Columns + ", container_state, repositories";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, WorkspaceRecord workspace) =>
         Sql.Execute(connection, transaction,
-            $"INSERT INTO workspaces ({Columns}) VALUES (@id, @user, @name, @hosts, @created, NULL, NULL)",
+            $"INSERT INTO workspaces ({Columns}, repositories) VALUES (@id, @user, @name, @hosts, @created, NULL, NULL, @repos)",
             ("@id", workspace.Id), ("@user", workspace.UserId), ("@name", workspace.Name),
+            ("@repos", workspace.Repositories is null ? null : RepositoryGrant.Serialize(workspace.Repositories)),
             ("@hosts", workspace.AllowedHosts is null ? null : JsonSerializer.Serialize(workspace.AllowedHosts)), ("@created", workspace.CreatedAt.ToDb()));
 
     public static WorkspaceRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
@@ -29,6 +30,15 @@ internal static class WorkspaceStore
     public static bool UpdatePolicy(DbConnection connection, DbTransaction transaction, string id, string name, IReadOnlyList<string>? allowedHosts) =>
         Sql.Execute(connection, transaction, "UPDATE workspaces SET name = @name, allowed_hosts = @hosts WHERE id = @id AND revoked_at IS NULL",
             ("@id", id), ("@name", name), ("@hosts", allowedHosts is null ? null : JsonSerializer.Serialize(allowedHosts))) == 1;
+
+    /// <summary>Sets the repositories of an unrevoked workspace; false when it is revoked or doesn't exist.</summary>
+    public static bool UpdateRepositories(DbConnection connection, DbTransaction transaction, string id, IReadOnlyList<RepositoryGrant>? repositories) =>
+        Sql.Execute(connection, transaction, "UPDATE workspaces SET repositories = @repos WHERE id = @id AND revoked_at IS NULL",
+            ("@id", id), ("@repos", repositories is null ? null : RepositoryGrant.Serialize(repositories))) == 1;
+
+    /// <summary>The stored repositories JSON of a workspace (null: none named, or no such workspace).</summary>
+    public static string? RepositoriesOf(DbConnection connection, string id) =>
+        Sql.Scalar(connection, null, "SELECT repositories FROM workspaces WHERE id = @id", ("@id", id)) as string;
 
     /// <summary>Marks the workspace revoked; false when it was already revoked or doesn't exist.</summary>
     public static bool Revoke(DbConnection connection, DbTransaction transaction, string id, DateTimeOffset now) =>
@@ -58,5 +68,6 @@ internal static class WorkspaceStore
         r.Time(4), r.NullableTime(5), r.NullableString(6))
     {
         ContainerState = r.NullableString(7),
+        Repositories = RepositoryGrant.Deserialize(r.NullableString(8)),
     };
 }

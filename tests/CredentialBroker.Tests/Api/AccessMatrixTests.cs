@@ -17,7 +17,12 @@ public sealed class AccessMatrixTests
 {
     // The operations a user-bound key may not use at all: users are created by unbound keys, and
     // verifying the audit chain covers every user's records.
-    private static readonly HashSet<string> UnboundOnly = new(StringComparer.Ordinal) { "POST /api/v1/users", "GET /api/v1/audit/verify" };
+    // GitHub Apps serve every user's workspaces.
+    private static readonly HashSet<string> UnboundOnly = new(StringComparer.Ordinal)
+    {
+        "POST /api/v1/users", "GET /api/v1/audit/verify", "POST /api/v1/github-apps", "GET /api/v1/github-apps", "GET /api/v1/github-apps/{id}",
+        "GET /api/v1/github-apps/{id}/installations", "DELETE /api/v1/github-apps/{id}",
+    };
 
     [Fact]
     public async Task EveryOperation_AnswersEachKindOfCallerAsItShould()
@@ -115,6 +120,7 @@ public sealed class AccessMatrixTests
         "POST /api/v1/api-keys" => new { name = "k", scopes = new[] { ApiKeyScopes.CredentialsRead }, userId = owner.UserId },
         "POST /api/v1/api-keys/{id}/rotate" => new { graceSeconds = 60 },
         "POST /api/v1/audit/flags/{id}/ack" => new { },
+        "POST /api/v1/github-apps" => new { name = "app", appId = 1 },
         _ => throw new InvalidOperationException($"No request body is known for {operation.Name}; teach AccessMatrixTests.Body."),
     };
 
@@ -166,6 +172,8 @@ public sealed class AccessMatrixTests
             "leases" => LeaseId,
             "api-keys" => KeyId,
             "flags" => FlagId,
+            // Refused to every user-bound key before the id is looked at.
+            "github-apps" => "ghapp_unknown",
             var other => throw new InvalidOperationException($"No owner id is known for '{other}/{{…}}'; teach AccessMatrixTests.Owner.IdFor."),
         };
 

@@ -160,7 +160,9 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                     ? JsonContent.Create(new { name = "renamed" })
                     : JsonContent.Create(new { kind = "git", provider = "generic", url = "https://git.example.test", username = "m", secret = "s" });
             }
-            await AssertProblemAsync(world.Mallory, request, operation, expected: HttpStatusCode.NotFound);
+            // GitHub Apps belong to no user: every user-bound key is refused them.
+            await AssertProblemAsync(world.Mallory, request, operation,
+                expected: operation.Template.StartsWith("/api/v1/github-apps", StringComparison.Ordinal) ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
         }
 
         // Another user's id in a body or a filter: refused, or answered without that user's rows.
@@ -415,6 +417,8 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
         internal string VictimFlagId { get; private set; } = null!;
 
+        internal string VictimGitHubAppId { get; private set; } = null!;
+
         private string ExpiredKey { get; set; } = null!;
 
         private string RevokedKey { get; set; } = null!;
@@ -439,6 +443,12 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
             (VictimKeyId, var victimKey) = await CreateKeyAsync(["credentials:read"], VictimUserId);
             VictimFlagId = await Audit.AuditFlagsForTests.RaiseAsync(Host, VictimUserId, VictimWorkspaceId);
+            using (var appKey = System.Security.Cryptography.RSA.Create(2048))
+            using (var app = await Admin.PostAsJsonAsync("/api/v1/github-apps", new { name = "victim app", appId = 7, privateKey = appKey.ExportRSAPrivateKeyPem() }))
+            {
+                app.EnsureSuccessStatusCode();
+                VictimGitHubAppId = (await app.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
+            }
             var mallory = await Host.CreateUserAsync("mallory");
             var (_, malloryKey) = await CreateKeyAsync(["admin", "users:read", "users:write", "credentials:read", "credentials:write", "workspaces:read", "workspaces:write", "audit:read"], mallory);
             Mallory = Host.CreateClient(malloryKey);
@@ -469,6 +479,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
             "leases" => VictimLeaseId,
             "api-keys" => VictimKeyId,
             "flags" => VictimFlagId,
+            "github-apps" => VictimGitHubAppId,
             var other => throw new InvalidOperationException($"No victim id is known for '{other}/{{…}}'; teach HostileInputTests.Fixture.VictimIdFor."),
         };
 

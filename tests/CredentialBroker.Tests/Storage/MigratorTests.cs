@@ -26,7 +26,8 @@ public abstract class MigratorTests(StorageBackend backend)
 
         var checksums = Checksums(database);
 
-        Assert.Equal(Migrator.LatestVersion, checksums.Count);
+        // Numbers may have gaps while parallel branches each claim one (0016, 0017): the newest is recorded, every row has its checksum.
+        Assert.Equal(Migrator.LatestVersion, checksums[^1].Version);
         Assert.All(checksums, c => Assert.Matches("^[0-9a-f]{64}$", c.Checksum));
         Assert.Equal(Migrator.LatestVersion, new Migrator(database).Migrate()); // and a second start agrees with them
     }

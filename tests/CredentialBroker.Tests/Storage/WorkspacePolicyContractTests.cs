@@ -2,6 +2,7 @@ using System.Data.Common;
 using Xares.Broker.Api;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
+using Xares.Broker.Minted;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 using Xares.Broker.Workspaces;
@@ -29,8 +30,9 @@ public abstract class WorkspacePolicyContractTests(StorageBackend backend)
             AddLease(setup, "lease_ai", "cred_ai", now.AddMinutes(5));
             AddLease(setup, "lease_b_expired", "cred_b", now.AddMinutes(-1));
         }
-        var lifecycle = new WorkspaceLifecycle(replica.Writes, replica.Audit, replica.Revocations, new LeaseRevocation(replica.Revocations),
-            new BrokerOptions(), TimeProvider.System);
+        var minted = new MintedTokenRevocation(replica.Revocations);
+        var lifecycle = new WorkspaceLifecycle(replica.Writes, replica.Audit, replica.Revocations, new LeaseRevocation(replica.Revocations, minted),
+            minted, new BrokerOptions(), TimeProvider.System);
         var caller = new Caller("key_1", new HashSet<string>(StringComparer.Ordinal), null);
 
         var updated = await lifecycle.UpdateAsync(caller, "ws_1", new WorkspacePatch("after", true, ["git.a.test", "git.b.test:443"]), "192.0.2.1");

@@ -17,9 +17,11 @@ internal sealed class SidecarClient(BrokerTestHost host, string workspaceId, str
 
     public Metadata Auth => new() { { "authorization", $"Bearer {Grant!.SessionToken}" } };
 
-    public static async Task<SidecarClient> CreateWorkspaceAsync(BrokerTestHost host, string userId, IReadOnlyList<string>? allowedHosts = null)
+    /// <param name="repositories">The workspace's repositories ({host, name, access} objects), for minted tokens.</param>
+    public static async Task<SidecarClient> CreateWorkspaceAsync(BrokerTestHost host, string userId, IReadOnlyList<string>? allowedHosts = null,
+        object? repositories = null)
     {
-        var response = await host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "ws", allowedHosts });
+        var response = await host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "ws", allowedHosts, repositories });
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<CreatedWorkspace>();
         return new SidecarClient(host, body!.Id, body.BootstrapToken);
