@@ -46,7 +46,7 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         var ai = new AiCredentialService(Session, Cache, Link, time, loggers.CreateLogger<AiCredentialService>());
         Ai = ai;
         Proxies = new ProxyOpener(ai, _upstream, loggers.CreateLogger<ProxyOpener>());
-        Handler = new LocalRequestHandler(() => _brokers.Current, Session, git, ai, Proxies, Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
+        Handler = new LocalRequestHandler(() => _brokers.Current, Session, git, ai, Proxies, new Connect.ConnectService(Session, Link), Cache, Link, policy, loggers.CreateLogger<LocalRequestHandler>());
         _serving = _server.RunAsync(Handler.HandleAsync, _stop.Token);
     }
 

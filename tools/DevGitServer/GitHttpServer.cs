@@ -51,7 +51,7 @@ internal sealed class GitHttpServer : IAsyncDisposable
         var gate = new AccountGate(options.Accounts);
         var attempts = new ConcurrentQueue<AuthAttempt>();
         var app = builder.Build();
-        var introspection = options.TokenIntrospectionUrl is { } url ? new TokenIntrospection(url) : null;
+        var introspection = options.TokenIntrospectionUrl is { } url ? new TokenIntrospection(url, options.IntrospectionClientId, options.IntrospectionClientSecret) : null;
         var handler = new GitCgiHandler(root, options.GitExecutable, gate, attempts, TimeProvider.System, app.Services.GetRequiredService<ILogger<GitCgiHandler>>(),
             introspection);
         app.Run(handler.HandleAsync);

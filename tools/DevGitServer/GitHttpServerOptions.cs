@@ -20,6 +20,15 @@ internal sealed class GitHttpServerOptions
     /// </summary>
     public Uri? TokenIntrospectionUrl { get; init; }
 
+    /// <summary>
+    /// With <see cref="IntrospectionClientSecret"/>: ask <see cref="TokenIntrospectionUrl"/> as an
+    /// RFC 7662 resource server (form-encoded token, HTTP Basic client authentication) instead; an
+    /// active token is good for every repository (an OAuth access token of the connected account).
+    /// </summary>
+    public string? IntrospectionClientId { get; init; }
+
+    public string? IntrospectionClientSecret { get; init; }
+
     /// <summary>Where log lines go; by default nowhere (tests read <see cref="GitHttpServer.AuthAttempts"/>).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }

@@ -8,9 +8,11 @@ var createRepos = new Option<string[]>("--create-repo") { Description = "Create 
 
 var introspect = new Option<string?>("--introspect-url") { Description = "Also accept tokens this introspection endpoint calls active (the GitHub API stand-in's /_standin/introspect), for their repositories only." };
 
+var introspectClient = new Option<string?>("--introspect-client-id") { Description = "Introspect as an RFC 7662 resource server with this client id; the secret is read from DEVGIT_INTROSPECT_CLIENT_SECRET (never an argument)." };
+
 var command = new RootCommand("Smart-HTTP git server demanding HTTP Basic auth. Reads accounts as JSON lines on stdin ({\"username\",\"token\",\"pathPrefix\"?}) until EOF or a blank line; prints its URL when ready.")
 {
-    root, url, createRepos, introspect,
+    root, url, createRepos, introspect, introspectClient,
 };
 
 command.SetAction(async (parse, cancellationToken) =>
@@ -24,6 +26,8 @@ command.SetAction(async (parse, cancellationToken) =>
             Url = parse.GetRequiredValue(url),
             Accounts = accounts,
             TokenIntrospectionUrl = parse.GetValue(introspect) is { } introspectUrl ? new Uri(introspectUrl) : null,
+            IntrospectionClientId = parse.GetValue(introspectClient),
+            IntrospectionClientSecret = parse.GetValue(introspectClient) is null ? null : Environment.GetEnvironmentVariable("DEVGIT_INTROSPECT_CLIENT_SECRET"),
             // stdout carries only the URL; logs go to stderr.
             ConfigureLogging = logging => logging
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)

@@ -77,6 +77,7 @@ internal static class BrokerHost
         Credentials.CredentialEndpoints.AddCredentials(services);
         CredentialHealth.CredentialHealthEndpoints.AddCredentialHealth(services, options);
         Minted.GitHubAppEndpoints.AddMintedCredentials(services);
+        Connections.ConnectionEndpoints.AddConnections(services);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -114,6 +115,7 @@ internal static class BrokerHost
         Credentials.CredentialEndpoints.MapCredentials(api);
         CredentialHealth.CredentialHealthEndpoints.MapCredentialHealth(api);
         Minted.GitHubAppEndpoints.MapGitHubApps(api);
+        Connections.ConnectionEndpoints.MapConnections(api);
         api.MapApiKeys();
         api.MapAudit();
         return app;

@@ -27,7 +27,7 @@ namespace Xares.Broker.Leases;
 /// SQLite keeps the plain path: its writer is in-process, and the extra reads measured slower.
 /// </summary>
 internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage,
-    MintedGitSource minted, BrokerOptions options, TimeProvider time)
+    MintedGitSource minted, Connections.ConnectionGitSource connections, BrokerOptions options, TimeProvider time)
 {
     public async Task<GitLeaseOutcome> IssueGitAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
     {
@@ -35,6 +35,11 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
         if (await minted.TryIssueAsync(sessionToken, request, remoteAddress) is { } mintedOutcome)
         {
             return mintedOutcome;
+        }
+        // Then the owner's OAuth connection for this host; null leaves the request to stored credentials.
+        if (await connections.TryIssueAsync(sessionToken, request, remoteAddress) is { } connectionOutcome)
+        {
+            return connectionOutcome;
         }
         var plan = database.Kind == DatabaseKind.Postgres ? await database.ReadAsync(c => Plan(c, sessionToken, request, time.GetUtcNow())) : null;
         return await writes.ExecuteAsync((c, t) =>

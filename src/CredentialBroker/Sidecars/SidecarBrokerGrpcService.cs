@@ -25,6 +25,7 @@ internal sealed partial class SidecarBrokerGrpcService(
     Database database,
     AuthFailureAudit failures,
     SessionCallLimiter callLimiter,
+    Connections.ConnectionLifecycle connectLifecycle,
     TimeProvider time,
     ILogger<SidecarBrokerGrpcService> logger) : SidecarBroker.SidecarBrokerBase
 {
@@ -112,8 +113,9 @@ internal sealed partial class SidecarBrokerGrpcService(
         var session = await Authenticate(context);
         // Stored lists were validated on the way in; an unparseable one serves nothing.
         var allowList = HostAllowList.TryParse(session.AllowedHosts, out var parsed, out _) ? parsed : null;
-        var (origins, repositories, apps) = await database.ReadAsync(c => (CredentialStore.ListGitOrigins(c, session.UserId),
-            Workspaces.RepositoryGrant.Deserialize(Workspaces.WorkspaceStore.RepositoriesOf(c, session.WorkspaceId)), Minted.GitHubAppStore.GitOrigins(c)));
+        var (origins, repositories, apps, connected) = await database.ReadAsync(c => (CredentialStore.ListGitOrigins(c, session.UserId),
+            Workspaces.RepositoryGrant.Deserialize(Workspaces.WorkspaceStore.RepositoriesOf(c, session.WorkspaceId)), Minted.GitHubAppStore.GitOrigins(c),
+            Connections.OAuthProviderStore.ConnectedGitOrigins(c, session.UserId)));
         var reply = new ListGitTargetsReply();
         foreach (var origin in origins)
         {
@@ -121,6 +123,11 @@ internal sealed partial class SidecarBrokerGrpcService(
             {
                 reply.Targets.Add(new GitTarget { Url = origin.OriginUrl, UseHttpPath = origin.HasPath });
             }
+        }
+        // Hosts of the owner's OAuth connections.
+        foreach (var origin in connected.Where(o => allowList is not null && allowList.Allows(o.Host, o.Port) && reply.Targets.All(t => t.Url != o.GitUrl)))
+        {
+            reply.Targets.Add(new GitTarget { Url = origin.GitUrl, UseHttpPath = false });
         }
         // Hosts where the workspace's repositories get minted tokens: git must send the path (repository scoping).
         foreach (var app in apps.Where(a => allowList is not null && allowList.Allows(a.Host, a.Port)

@@ -20,6 +20,10 @@ internal static class KeyringUsage
         new("audit_base", "key_version", "audit chain base"),
         new("github_apps", "kek_version", "GitHub App keys"),
         new("minted_tokens", "kek_version", "minted tokens"),
+        new("oauth_providers", "kek_version", "OAuth client secrets"),
+        new("oauth_connections", "kek_version", "OAuth token pairs"),
+        new("oauth_connections", "device_kek_version", "OAuth device codes"),
+        new("oauth_revocations", "kek_version", "OAuth tokens awaiting upstream revocation"),
     ];
 
     /// <summary>For each version in use, how many rows of each kind use it.</summary>
@@ -28,7 +32,7 @@ internal static class KeyringUsage
         var usage = new Dictionary<int, Dictionary<string, long>>();
         foreach (var reference in References)
         {
-            var rows = Sql.Query(connection, transaction, $"SELECT {reference.Column}, COUNT(*) FROM {reference.Table} GROUP BY {reference.Column}",
+            var rows = Sql.Query(connection, transaction, $"SELECT {reference.Column}, COUNT(*) FROM {reference.Table} WHERE {reference.Column} IS NOT NULL GROUP BY {reference.Column}",
                 r => (Version: Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Count: Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture)));
             foreach (var (version, count) in rows)
             {

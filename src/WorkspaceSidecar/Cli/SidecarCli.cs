@@ -30,6 +30,7 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
         root.Subcommands.Add(BootstrapCommand.Create(this));
         root.Subcommands.Add(RunCommand.Create(this));
         root.Subcommands.Add(EnvCommand.Create(this));
+        root.Subcommands.Add(ConnectCommand.Create(this));
         return root;
     }
 

@@ -17,6 +17,7 @@ internal sealed class LocalRequestHandler(
     GitCredentialService git,
     AiCredentialService ai,
     ProxyOpener proxies,
+    Connect.ConnectService connect,
     LeaseCache cache,
     BrokerLink link,
     PeerPolicy policy,
@@ -44,6 +45,8 @@ internal sealed class LocalRequestHandler(
                 SidecarRequest.RequestOneofCase.AiUsage => Errors.BadRequest("usage is counted by the sidecar's proxies; peers do not report it"),
                 SidecarRequest.RequestOneofCase.Status => new SidecarResponse { Status = Status() },
                 SidecarRequest.RequestOneofCase.Bootstrap => await BootstrapAsync(request.Bootstrap, peer, cancellationToken),
+                SidecarRequest.RequestOneofCase.Connect => await connect.StartAsync(request.Connect, cancellationToken),
+                SidecarRequest.RequestOneofCase.ConnectStatus => await connect.StatusAsync(request.ConnectStatus, cancellationToken),
                 _ => Errors.BadRequest("unknown request"),
             };
         }

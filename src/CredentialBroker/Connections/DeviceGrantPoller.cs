@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Xares.Broker.Audit;
+using Xares.Broker.Storage;
+using Xares.Broker.Vault;
+
+namespace Xares.Broker.Connections;
+
+/// <summary>
+/// Polls the token endpoint for pending device grants (RFC 8628 §3.4–3.5): at the provider's
+/// interval, 5 s slower after each slow_down; authorization_pending waits; access_denied and
+/// expired_token end the connection without tokens. A grant's tokens are stored (and any older
+/// connection of the same user and provider is ended) in one transaction, so nothing is stored
+/// half-done. Each poll is claimed first (a conditional update), so replicas poll a code once.
+/// </summary>
+internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, OAuthProviderRegistry providers,
+    OAuthClient oauth, ConnectionLifecycle lifecycle, TimeProvider time, ILogger<DeviceGrantPoller> logger) : BackgroundService
+{
+    private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan ClaimFor = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
+    private static readonly ConcurrentDictionary<DeviceGrantPoller, byte> Running = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    public static void Wake()
+    {
+        foreach (var poller in Running.Keys)
+        {
+            try
+            {
+                poller._wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Running[this] = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var due = await database.ReadAsync(c => ConnectionStore.PendingDue(c, time.GetUtcNow(), 20));
+                    await Task.WhenAll(due.Select(row => PollAsync(row, stoppingToken)));
+                }
+                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
+                {
+                    ConnectionLog.PassFailed(logger, ex.GetType().Name);
+                }
+                await _wake.WaitAsync(Look, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Running.TryRemove(this, out _);
+        }
+    }
+
+    internal async Task PollAsync(ConnectionRecord row, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!await writes.ExecuteAsync((c, t) => ConnectionStore.ClaimPoll(c, t, row.Id, row.NextPollAt!.Value, now + ClaimFor)))
+        {
+            return;
+        }
+        var provider = await database.ReadAsync(c => OAuthProviderStore.Find(c, null, row.ProviderId));
+        if (provider is null)
+        {
+            await EndAsync(row, ConnectionStatus.Expired, "the OAuth provider was deleted");
+            return;
+        }
+        if (row.DeviceExpiresAt is { } expires && expires <= now)
+        {
+            await EndAsync(row, ConnectionStatus.Expired, "the user code expired before it was approved");
+            return;
+        }
+        string deviceCode;
+        try
+        {
+            deviceCode = TokenPair.OpenText(keyring, row.SealedDeviceCode!, row.DeviceCodeContext);
+        }
+        catch (SecretIntegrityException)
+        {
+            await EndAsync(row, ConnectionStatus.Expired, "the stored device code failed its integrity check");
+            return;
+        }
+        var answer = await oauth.PollDeviceAsync(provider, providers.OpenSecret(provider), deviceCode, cancellationToken);
+        switch (answer)
+        {
+            case { Tokens: { } tokens }:
+                await ActivateAsync(row, provider, tokens, answer.ExpiresIn);
+                break;
+            case { Error: "authorization_pending" }:
+                await ScheduleAsync(row, row.PollInterval, null);
+                break;
+            case { Error: "slow_down" }:
+                await ScheduleAsync(row, row.PollInterval + SlowDownStep, null);
+                break;
+            case { Error: "access_denied" }:
+                await EndAsync(row, ConnectionStatus.Denied, "the user denied the authorization request");
+                break;
+            case { Error: "expired_token" }:
+                await EndAsync(row, ConnectionStatus.Expired, "the device code expired before it was approved");
+                break;
+            case { Transient: true }:
+                // The provider is unreachable or failing: keep polling until the code expires.
+                await ScheduleAsync(row, row.PollInterval, answer.Problem);
+                break;
+            default:
+                await EndAsync(row, ConnectionStatus.Denied, answer.Problem ?? "the token endpoint refused the device code");
+                break;
+        }
+    }
+
+    private Task ScheduleAsync(ConnectionRecord row, TimeSpan interval, string? problem) =>
+        writes.ExecuteAsync((c, t) => ConnectionStore.SchedulePoll(c, t, row.Id, interval, time.GetUtcNow() + interval, problem));
+
+    private async Task EndAsync(ConnectionRecord row, string status, string reason)
+    {
+        ConnectionLog.DeviceEnded(logger, row.Id, status, reason);
+        await writes.ExecuteAsync((c, t) =>
+        {
+            if (ConnectionStore.EndPending(c, t, row.Id, status, reason))
+            {
+                audit.Append(c, t, new AuditEntry(ConnectionAuditActions.Connect, status == ConnectionStatus.Denied ? AuditOutcomes.Denied : AuditOutcomes.Failure)
+                {
+                    Actor = "broker", UserId = row.UserId, WorkspaceId = row.WorkspaceId, CredentialId = row.Id, Detail = $"{status}: {reason}; no token stored",
+                });
+            }
+        });
+    }
+
+    private async Task ActivateAsync(ConnectionRecord row, OAuthProviderRecord provider, TokenPair tokens, TimeSpan? expiresIn)
+    {
+        var now = time.GetUtcNow();
+        DateTimeOffset? accessExpires = expiresIn is { } lifetime ? now + lifetime : null;
+        var sealedTokens = tokens.Seal(keyring, ConnectionRecord.TokensContextFor(row.Id, row.UserId, row.ProviderId, 1));
+        await writes.ExecuteAsync((c, t) =>
+        {
+            if (!ConnectionStore.Activate(c, t, row.Id, sealedTokens, accessExpires, tokens.RefreshToken is not null, now))
+            {
+                return;
+            }
+            var current = ConnectionStore.Find(c, t, row.Id)!;
+            var replaced = ConnectionStore.ReplacedBy(c, t, current);
+            foreach (var old in replaced)
+            {
+                lifecycle.End(c, t, old, now);
+            }
+            audit.Append(c, t, new AuditEntry(ConnectionAuditActions.Connect, AuditOutcomes.Success)
+            {
+                Actor = "broker", UserId = row.UserId, WorkspaceId = row.WorkspaceId, CredentialId = row.Id,
+                Detail = $"{provider.Name}: connected; access token expires {(accessExpires is { } at ? at.ToString("O") : "never (no expires_in)")}, "
+                    + (tokens.RefreshToken is null ? "no refresh token" : "refresh token stored")
+                    + (replaced.Count == 0 ? "" : "; replaces " + string.Join(' ', replaced.Select(r => r.Id))),
+            });
+        });
+        ConnectionLog.Connected(logger, row.Id, provider.Id);
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}
