@@ -20,7 +20,7 @@ internal sealed record UsableAccessToken(string AccessToken, long Version, DateT
 /// the holder's result in the database. A refreshed pair is committed before it is used or
 /// checked, so a failing check after the refresh never loses the rotated refresh token.
 /// invalid_grant marks the connection reconnect_required (audited, flagged) and stops refreshing;
-/// transient failures are retried twice at once, then back off per connection (1 s doubling, at
+/// transient failures are retried twice at once, then back off per connection (5 s doubling, at
 /// most 5 min) with the stored refresh token kept, so git calls meanwhile do not reach the provider.
 /// </summary>
 internal sealed class ConnectionRefresher(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, OAuthProviderRegistry providers,
@@ -200,7 +200,7 @@ internal sealed class ConnectionRefresher(Database database, WriteQueue writes, 
     private async Task<(UsableAccessToken?, string?)> BackOffAsync(ConnectionRecord row, string problem)
     {
         var failures = row.RefreshFailures + 1;
-        var backoff = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, failures - 1), MaxBackoff.TotalSeconds));
+        var backoff = TimeSpan.FromSeconds(Math.Min(5 * Math.Pow(2, failures - 1), MaxBackoff.TotalSeconds));
         var notBefore = time.GetUtcNow() + backoff;
         await writes.ExecuteAsync((c, t) =>
         {
