@@ -17,6 +17,8 @@ internal static class OpenApiDocument
         [typeof(Credentials.UpdateCredentialRequest)] = [],
         [typeof(ApiKeys.CreateApiKeyRequest)] = ["name"],
         [typeof(ApiKeys.RotateApiKeyRequest)] = [],
+        [typeof(Connections.CreateOAuthProviderRequest)] = ["name", "clientId", "clientSecret"],
+        [typeof(Connections.CreateConnectionRequest)] = ["providerId"],
     };
 
     public static IServiceCollection AddBrokerOpenApi(this IServiceCollection services) =>

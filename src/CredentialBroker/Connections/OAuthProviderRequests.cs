@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Xares.Broker.Connections;
@@ -22,7 +21,7 @@ internal sealed record CreateOAuthProviderRequest(
     string? ClientId,
     [property: Description("The OAuth app's client secret. Write-only: stored encrypted, never returned.")] string? ClientSecret,
     [property: Description("basic (HTTP Basic, RFC 6749 §2.3.1; default) or post (client_id/client_secret in the form; GitHub's default).")] string? ClientAuth,
-    [property: Description("Scopes to ask for: an array of strings or one space-separated string.")] JsonElement Scopes,
+    [property: Description("Scopes to ask for (default per kind: gitlab read_repository write_repository, github repo).")] IReadOnlyList<string>? Scopes,
     [property: Description("Where git reaches the repositories, scheme://host[:port]; defaults to baseUrl.")] string? GitUrl,
     [property: Description("The username git sends with the access token (default oauth2).")] string? GitUsername)
 {

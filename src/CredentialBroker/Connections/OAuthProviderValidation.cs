@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xares.Broker.Credentials;
 using Xares.Broker.Credentials.Matching;
@@ -96,26 +95,18 @@ internal static partial class OAuthProviderValidation
         return text;
     }
 
-    private static string? Scopes(FieldErrors errors, JsonElement value)
+    private static string? Scopes(FieldErrors errors, IReadOnlyList<string>? value)
     {
-        IEnumerable<string>? items = value.ValueKind switch
-        {
-            JsonValueKind.Undefined or JsonValueKind.Null => null,
-            JsonValueKind.String => value.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            JsonValueKind.Array when value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) => value.EnumerateArray().Select(e => e.GetString()!),
-            _ => [],
-        };
-        if (items is null)
+        if (value is null)
         {
             return null;
         }
-        var list = items.ToList();
-        if (list.Count > 50 || list.Any(s => !ScopePattern().IsMatch(s)) || (value.ValueKind is JsonValueKind.Array or JsonValueKind.String) is false)
+        if (value.Count > 50 || value.Any(s => s is null || !ScopePattern().IsMatch(s)))
         {
-            errors.Add("scopes", "scopes must be an array of scope names (printable ASCII without spaces or quotes) or one space-separated string.");
+            errors.Add("scopes", "scopes must be an array of at most 50 scope names (printable ASCII without spaces, quotes or backslashes).");
             return null;
         }
-        return string.Join(' ', list);
+        return string.Join(' ', value);
     }
 
     private static GitDestination? GitUrl(FieldErrors errors, string? value)
