@@ -38,6 +38,9 @@ internal static class ConnectionRevocationOutbox
         Sql.Query(c, null, $"SELECT {Columns} FROM oauth_revocations WHERE next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @n", Read,
             ("@now", now.ToDb()), ("@n", limit));
 
+    public static QueuedRevocation? Find(DbConnection c, DbTransaction? t, string id) =>
+        Sql.Single(c, t, $"SELECT {Columns} FROM oauth_revocations WHERE id = @id", Read, ("@id", id));
+
     public static bool Claim(DbConnection c, DbTransaction t, string id, DateTimeOffset expected, DateTimeOffset until) =>
         Sql.Execute(c, t, "UPDATE oauth_revocations SET next_attempt_at = @claim WHERE id = @id AND next_attempt_at = @old",
             ("@claim", until.ToDb()), ("@id", id), ("@old", expected.ToDb())) == 1;

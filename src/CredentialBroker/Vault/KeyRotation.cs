@@ -130,6 +130,10 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
     [
         new("github_apps", (c, t, id) => Minted.GitHubAppStore.Find(c, t, id) is { } app ? (app.SealedKey, app.KeyContext) : null),
         new("minted_tokens", (c, t, id) => Minted.MintedTokenStore.Find(c, t, id) is { } token ? (token.Sealed, token.Context) : null),
+        // OAuth client secrets and queued revocations never change once written. Connections' token
+        // pairs are sealed again under the current version by every refresh.
+        new("oauth_providers", (c, t, id) => Connections.OAuthProviderStore.Find(c, t, id) is { } provider ? (provider.SealedSecret, provider.SecretContext) : null),
+        new("oauth_revocations", (c, t, id) => Connections.ConnectionRevocationOutbox.Find(c, t, id) is { } queued ? (queued.Sealed, queued.Context) : null),
     ];
 
     private sealed record SealedTable(string Name, Func<DbConnection, DbTransaction, string, (SealedSecret Sealed, SecretContext Context)?> Read);
@@ -211,7 +215,7 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
     }
 
     private long Remaining(int version) =>
-        database.ReadAsync(c => new[] { "credentials", "github_apps", "minted_tokens" }.Sum(table =>
+        database.ReadAsync(c => new[] { "credentials", "github_apps", "minted_tokens", "oauth_providers", "oauth_revocations" }.Sum(table =>
                 Convert.ToInt64(Sql.Scalar(c, null, $"SELECT COUNT(*) FROM {table} WHERE kek_version < @v", ("@v", version)) ?? 0L, CultureInfo.InvariantCulture)))
             .GetAwaiter().GetResult();
 
