@@ -21,9 +21,9 @@ internal static class KeyringUsage
         new("github_apps", "kek_version", "GitHub App keys"),
         new("minted_tokens", "kek_version", "minted tokens"),
         new("oauth_providers", "kek_version", "OAuth client secrets"),
-        new("oauth_connections", "kek_version", "OAuth token pairs"),
+        new("oauth_connections", "kek_version", "OAuth tokens"),
         new("oauth_connections", "device_kek_version", "OAuth device codes"),
-        new("oauth_revocations", "kek_version", "OAuth tokens awaiting upstream revocation"),
+        new("oauth_revocations", "kek_version", "OAuth revocations"),
     ];
 
     /// <summary>For each version in use, how many rows of each kind use it.</summary>
