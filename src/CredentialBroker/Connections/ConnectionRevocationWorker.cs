@@ -28,8 +28,9 @@ internal sealed class ConnectionRevocationWorker(Database database, WriteQueue w
             {
                 worker._wake.Release();
             }
-            catch (SemaphoreFullException)
+            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
             {
+                // Already woken, or stopping. This runs after a commit: it must never throw.
             }
         }
     }
@@ -125,6 +126,7 @@ internal sealed class ConnectionRevocationWorker(Database database, WriteQueue w
 
     public override void Dispose()
     {
+        Running.TryRemove(this, out _);
         _wake.Dispose();
         base.Dispose();
     }

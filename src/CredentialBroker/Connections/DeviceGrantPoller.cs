@@ -29,8 +29,9 @@ internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, Au
             {
                 poller._wake.Release();
             }
-            catch (SemaphoreFullException)
+            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
             {
+                // Already woken, or stopping. This runs after a commit: it must never throw.
             }
         }
     }
@@ -167,6 +168,7 @@ internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, Au
 
     public override void Dispose()
     {
+        Running.TryRemove(this, out _);
         _wake.Dispose();
         base.Dispose();
     }
