@@ -46,26 +46,41 @@ internal static class ConnectionEndpoints
         return api;
     }
 
+    // Providers serve every user: a key bound to one user may not manage them, whatever its scopes.
+    private static void EnsureUnbound(HttpContext http)
+    {
+        if (http.Caller().BoundUserId is not null)
+        {
+            throw new ForbiddenException("OAuth providers are managed with an admin API key that is bound to no user.");
+        }
+    }
+
     private static async Task<Created<OAuthProviderResponse>> CreateProviderAsync(HttpContext http, OAuthProviderRegistry registry, BrokerOptions options)
     {
+        EnsureUnbound(http);
         var body = await JsonRequestBody.ReadAsync<CreateOAuthProviderRequest>(http.Request, options.MaxRequestBytes);
         var record = await registry.RegisterAsync(http.Caller(), body, http.RemoteAddress());
         return TypedResults.Created($"/api/v1/oauth-providers/{record.Id}", OAuthProviderResponse.From(record));
     }
 
-    private static async Task<Ok<OAuthProviderList>> ListProvidersAsync(string? limit, string? cursor, Database database)
+    private static async Task<Ok<OAuthProviderList>> ListProvidersAsync(string? limit, string? cursor, HttpContext http, Database database)
     {
+        EnsureUnbound(http);
         var (pageSize, after) = ListingCursor.ParsePage(limit, cursor, OAuthProviderRecord.IdPrefix, "OAuth provider");
         var (items, next) = await database.ReadAsync(c => ListingCursor.Page(
             OAuthProviderStore.ListAfter(c, after ?? ListingPosition.Start, pageSize + 1), pageSize, p => ListingPosition.Of(p.CreatedAt, p.Id)));
         return TypedResults.Ok(new OAuthProviderList(items.ConvertAll(OAuthProviderResponse.From), next));
     }
 
-    private static async Task<Ok<OAuthProviderResponse>> GetProviderAsync(string id, Database database) =>
-        TypedResults.Ok(OAuthProviderResponse.From(await database.ReadAsync(c => OAuthProviderStore.Find(c, null, id)) ?? throw new NotFoundException("The OAuth provider")));
+    private static async Task<Ok<OAuthProviderResponse>> GetProviderAsync(string id, HttpContext http, Database database)
+    {
+        EnsureUnbound(http);
+        return TypedResults.Ok(OAuthProviderResponse.From(await database.ReadAsync(c => OAuthProviderStore.Find(c, null, id)) ?? throw new NotFoundException("The OAuth provider")));
+    }
 
     private static async Task<NoContent> DeleteProviderAsync(string id, HttpContext http, OAuthProviderRegistry registry)
     {
+        EnsureUnbound(http);
         await registry.DeleteAsync(http.Caller(), id, http.RemoteAddress());
         return TypedResults.NoContent();
     }
