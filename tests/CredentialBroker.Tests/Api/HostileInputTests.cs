@@ -160,9 +160,10 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                     ? JsonContent.Create(new { name = "renamed" })
                     : JsonContent.Create(new { kind = "git", provider = "generic", url = "https://git.example.test", username = "m", secret = "s" });
             }
-            // GitHub Apps belong to no user: every user-bound key is refused them.
-            await AssertProblemAsync(world.Mallory, request, operation,
-                expected: operation.Template.StartsWith("/api/v1/github-apps", StringComparison.Ordinal) ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
+            // GitHub Apps and OAuth providers belong to no user: every user-bound key is refused them.
+            var ownerless = operation.Template.StartsWith("/api/v1/github-apps", StringComparison.Ordinal)
+                || operation.Template.StartsWith("/api/v1/oauth-providers", StringComparison.Ordinal);
+            await AssertProblemAsync(world.Mallory, request, operation, expected: ownerless ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
         }
 
         // Another user's id in a body or a filter: refused, or answered without that user's rows.
@@ -419,6 +420,10 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
 
         internal string VictimGitHubAppId { get; private set; } = null!;
 
+        internal string VictimConnectionId { get; private set; } = null!;
+
+        internal string VictimOAuthProviderId { get; private set; } = null!;
+
         private string ExpiredKey { get; set; } = null!;
 
         private string RevokedKey { get; set; } = null!;
@@ -449,6 +454,9 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
                 app.EnsureSuccessStatusCode();
                 VictimGitHubAppId = (await app.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
             }
+            VictimConnectionId = await Connections.ConnectionsForTests.SeedPendingAsync(Host, VictimUserId);
+            VictimOAuthProviderId = (await Admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/connections/{VictimConnectionId}"))
+                .GetProperty("providerId").GetString()!;
             var mallory = await Host.CreateUserAsync("mallory");
             var (_, malloryKey) = await CreateKeyAsync(["admin", "users:read", "users:write", "credentials:read", "credentials:write", "workspaces:read", "workspaces:write", "audit:read"], mallory);
             Mallory = Host.CreateClient(malloryKey);
@@ -480,6 +488,8 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
             "api-keys" => VictimKeyId,
             "flags" => VictimFlagId,
             "github-apps" => VictimGitHubAppId,
+            "oauth-providers" => VictimOAuthProviderId,
+            "connections" => VictimConnectionId,
             var other => throw new InvalidOperationException($"No victim id is known for '{other}/{{…}}'; teach HostileInputTests.Fixture.VictimIdFor."),
         };
 

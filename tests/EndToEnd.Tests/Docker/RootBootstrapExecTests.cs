@@ -26,7 +26,9 @@ public sealed class RootBootstrapExecTests(DockerFixture fixture) : IClassFixtur
         Assert.True(await Poll.UntilAsync(async () => (await fixture.SessionsAsync(workspaceId)).Count == 1, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(25)),
             $"no session for a sidecar running as uid {WorkspaceUid}\n{fixture.Broker.LogTail()}\n{await LogsAsync(container)}");
         // The sidecar runs as the workspace user and names the peer that handed it the token: root.
-        var sidecarUid = await fixture.Engine.DockerOkAsync("exec", container, "sh", "-c", "stat -c %u /proc/$(pidof xares-sidecar)");
+        // The entrypoint's `status` and `install` may be running too: `serve` started first, so it has the lowest pid.
+        var sidecarUid = await fixture.Engine.DockerOkAsync("exec", container, "sh", "-c",
+            "set -- $(pidof xares-sidecar); p=$1; for q; do [ \"$q\" -lt \"$p\" ] && p=$q; done; stat -c %u /proc/$p");
         Assert.Equal(WorkspaceUid.ToString(System.Globalization.CultureInfo.InvariantCulture), sidecarUid);
         Assert.True(await Poll.UntilAsync(async () => BootstrapPeerUids(await LogsAsync(container)).Contains(0u), TimeSpan.FromSeconds(5)),
             "the sidecar did not log a bootstrap from uid 0\n" + await LogsAsync(container));
