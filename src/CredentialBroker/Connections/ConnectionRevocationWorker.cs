@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Xares.Broker.Audit;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
@@ -12,55 +11,17 @@ namespace Xares.Broker.Connections;
 /// waits for the provider. Woken by a disconnect's commit; otherwise it looks every second.
 /// </summary>
 internal sealed class ConnectionRevocationWorker(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, OAuthProviderRegistry providers,
-    OAuthClient oauth, TimeProvider time, ILogger<ConnectionRevocationWorker> logger) : BackgroundService
+    OAuthClient oauth, TimeProvider time, ILogger<ConnectionRevocationWorker> logger) : WakeablePassWorker(TimeSpan.FromSeconds(1))
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
-    private static readonly ConcurrentDictionary<ConnectionRevocationWorker, byte> Running = new();
-    private readonly SemaphoreSlim _wake = new(0, 1);
 
-    public static void Wake()
-    {
-        foreach (var worker in Running.Keys)
-        {
-            try
-            {
-                worker._wake.Release();
-            }
-            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
-            {
-                // Already woken, or stopping. This runs after a commit: it must never throw.
-            }
-        }
-    }
+    /// <summary>Called after a disconnect's commit queued a revocation.</summary>
+    public static void Wake() => WakeAll<ConnectionRevocationWorker>();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        Running[this] = 0;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await PassAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
-                {
-                    ConnectionLog.PassFailed(logger, ex.GetType().Name);
-                }
-                await _wake.WaitAsync(Poll, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            Running.TryRemove(this, out _);
-        }
-    }
+    protected override void LogPassFailed(string exceptionType) => ConnectionLog.PassFailed(logger, exceptionType);
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => PassAsync(cancellationToken);
 
     internal async Task<int> PassAsync(CancellationToken cancellationToken)
     {
@@ -123,11 +84,4 @@ internal sealed class ConnectionRevocationWorker(Database database, WriteQueue w
     {
         Actor = "broker", UserId = row.UserId, CredentialId = row.ConnectionId, Detail = detail,
     };
-
-    public override void Dispose()
-    {
-        Running.TryRemove(this, out _);
-        _wake.Dispose();
-        base.Dispose();
-    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Xares.Broker.Audit;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
@@ -13,55 +12,21 @@ namespace Xares.Broker.Connections;
 /// half-done. Each poll is claimed first (a conditional update), so replicas poll a code once.
 /// </summary>
 internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, OAuthProviderRegistry providers,
-    OAuthClient oauth, ConnectionLifecycle lifecycle, TimeProvider time, ILogger<DeviceGrantPoller> logger) : BackgroundService
+    OAuthClient oauth, ConnectionLifecycle lifecycle, TimeProvider time, ILogger<DeviceGrantPoller> logger)
+    : WakeablePassWorker(TimeSpan.FromMilliseconds(500))
 {
-    private static readonly TimeSpan Look = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan ClaimFor = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan SlowDownStep = TimeSpan.FromSeconds(5);
-    private static readonly ConcurrentDictionary<DeviceGrantPoller, byte> Running = new();
-    private readonly SemaphoreSlim _wake = new(0, 1);
 
-    public static void Wake()
-    {
-        foreach (var poller in Running.Keys)
-        {
-            try
-            {
-                poller._wake.Release();
-            }
-            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
-            {
-                // Already woken, or stopping. This runs after a commit: it must never throw.
-            }
-        }
-    }
+    /// <summary>Called after a commit that started a device grant.</summary>
+    public static void Wake() => WakeAll<DeviceGrantPoller>();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void LogPassFailed(string exceptionType) => ConnectionLog.PassFailed(logger, exceptionType);
+
+    protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        Running[this] = 0;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    var due = await database.ReadAsync(c => ConnectionStore.PendingDue(c, time.GetUtcNow(), 20));
-                    await Task.WhenAll(due.Select(row => PollAsync(row, stoppingToken)));
-                }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
-                {
-                    ConnectionLog.PassFailed(logger, ex.GetType().Name);
-                }
-                await _wake.WaitAsync(Look, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            Running.TryRemove(this, out _);
-        }
+        var due = await database.ReadAsync(c => ConnectionStore.PendingDue(c, time.GetUtcNow(), 20));
+        await Task.WhenAll(due.Select(row => PollAsync(row, cancellationToken)));
     }
 
     internal async Task PollAsync(ConnectionRecord row, CancellationToken cancellationToken)
@@ -164,12 +129,5 @@ internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, Au
             });
         });
         ConnectionLog.Connected(logger, row.Id, provider.Id);
-    }
-
-    public override void Dispose()
-    {
-        Running.TryRemove(this, out _);
-        _wake.Dispose();
-        base.Dispose();
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Xares.Broker.Audit;
@@ -16,58 +15,18 @@ namespace Xares.Broker.Minted;
 /// otherwise it looks every second.
 /// </summary>
 internal sealed class UpstreamRevocationWorker(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, GitHubAppClient github,
-    TimeProvider time, ILogger<UpstreamRevocationWorker> logger) : BackgroundService
+    TimeProvider time, ILogger<UpstreamRevocationWorker> logger) : WakeablePassWorker(TimeSpan.FromSeconds(1))
 {
     private const int BatchSize = 20;
-    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
-    private static readonly ConcurrentDictionary<UpstreamRevocationWorker, byte> Running = new();
-
-    private readonly SemaphoreSlim _wake = new(0, 1);
 
     /// <summary>Called after a commit that queued an upstream revocation.</summary>
-    public static void Wake()
-    {
-        foreach (var worker in Running.Keys)
-        {
-            try
-            {
-                worker._wake.Release();
-            }
-            catch (Exception ex) when (ex is SemaphoreFullException or ObjectDisposedException)
-            {
-                // Already woken, or stopping. This runs after a commit: it must never throw.
-            }
-        }
-    }
+    public static void Wake() => WakeAll<UpstreamRevocationWorker>();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        Running[this] = 0;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await PassAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
-                {
-                    MintedLog.PassFailed(logger, ex.GetType().Name);
-                }
-                await _wake.WaitAsync(Poll, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            Running.TryRemove(this, out _);
-        }
-    }
+    protected override void LogPassFailed(string exceptionType) => MintedLog.PassFailed(logger, exceptionType);
+
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => PassAsync(cancellationToken);
 
     /// <summary>One pass over the due rows; returns how many were attempted.</summary>
     internal async Task<int> PassAsync(CancellationToken cancellationToken)
@@ -151,11 +110,4 @@ internal sealed class UpstreamRevocationWorker(Database database, WriteQueue wri
         Actor = "broker", UserId = token.UserId, WorkspaceId = token.WorkspaceId, CredentialId = token.Id,
         Detail = $"installation {token.InstallationId} token for {token.Owner}: {detail}",
     };
-
-    public override void Dispose()
-    {
-        Running.TryRemove(this, out _);
-        _wake.Dispose();
-        base.Dispose();
-    }
 }
