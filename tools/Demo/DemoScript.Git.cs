@@ -19,7 +19,7 @@ internal sealed partial class DemoScript
         Expect(await git.GitAsync("config", "--global", "--list"));
         narrator.Say(
             "Per served host, an empty helper first resets git's helper list, then the Xares helper follows:\n" +
-            "a store, cache or keyring helper configured elsewhere never receives the token (design rule h).");
+            "a store, cache or keyring helper configured elsewhere never receives the token (rule h in docs/security-model.md).");
 
         Expect(await git.GitAsync("clone", repositoryUrl, "app"));
         await File.WriteAllTextAsync(Path.Combine(git.WorkRoot, "app", "hello.txt"), "Hello from a Xares workspace\n");

@@ -37,7 +37,7 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
         ScratchDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true)
     {
         var root = directory.Sub(name);
-        // The sidecar keeps its socket in a private directory (design rule f).
+        // The sidecar keeps its socket in a private directory (rule f).
         var socketPath = Path.Combine(directory.Sub(Path.Combine(name, "run")), "sidecar.sock");
         if (socketPath.Length >= 100)
         {

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Xares.Broker.CredentialHealth;
 
 /// <summary>
-/// Design rule j: which resolved addresses an outbound credential test may connect to. Loopback,
+/// Rule j: which resolved addresses an outbound credential test may connect to. Loopback,
 /// link-local (the cloud metadata address 169.254.169.254 included), private, CGNAT and other
 /// non-routable ranges are refused unless an <see cref="OutboundAllowList"/> entry admits them.
 /// IPv4 embedded in IPv6 (mapped, compatible, NAT64) is judged as the IPv4 address it names.

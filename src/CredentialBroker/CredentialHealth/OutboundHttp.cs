@@ -5,7 +5,7 @@ using System.Security.Authentication;
 namespace Xares.Broker.CredentialHealth;
 
 /// <summary>
-/// The broker's one outbound HTTP client (design rule j). Each connection resolves its host once
+/// The broker's one outbound HTTP client (rule j). Each connection resolves its host once
 /// inside the ConnectCallback, refuses addresses <see cref="OutboundAddressPolicy"/> rejects
 /// unless the allow-list admits them, and connects to exactly the address it checked, so a
 /// second DNS answer cannot rebind it. No redirects, no proxy, no cookies, no decompression;

@@ -9,7 +9,7 @@ namespace Xares.Broker.Leases;
 /// The in-transaction half of a git lease decided from reads made before the write unit
 /// (PostgreSQL): the lease row is written by one conditional statement that re-checks everything
 /// the decision rested on, so a lease is issued only for a credential version that is current in
-/// the same transaction as its audit record (design rule e). Inside a write batch it is held back
+/// the same transaction as its audit record (rule e). Inside a write batch it is held back
 /// with the batch's other writes; if its condition turned false meanwhile, the batch runs again
 /// and the unit decides from scratch.
 /// </summary>

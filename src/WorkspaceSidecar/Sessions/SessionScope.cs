@@ -41,7 +41,7 @@ internal sealed class SessionScope
     /// <summary>
     /// The retry key of a refresh that was sent but not answered: the broker may have rotated the
     /// token already, so until a retry with this key settles it, no call may present the token
-    /// (a superseded token presented again revokes the workspace, design rule d).
+    /// (a superseded token presented again revokes the workspace, rule d).
     /// </summary>
     public byte[]? UnsettledRefreshKey { get; private set; }
 

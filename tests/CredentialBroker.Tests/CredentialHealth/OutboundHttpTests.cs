@@ -5,7 +5,7 @@ using Xares.Broker.CredentialHealth;
 namespace Xares.Broker.Tests.CredentialHealth;
 
 /// <summary>
-/// Design rule j through real sockets: the metadata address, a loopback port that is not
+/// Rule j through real sockets: the metadata address, a loopback port that is not
 /// allow-listed and a redirect target are never contacted; bodies are capped; slow servers time out.
 /// </summary>
 public sealed class OutboundHttpTests
