@@ -36,8 +36,8 @@ internal sealed class ApiKeyAuthenticationHandler(
         var key = OpaqueToken.HasShape(token, OpaqueToken.ApiKeyPrefix) ? await keys.FindActiveAsync(token!) : null;
         if (key is null)
         {
-            Hosting.BrokerMetrics.AuthFailures.WithLabels("rest").Inc();
             var address = Context.Connection.RemoteIpAddress;
+            Hosting.AuthFailureLog.Record(Logger, "rest", address?.ToString(), $"{Request.Method} {Request.Path}: API key unknown, revoked or expired");
             throttle.RecordFailure(ClientPartition.Of(address), token);
             await failures.RecordAsync("api", address is null ? null : TrustedProxies.ClientKey(address), $"{Request.Method} {Request.Path}");
             return AuthenticateResult.Fail("The API key is unknown, revoked or expired.");

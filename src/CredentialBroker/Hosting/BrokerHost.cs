@@ -23,10 +23,14 @@ internal static class BrokerHost
 {
     public static WebApplication Build(BrokerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
+        BrokerMetrics.Configure();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Host.UseSerilog((_, provider, logger) => logger
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+            // ASP.NET's own "not authenticated"/"challenged" lines come under the handler's name: a
+            // failed authentication logs once, as AuthFailureLog's warning.
+            .MinimumLevel.Override(typeof(ApiKeyAuthenticationHandler).FullName!, Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .WriteTo.Console(new RenderedCompactJsonFormatter())
             .ReadFrom.Services(provider), // sinks registered in DI (tests capture log events this way)
@@ -92,6 +96,7 @@ internal static class BrokerHost
         }
         app.UseTrustedProxies(options);
         app.UseRequestIds();
+        app.UseAccessLog();
         app.UseNoStoreForApi();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

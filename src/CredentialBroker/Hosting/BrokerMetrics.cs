@@ -1,3 +1,4 @@
+using System.Reflection;
 using Prometheus;
 using Xares.Broker.Storage;
 
@@ -5,11 +6,31 @@ namespace Xares.Broker.Hosting;
 
 /// <summary>
 /// The broker's own Prometheus metrics (HTTP request counts and latencies come from
-/// prometheus-net's middleware). Labels are small fixed sets — kinds, outcomes, audit actions,
-/// surfaces — never ids, secrets, tokens or anything a caller typed.
+/// prometheus-net's middleware; process CPU, memory and GC from its process collector). Labels
+/// are small fixed sets — kinds, outcomes, audit actions, surfaces — never ids, secrets, tokens
+/// or anything a caller typed. Counters end in _total, durations are seconds and end in _seconds.
 /// </summary>
 internal static class BrokerMetrics
 {
+    /// <summary>The version string `xares-broker --version` prints.</summary>
+    public static readonly string Version =
+        typeof(BrokerMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public static readonly Gauge BuildInfo = Metrics.CreateGauge(
+        "xares_build_info", "Always 1; the version label says which build answers.", new GaugeConfiguration { LabelNames = ["version"] });
+
+    public static readonly Histogram LeaseIssueDuration = Metrics.CreateHistogram(
+        "xares_lease_request_duration_seconds", "Time the broker took to answer a sidecar's lease request (session check, match, audit commit), by kind and outcome.",
+        new HistogramConfiguration
+        {
+            LabelNames = ["kind", "outcome"],
+            // 0.25 ms to ~1 s: a commit on a fast disk is well under a millisecond, a minted token waits for its provider.
+            Buckets = Histogram.ExponentialBuckets(0.00025, 2, 13),
+        });
+
+    public static readonly Gauge WriteQueueDepth = Metrics.CreateGauge(
+        "xares_write_queue_depth", "Write units waiting for the database's single writer (counted at scrape time).");
+
     public static readonly Counter LeasesIssued = Metrics.CreateCounter(
         "xares_leases_issued_total", "Leases issued (counted after the lease and its audit record committed).",
         new CounterConfiguration { LabelNames = ["kind"] });
@@ -56,8 +77,26 @@ internal static class BrokerMetrics
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 
-    public static void LeaseRequest(string kind, string outcome)
+    /// <summary>
+    /// Drops the runtime's own meters and event counters (msquic, Kestrel and friends, exported as
+    /// gauges under long private names) from /metrics, keeping prometheus-net's process and GC
+    /// metrics. Takes effect only before the first scrape; each broker host calls it at start.
+    /// </summary>
+    public static void Configure()
     {
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        {
+            SuppressProcessMetrics = false,
+            SuppressDebugMetrics = true,
+            SuppressEventCounters = true,
+            SuppressMeters = true,
+        });
+        BuildInfo.WithLabels(Version).Set(1);
+    }
+
+    public static void LeaseRequest(string kind, string outcome, TimeSpan elapsed)
+    {
+        LeaseIssueDuration.WithLabels(kind, outcome).Observe(elapsed.TotalSeconds);
         LeaseRequests.WithLabels(kind, outcome).Inc();
         if (outcome == "issued")
         {
@@ -70,6 +109,7 @@ internal static class BrokerMetrics
         app.UseWhen(context => context.Request.Path == metricsPath, branch => branch.Use(async (context, next) =>
         {
             var database = context.RequestServices.GetRequiredService<Database>();
+            WriteQueueDepth.Set(context.RequestServices.GetRequiredService<WriteQueue>().Waiting);
             var time = context.RequestServices.GetRequiredService<TimeProvider>();
             var now = time.GetUtcNow().ToDb();
             try

@@ -31,8 +31,12 @@ internal sealed partial class SidecarBrokerGrpcService(
 {
     public override async Task<SessionGrant> OpenSession(OpenSessionRequest request, ServerCallContext context)
     {
-        var grant = await sessions.OpenAsync(request.BootstrapToken, Remote(context))
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The bootstrap token is unknown, already used, expired, or its workspace is revoked."));
+        var grant = await sessions.OpenAsync(request.BootstrapToken, Remote(context));
+        if (grant is null)
+        {
+            Hosting.AuthFailureLog.Record(logger, "grpc", Remote(context), "bootstrap token unknown, used, expired or revoked");
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The bootstrap token is unknown, already used, expired, or its workspace is revoked."));
+        }
         SidecarLog.SessionOpened(logger, grant.Session.WorkspaceId, grant.Session.SessionId);
         return ToGrant(grant);
     }
@@ -45,9 +49,11 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     public override async Task<GitCredentialReply> GetGitCredential(GitCredentialRequest request, ServerCallContext context)
     {
+        var started = time.GetTimestamp();
         var outcome = await leaseIssuer.IssueGitAsync(SessionToken(context),
             new GitLeaseRequest(request.Protocol, request.Host, request.Path, request.Username), Remote(context));
-        Hosting.BrokerMetrics.LeaseRequest("git", outcome.Session != SessionCheck.Valid ? "denied" : outcome.Lease is null ? "no_match" : "issued");
+        Hosting.BrokerMetrics.LeaseRequest("git", outcome.Session != SessionCheck.Valid ? "denied" : outcome.Lease is null ? "no_match" : "issued",
+            time.GetElapsedTime(started));
         if (outcome.Session != SessionCheck.Valid)
         {
             throw await Denied(outcome.Session, context);
@@ -182,10 +188,12 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     public override async Task<AiCredentialReply> GetAiCredential(AiCredentialRequest request, ServerCallContext context)
     {
+        var started = time.GetTimestamp();
         var outcome = await aiLeaseIssuer.IssueAsync(SessionToken(context),
             new AiLeaseRequest(request.Provider, request.CredentialId, request.Mode), Remote(context));
         Hosting.BrokerMetrics.LeaseRequest("ai", outcome.Session != SessionCheck.Valid ? "denied"
-            : outcome.LimitReached is not null ? "limit_reached" : outcome.ProxyOnly is not null ? "proxy_only" : outcome.Lease is null ? "no_match" : "issued");
+            : outcome.LimitReached is not null ? "limit_reached" : outcome.ProxyOnly is not null ? "proxy_only" : outcome.Lease is null ? "no_match" : "issued",
+            time.GetElapsedTime(started));
         if (outcome.Session != SessionCheck.Valid)
         {
             throw await Denied(outcome.Session, context);
@@ -270,10 +278,11 @@ internal sealed partial class SidecarBrokerGrpcService(
 
     private async Task<RpcException> Denied(SessionCheck check, ServerCallContext context)
     {
-        Hosting.BrokerMetrics.AuthFailures.WithLabels("grpc").Inc();
+        var detail = $"{context.Method}: session token {check.ToString().ToLowerInvariant()}";
+        Hosting.AuthFailureLog.Record(logger, "grpc", Remote(context), detail);
         if (check is SessionCheck.Unknown or SessionCheck.Expired)
         {
-            await failures.RecordAsync("sidecar", Remote(context), $"{context.Method}: session token {check.ToString().ToLowerInvariant()}");
+            await failures.RecordAsync("sidecar", Remote(context), detail);
         }
         var message = check switch
         {

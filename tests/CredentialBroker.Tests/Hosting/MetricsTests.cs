@@ -91,6 +91,47 @@ public sealed class MetricsTests : BrokerWithAliceTests
             && l.Contains("endpoint=\"/api/v1/users/\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Metrics_OwnProcessAndHttpFamiliesOnly_CountersTotalDurationsSeconds()
+    {
+        var types = (await ScrapeAsync()).Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')).Select(p => (Name: p[2], Type: p[3])).ToList();
+
+        // The runtime's meters and event counters (msquic, Kestrel, System.Runtime) stay out.
+        Assert.All(types, t => Assert.Matches("^(xares_|http_|process_|dotnet_)", t.Name));
+        Assert.All(types.Where(t => t.Type == "counter"), t => Assert.EndsWith("_total", t.Name, StringComparison.Ordinal));
+        Assert.All(types.Where(t => t.Type == "histogram"), t => Assert.EndsWith("_seconds", t.Name, StringComparison.Ordinal));
+        Assert.Contains(types, t => t is { Name: "xares_write_queue_depth", Type: "gauge" });
+    }
+
+    [Fact]
+    public async Task Metrics_BuildInfo_CarriesTheVersion()
+    {
+        var metrics = await ScrapeAsync();
+
+        Assert.Equal(1, Value(metrics, "xares_build_info", $"version=\"{Xares.Broker.Hosting.BrokerMetrics.Version}\""));
+        Assert.NotEqual("unknown", Xares.Broker.Hosting.BrokerMetrics.Version);
+    }
+
+    [Fact]
+    public async Task Metrics_LeaseRequestDuration_ObservedPerKindAndOutcome()
+    {
+        await Host.CreateGitCredentialAsync(Alice, "https://git.example.test", "alice", Secret);
+        var sidecar = await (await SidecarClient.CreateWorkspaceAsync(Host, Alice)).OpenAsync();
+        var before = await ScrapeAsync();
+
+        await sidecar.GetAsync("https", "git.example.test");
+        await sidecar.GetAsync("https", "nothing-stored.example.test");
+        var after = await ScrapeAsync();
+
+        foreach (var outcome in new[] { "issued", "no_match" })
+        {
+            var labels = $"kind=\"git\",outcome=\"{outcome}\"";
+            Assert.True(Value(after, "xares_lease_request_duration_seconds_count", labels) > Value(before, "xares_lease_request_duration_seconds_count", labels));
+            Assert.True(Value(after, "xares_lease_request_duration_seconds_sum", labels) > 0);
+        }
+    }
+
     private async Task<string> ScrapeAsync()
     {
         using var client = Host.CreateClient(null);

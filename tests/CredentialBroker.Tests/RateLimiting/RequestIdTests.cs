@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
-using Serilog.Events;
 using Xares.Broker.Api;
 using Xares.Broker.Tests.Credentials;
 using Xares.Broker.Tests.Support;
@@ -60,7 +58,7 @@ public sealed class RequestIdTests
     [Fact]
     public async Task RestRequest_LogLinesWrittenDuringItCarryItsId()
     {
-        var sink = new CapturingSink();
+        var sink = new CapturingLogSink();
         // One failure spends the whole budget, so the throttle logs a warning inside the request.
         await using var host = await BrokerTestHost.StartAsync(o => o with { AuthFailureLimit = 1 }, services => services.AddSingleton<ILogEventSink>(sink));
         using var attacker = host.CreateClient("xar_AAAAforgedforgedforgedforgedforgedforgedforg");
@@ -76,7 +74,7 @@ public sealed class RequestIdTests
     [Fact]
     public async Task GrpcCall_IdInResponseHeadersAndOnItsLogLines()
     {
-        var sink = new CapturingSink();
+        var sink = new CapturingLogSink();
         await using var host = await BrokerTestHost.StartAsync(services: services => services.AddSingleton<ILogEventSink>(sink));
         var alice = await host.CreateUserAsync("alice");
         var workspace = await SidecarClient.CreateWorkspaceAsync(host, alice);
@@ -99,13 +97,4 @@ public sealed class RequestIdTests
     [InlineData("back\\slash", false)]
     [InlineData(null, false)]
     public void IsSane_ShortPrintableAsciiOnly(string? id, bool sane) => Assert.Equal(sane, RequestIds.IsSane(id));
-
-    private sealed class CapturingSink : ILogEventSink
-    {
-        private readonly ConcurrentQueue<LogEvent> _events = new();
-
-        public IReadOnlyCollection<LogEvent> Events => _events;
-
-        public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
-    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +16,7 @@ public sealed class SecretLoggingTests
     [Fact]
     public async Task FullFlow_AtVerbose_LogsNoSecret()
     {
-        var sink = new CapturingSink();
+        var sink = new CapturingLogSink();
         await using var host = await BrokerTestHost.StartAsync(services: services => services
             .AddSingleton<ILogEventSink>(sink)
             .AddSingleton(new LoggingLevelSwitch(LogEventLevel.Verbose)));
@@ -56,14 +55,5 @@ public sealed class SecretLoggingTests
                 Assert.False(text.Contains(secret, StringComparison.Ordinal), $"A log event carries a secret: {logEvent.MessageTemplate.Text}");
             }
         }
-    }
-
-    private sealed class CapturingSink : ILogEventSink
-    {
-        private readonly ConcurrentQueue<LogEvent> _events = new();
-
-        public IReadOnlyCollection<LogEvent> Events => _events;
-
-        public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
     }
 }
