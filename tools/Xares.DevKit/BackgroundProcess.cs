@@ -67,10 +67,7 @@ internal sealed class BackgroundProcess : IAsyncDisposable
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        await SignalAsync("TERM");
 
         using var deadline = new CancellationTokenSource(grace);
         try
@@ -81,6 +78,13 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         {
             await KillAsync();
         }
+    }
+
+    /// <summary>Sends a signal by name (TERM, HUP, …) with kill(1).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
+        await kill.WaitForExitAsync();
     }
 
     /// <summary>The last lines of the log, for failure messages.</summary>

@@ -5,11 +5,13 @@ namespace Xares.DevKit;
 /// <param name="Arguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
 /// <param name="Environment">More environment, e.g. XARES_DATABASE and XARES_MASTER_KEY for a replica of a PostgreSQL set.</param>
 /// <param name="WritesAdminKey">False for a replica joining a database that already has its admin: only the first writes initial-admin-key.</param>
+/// <param name="GrpcTls">An https gRPC listener (the launch names --tls-cert and --tls-key, by flag or settings file).</param>
 internal sealed record BrokerLaunch(
     string Name = "broker",
     IReadOnlyList<string>? Arguments = null,
     IReadOnlyDictionary<string, string>? Environment = null,
-    bool WritesAdminKey = true);
+    bool WritesAdminKey = true,
+    bool GrpcTls = false);
 
 /// <summary>
 /// The published broker (<c>dotnet artifacts/broker/xares-broker.dll serve …</c>) with its own
@@ -30,7 +32,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
         this.launch = launch;
         DataDirectory = directory.Sub(launch.Name + "-data");
         RestUrl = $"http://127.0.0.1:{FreePort.Next()}";
-        GrpcUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        GrpcUrl = $"{(launch.GrpcTls ? "https" : "http")}://127.0.0.1:{FreePort.Next()}";
         LogFile = Path.Combine(directory.Logs, launch.Name + ".log");
     }
 
@@ -77,6 +79,9 @@ internal sealed class BrokerProcess : IAsyncDisposable
     }
 
     public string LogTail(int lines = 40) => process?.LogTail(lines) ?? "(broker never started)";
+
+    /// <summary>Sends a signal by name (e.g. HUP to reload settings).</summary>
+    public Task SignalAsync(string signal) => process?.SignalAsync(signal) ?? Task.CompletedTask;
 
     private async Task LaunchAsync()
     {

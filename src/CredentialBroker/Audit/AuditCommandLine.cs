@@ -55,7 +55,7 @@ internal static class AuditCommandLine
         var flags = defaults.Flags;
         return new AuditSettings
         {
-            CheckpointFile = parse.GetValue(CheckpointFile) ?? OptionValues.Env("XARES_AUDIT_CHECKPOINT_FILE"),
+            CheckpointFile = OptionValues.Text(parse, CheckpointFile, "XARES_AUDIT_CHECKPOINT_FILE"),
             CheckpointInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0, OptionValues.MaxIntervalSeconds) ?? defaults.CheckpointInterval.TotalSeconds),
             RetentionDays = (int?)OptionValues.Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1, OptionValues.MaxRetentionDays),
             Flags = new AuditFlagThresholds

@@ -52,7 +52,7 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions)
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -93,7 +93,7 @@ internal static class BrokerCommandLine
         prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
         var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
-        var root = new RootCommand("Xares credential broker.") { DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand() };
+        var root = new RootCommand("Xares credential broker.") { SettingsFile.Option, DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand() };
         foreach (var option in serve.Options)
         {
             root.Options.Add(option);
@@ -114,7 +114,7 @@ internal static class BrokerCommandLine
         var claim = new Command("claim", "Print a signed xares.claim label value on stdout (and the workspace id it creates on stderr).") { user, name, hosts, ttl, id, keyFile };
         claim.SetAction(parse =>
         {
-            var path = parse.GetValue(keyFile) ?? OptionValues.Env("XARES_DOCKER_CLAIM_KEY_FILE");
+            var path = parse.GetValue(keyFile) ?? OptionValues.Text(parse, "XARES_DOCKER_CLAIM_KEY_FILE", "docker-claim-key-file");
             if (path is not { Length: > 0 })
             {
                 parse.InvocationConfiguration.Error.WriteLine("xares-broker: a claim key is needed: --key-file FILE or XARES_DOCKER_CLAIM_KEY_FILE.");
@@ -146,9 +146,9 @@ internal static class BrokerCommandLine
         return new Command("docker", "Docker watcher helpers.") { claim };
     }
 
-    private static BrokerOptions Read(ParseResult parse)
+    internal static BrokerOptions Read(ParseResult parse)
     {
-        static string? Env(string name) => OptionValues.Env(name);
+        string? Text(Option<string> option, string env) => OptionValues.Text(parse, option, env);
         // A lifetime or interval from the option or its variable, in the option's unit; out of range stops the start.
         TimeSpan Scaled(Option<int?> option, string env, Func<double, TimeSpan> unit, double minimum, double maximum, TimeSpan fallback) =>
             OptionValues.Number(parse, option, env, minimum, maximum) is { } value ? unit(value) : fallback;
@@ -158,29 +158,41 @@ internal static class BrokerCommandLine
             Scaled(option, env, TimeSpan.FromDays, minimum, OptionValues.MaxRetentionDays, fallback);
 
         var defaults = new BrokerOptions();
-        return RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
+        var read = RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
         {
-            DataDirectory = parse.GetValue(DataDir) ?? Env("XARES_DATA_DIR") ?? defaults.DataDirectory,
-            Database = parse.GetValue(DatabaseOption) ?? Env("XARES_DATABASE"),
-            RestUrl = parse.GetValue(RestUrl) ?? Env("XARES_REST_URL") ?? defaults.RestUrl,
-            GrpcUrl = parse.GetValue(GrpcUrl) ?? Env("XARES_GRPC_URL") ?? defaults.GrpcUrl,
-            Docker = parse.GetValue(Docker) ?? Env("XARES_DOCKER"),
-            DockerClaimKeyFile = parse.GetValue(DockerClaimKeyFile) ?? Env("XARES_DOCKER_CLAIM_KEY_FILE"),
-            TlsCertificateFile = parse.GetValue(TlsCert) ?? Env("XARES_TLS_CERT"),
-            TlsKeyFile = parse.GetValue(TlsKey) ?? Env("XARES_TLS_KEY"),
-            MasterKeyBase64 = Env("XARES_MASTER_KEY"),
-            MasterKeyFile = Env("XARES_MASTER_KEY_FILE"),
+            DataDirectory = Text(DataDir, "XARES_DATA_DIR") ?? defaults.DataDirectory,
+            Database = Text(DatabaseOption, "XARES_DATABASE"),
+            RestUrl = Text(RestUrl, "XARES_REST_URL") ?? defaults.RestUrl,
+            GrpcUrl = Text(GrpcUrl, "XARES_GRPC_URL") ?? defaults.GrpcUrl,
+            Docker = Text(Docker, "XARES_DOCKER"),
+            DockerClaimKeyFile = Text(DockerClaimKeyFile, "XARES_DOCKER_CLAIM_KEY_FILE"),
+            TlsCertificateFile = Text(TlsCert, "XARES_TLS_CERT"),
+            TlsKeyFile = Text(TlsKey, "XARES_TLS_KEY"),
+            // The master key itself only from the environment; a file may name the file holding it.
+            MasterKeyBase64 = OptionValues.Env("XARES_MASTER_KEY"),
+            MasterKeyFile = OptionValues.Text(parse, "XARES_MASTER_KEY_FILE", "master-key-file"),
             LeaseLifetime = Seconds(LeaseTtl, "XARES_LEASE_TTL_SECONDS", defaults.LeaseLifetime),
             SessionTokenLifetime = Seconds(SessionTtl, "XARES_SESSION_TTL_SECONDS", defaults.SessionTokenLifetime),
             BootstrapTokenLifetime = Seconds(BootstrapTtl, "XARES_BOOTSTRAP_TTL_SECONDS", defaults.BootstrapTokenLifetime),
             EndedStateRetention = Days(EndedRetentionDays, "XARES_ENDED_RETENTION_DAYS", 1, defaults.EndedStateRetention),
-            OutboundAllow = parse.GetValue(OutboundAllow) is { Length: > 0 } allow ? allow : Env("XARES_OUTBOUND_ALLOW") is { } e ? [e] : [],
+            OutboundAllow = OptionValues.Texts(parse, OutboundAllow, "XARES_OUTBOUND_ALLOW"),
             CredentialTestInterval = Scaled(CredentialTestInterval, "XARES_CREDENTIAL_TEST_INTERVAL_MINUTES", TimeSpan.FromMinutes, 0,
                 OptionValues.MaxIntervalSeconds / 60, defaults.CredentialTestInterval),
             MintedReuseMargin = Scaled(MintedReuseMargin, "XARES_MINTED_REUSE_MARGIN_SECONDS", TimeSpan.FromSeconds, 0, 3000, defaults.MintedReuseMargin),
             CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
             Audit = AuditCommandLine.Read(parse),
+            Logging = LoggingCommandLine.Read(parse),
         });
+        SettingsFile.For(parse).ThrowIfErrors();
+        return read with
+        {
+            // SIGHUP: the same flags and variables over a fresh read of the settings file.
+            Reread = () =>
+            {
+                SettingsFile.Reread(parse);
+                return Read(parse);
+            },
+        };
     }
 
     private static async Task<int> ServeAsync(BrokerOptions options, CancellationToken cancellationToken)

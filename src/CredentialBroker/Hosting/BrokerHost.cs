@@ -25,17 +25,14 @@ internal static class BrokerHost
     {
         BrokerMetrics.Configure();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Host.UseSerilog((_, provider, logger) => logger
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-            // ASP.NET's own "not authenticated"/"challenged" lines come under the handler's name: a
-            // failed authentication logs once, as AuthFailureLog's warning.
-            .MinimumLevel.Override(typeof(ApiKeyAuthenticationHandler).FullName!, Serilog.Events.LogEventLevel.Warning)
+        var logLevels = new LogLevelSwitches(options.Logging);
+        builder.Host.UseSerilog((_, provider, logger) => logLevels.Apply(logger)
             .Enrich.FromLogContext()
             .WriteTo.Console(new RenderedCompactJsonFormatter())
             .ReadFrom.Services(provider), // sinks registered in DI (tests capture log events this way)
             preserveStaticLogger: true); // each host logs through its own pipeline, not the process-wide Log.Logger
-        ConfigureKestrel(builder, options);
+        var certificate = new TlsCertificate();
+        ConfigureKestrel(builder, options, certificate);
         // Stopping waits this long for in-flight requests (and then the write queue drains on dispose).
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
@@ -53,6 +50,7 @@ internal static class BrokerHost
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(logLevels).AddSingleton(certificate).AddHostedService<HangupReload>();
         services.AddSingleton(TimeProvider.System);
         services.AddStorageAndVault(database, keyring);
         services.AddProblemDetails();
@@ -150,20 +148,20 @@ internal static class BrokerHost
         return host is "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, BrokerOptions options)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, BrokerOptions options, TlsCertificate certificate)
     {
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             // HTTP/2 for REST only where TLS can negotiate it; cleartext REST is HTTP/1.1.
-            Listen(kestrel, options.RestUrl, options.RestUrl.StartsWith("https:", StringComparison.Ordinal) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1, options);
+            Listen(kestrel, options.RestUrl, options.RestUrl.StartsWith("https:", StringComparison.Ordinal) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1, options, certificate);
             // Cleartext gRPC needs HTTP/2 with prior knowledge, so this listener speaks only HTTP/2.
-            Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, options);
+            Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, options, certificate);
         });
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, BrokerOptions options)
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, BrokerOptions options, TlsCertificate certificate)
     {
         var uri = new Uri(url);
         var secure = uri.Scheme == Uri.UriSchemeHttps;
@@ -178,11 +176,12 @@ internal static class BrokerHost
             listen.Protocols = protocols;
             if (secure)
             {
-                if (options.TlsCertificateFile is null || options.TlsKeyFile is null)
+                if (!certificate.Loaded)
                 {
-                    throw new InvalidOperationException($"{url} needs --tls-cert and --tls-key (PEM files).");
+                    certificate.Load(options.TlsCertificateFile, options.TlsKeyFile, url);
                 }
-                listen.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(options.TlsCertificateFile, options.TlsKeyFile));
+                // Asked at each handshake, so a SIGHUP reload reaches new connections.
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current);
             }
         });
     }

@@ -28,6 +28,12 @@ internal sealed record BrokerOptions
     public TimeSpan EndedStateRetention { get; init; } = TimeSpan.FromDays(7);
     public TimeSpan InitialAdminKeyLifetime { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>--log-level and --log-category-level.</summary>
+    public LogSettings Logging { get; init; } = new();
+
+    /// <summary>Reads the settings again (flags, variables and a fresh settings file) for SIGHUP; null when not started from a command line.</summary>
+    public Func<BrokerOptions>? Reread { get; init; }
+
     /// <summary>--outbound-allow: CIDRs, addresses and host[:port] that credential tests may reach despite rule j.</summary>
     public IReadOnlyList<string> OutboundAllow { get; init; } = [];
 

@@ -3,7 +3,11 @@ using System.Globalization;
 
 namespace Xares.Broker.Hosting;
 
-/// <summary>Values of `serve` options that may also come from an XARES_* variable.</summary>
+/// <summary>
+/// Values of `serve` options: from the flag, else its XARES_* variable, else the settings file
+/// (<see cref="SettingsFile"/>). A bad value is recorded there, named with where it may come from,
+/// and the option keeps its default; <see cref="SettingsFile.ThrowIfErrors"/> then stops the start.
+/// </summary>
 internal static class OptionValues
 {
     public static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
@@ -14,34 +18,72 @@ internal static class OptionValues
     /// <summary>The longest interval in seconds a periodic job may be given (a year).</summary>
     public const double MaxIntervalSeconds = 365 * 86_400;
 
+    public static string? Text(ParseResult parse, Option<string> option, string env) =>
+        parse.GetValue(option) ?? Env(env) ?? SettingsFile.For(parse).Value(Key(option));
+
+    /// <summary>A setting with no flag: its variable, else the settings file.</summary>
+    public static string? Text(ParseResult parse, string env, string key) => Env(env) ?? SettingsFile.For(parse).Value(key);
+
+    /// <summary>A repeatable option's values; its variable and the file give comma-separated text or a JSON list.</summary>
+    public static string[] Texts(ParseResult parse, Option<string[]> option, string env) =>
+        parse.GetValue(option) is { Length: > 0 } given ? given
+        : Env(env) is { } text ? [text]
+        : SettingsFile.For(parse).Values(Key(option));
+
     /// <summary>
-    /// A value from the option, else from the variable; outside [<paramref name="minimum"/>,
-    /// <paramref name="maximum"/>] (or not a number) stops the start with a clear message.
+    /// A number within [<paramref name="minimum"/>, <paramref name="maximum"/>]; anything else is
+    /// recorded as an error and read as absent.
     /// </summary>
     public static double? Number<T>(ParseResult parse, Option<T> option, string env, double minimum, double maximum = int.MaxValue)
     {
         double? value = parse.GetValue(option) is { } given ? Convert.ToDouble(given, CultureInfo.InvariantCulture) : null;
-        if (value is null && Env(env) is { } text)
+        if (value is null && (Env(env) ?? SettingsFile.For(parse).Value(Key(option))) is { } text)
         {
             value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
         }
         if (value is { } v && (double.IsNaN(v) || v < minimum || v > maximum))
         {
-            throw new InvalidOperationException($"{option.Name} ({env}) must be a number from {minimum} to {maximum}.");
+            var settings = SettingsFile.For(parse);
+            settings.Error($"{settings.Sources(option.Name, env)} must be a number from {minimum} to {maximum}.");
+            return null;
         }
         return value;
     }
 
-    /// <summary>A whole number from the option, else from the variable (digits only); below the minimum stops the start.</summary>
+    /// <summary>A whole number (digits only) of at least <paramref name="minimum"/>; anything else is recorded as an error.</summary>
     public static int? WholeNumber(ParseResult parse, Option<int?> option, string env, int minimum)
     {
+        var settings = SettingsFile.For(parse);
         int? value = parse.GetValue(option);
-        if (value is null && Env(env) is { } text)
+        if (value is null && (Env(env) ?? settings.Value(Key(option))) is { } text)
         {
-            value = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
-                ? parsed
-                : throw new InvalidOperationException($"{env} must be a whole number, not '{text}'.");
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                settings.Error($"{settings.Sources(option.Name, env)} must be a whole number, not '{text}'.");
+                return null;
+            }
+            value = parsed;
         }
-        return value is { } v && v < minimum ? throw new InvalidOperationException($"{option.Name} must be at least {minimum}.") : value;
+        if (value is { } v && v < minimum)
+        {
+            settings.Error($"{settings.Sources(option.Name, env)} must be at least {minimum}.");
+            return null;
+        }
+        return value;
     }
+
+    /// <summary>Runs a check that throws on a bad value (e.g. a parser) and records its message instead.</summary>
+    public static void Check(ParseResult parse, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (InvalidOperationException e)
+        {
+            SettingsFile.For(parse).Error(e.Message);
+        }
+    }
+
+    private static string Key(Option option) => option.Name.TrimStart('-');
 }

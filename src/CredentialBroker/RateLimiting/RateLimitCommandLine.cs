@@ -35,7 +35,7 @@ internal static class RateLimitCommandLine
 
     public static BrokerOptions Read(ParseResult parse, BrokerOptions options)
     {
-        var proxies = parse.GetValue(TrustedProxy) is { Length: > 0 } listed ? listed : OptionValues.Env("XARES_TRUSTED_PROXIES") is { } env ? [env] : [];
+        var proxies = OptionValues.Texts(parse, TrustedProxy, "XARES_TRUSTED_PROXIES");
         var read = options with
         {
             TrustedProxies = [.. proxies.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
@@ -45,7 +45,7 @@ internal static class RateLimitCommandLine
             SessionRate = OptionValues.WholeNumber(parse, SessionRate, "XARES_SESSION_RATE", 0) ?? options.SessionRate,
             SessionBurst = OptionValues.WholeNumber(parse, SessionBurst, "XARES_SESSION_BURST", 1) ?? options.SessionBurst,
         };
-        TrustedProxies.Parse(read.TrustedProxies); // a bad entry stops the start here, with the option's name
+        OptionValues.Check(parse, () => TrustedProxies.Parse(read.TrustedProxies)); // a bad entry stops the start, with the option's name
         return read;
     }
 }

@@ -77,6 +77,11 @@ public sealed class RateLimitCommandLineTests
         Assert.Equal("unknown", TrustedProxies.ClientKey(null));
     }
 
-    private static BrokerOptions Read(params string[] args) =>
-        RateLimitCommandLine.Read(BrokerCommandLine.Create().Parse(args), new BrokerOptions());
+    private static BrokerOptions Read(params string[] args)
+    {
+        var parse = BrokerCommandLine.Create().Parse(args);
+        var options = RateLimitCommandLine.Read(parse, new BrokerOptions());
+        SettingsFile.For(parse).ThrowIfErrors();
+        return options;
+    }
 }
