@@ -49,7 +49,7 @@ internal static class ServeCommand
             {
                 ProcessHardening.Apply();
             }
-            using var loggers = SidecarLogging.Create(env(SidecarLogging.LevelVariable));
+            using var loggers = SidecarLogging.Create(env(SidecarLogging.LevelVariable), env(SidecarLogging.CategoryLevelsVariable));
             await using var runtime = SidecarRuntime.Start(settings, loggers);
             await runtime.RunAsync(cancellationToken);
             return 0;
