@@ -21,6 +21,10 @@ internal static class BrokerCommandLine
     };
     private static readonly Option<string> TlsCert = new("--tls-cert") { Description = "PEM certificate for https listeners (env XARES_TLS_CERT)." };
     private static readonly Option<string> TlsKey = new("--tls-key") { Description = "PEM private key for https listeners (env XARES_TLS_KEY)." };
+    private static readonly Option<bool?> PlaintextBehindProxy = new("--plaintext-behind-proxy")
+    {
+        Description = "Allow http:// listeners on private addresses because a proxy, ingress or mesh terminates TLS in front (env XARES_PLAINTEXT_BEHIND_PROXY=true).",
+    };
     private static readonly Option<int?> LeaseTtl = new("--lease-ttl-seconds") { Description = "Lease lifetime (env XARES_LEASE_TTL_SECONDS, default 900)." };
     private static readonly Option<int?> SessionTtl = new("--session-ttl-seconds") { Description = "Session token lifetime before refresh (env XARES_SESSION_TTL_SECONDS, default 3600)." };
     private static readonly Option<string[]> OutboundAllow = new("--outbound-allow")
@@ -47,7 +51,7 @@ internal static class BrokerCommandLine
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
@@ -168,6 +172,7 @@ internal static class BrokerCommandLine
             DockerClaimKeyFile = Text(DockerClaimKeyFile, "XARES_DOCKER_CLAIM_KEY_FILE"),
             TlsCertificateFile = Text(TlsCert, "XARES_TLS_CERT"),
             TlsKeyFile = Text(TlsKey, "XARES_TLS_KEY"),
+            PlaintextBehindProxy = OptionValues.Flag(parse, PlaintextBehindProxy, "XARES_PLAINTEXT_BEHIND_PROXY"),
             // The master key itself only from the environment; a file may name the file holding it.
             MasterKeyBase64 = OptionValues.Env("XARES_MASTER_KEY"),
             MasterKeyFile = OptionValues.Text(parse, "XARES_MASTER_KEY_FILE", "master-key-file"),

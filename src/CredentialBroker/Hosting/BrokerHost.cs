@@ -88,6 +88,10 @@ internal static class BrokerHost
         {
             StartupLog.DataDirectoryOpen(app.Logger, options.DataDirectory, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
         }
+        foreach (var url in new[] { options.RestUrl, options.GrpcUrl }.Where(u => u.StartsWith("http:", StringComparison.Ordinal) && !IsLoopback(u)))
+        {
+            StartupLog.PlaintextBehindProxy(app.Logger, url);
+        }
         if (masterKey.IsDevelopmentKey)
         {
             StartupLog.DevelopmentMasterKey(app.Logger, masterKey.Source, masterKey.WasGenerated ? "created" : "read");
@@ -166,10 +170,10 @@ internal static class BrokerHost
         var uri = new Uri(url);
         var secure = uri.Scheme == Uri.UriSchemeHttps;
         var address = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
-        // Nothing but loopback without TLS (README, Listeners).
-        if (!secure && !IPAddress.IsLoopback(address))
+        // Nothing but loopback without TLS, unless TLS ends in a proxy or mesh in front (README, Listeners).
+        if (!secure && PlaintextListeners.Refusal(address, options.PlaintextBehindProxy) is { } refusal)
         {
-            throw new InvalidOperationException($"Refusing to listen on {url} without TLS: only loopback addresses may use http://.");
+            throw new InvalidOperationException($"Refusing to listen on {url} without TLS: {refusal}.");
         }
         kestrel.Listen(address, uri.Port, listen =>
         {

@@ -19,6 +19,9 @@ internal sealed record BrokerOptions
     public string? TlsCertificateFile { get; init; }
     public string? TlsKeyFile { get; init; }
 
+    /// <summary>--plaintext-behind-proxy: http:// listeners on non-public addresses, for TLS terminated by a proxy or mesh.</summary>
+    public bool PlaintextBehindProxy { get; init; }
+
     public TimeSpan BootstrapTokenLifetime { get; init; } = TimeSpan.FromMinutes(10);
     public TimeSpan SessionTokenLifetime { get; init; } = TimeSpan.FromHours(1);
     public TimeSpan SessionMaxLifetime { get; init; } = TimeSpan.FromHours(24);

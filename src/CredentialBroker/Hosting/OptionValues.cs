@@ -30,6 +30,26 @@ internal static class OptionValues
         : Env(env) is { } text ? [text]
         : SettingsFile.For(parse).Values(Key(option));
 
+    /// <summary>A switch: the flag, else `true`/`false` from the variable or the file; anything else is recorded as an error.</summary>
+    public static bool Flag(ParseResult parse, Option<bool?> option, string env)
+    {
+        if (parse.GetValue(option) is { } given)
+        {
+            return given;
+        }
+        var settings = SettingsFile.For(parse);
+        if ((Env(env) ?? settings.Value(Key(option))) is not { } text)
+        {
+            return false;
+        }
+        if (bool.TryParse(text, out var value))
+        {
+            return value;
+        }
+        settings.Error($"{settings.Sources(option.Name, env)} must be true or false, not '{text}'.");
+        return false;
+    }
+
     /// <summary>
     /// A number within [<paramref name="minimum"/>, <paramref name="maximum"/>]; anything else is
     /// recorded as an error and read as absent.

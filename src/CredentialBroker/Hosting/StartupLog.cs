@@ -13,4 +13,8 @@ internal static partial class StartupLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning,
         Message = "Data directory {DataDirectory} is mode {Mode}: group or others can reach the database and key files. chmod 700 it unless that is intended.")]
     public static partial void DataDirectoryOpen(ILogger logger, string dataDirectory, string mode);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "PLAINTEXT LISTENER {Url} (--plaintext-behind-proxy): API keys, session tokens and secrets cross this hop unencrypted. Only a proxy, ingress or mesh sidecar that terminates TLS may reach it; list it with --trusted-proxy so client addresses are right.")]
+    public static partial void PlaintextBehindProxy(ILogger logger, string url);
 }
