@@ -12,6 +12,9 @@ internal static partial class SidecarLog
     [LoggerMessage(100, LogLevel.Information, "xares-sidecar {Version} starting: broker {BrokerUrl}, socket {SocketPath}")]
     public static partial void Starting(ILogger logger, string version, string brokerUrl, string socketPath);
 
+    [LoggerMessage(109, LogLevel.Warning, "PLAINTEXT to broker {BrokerUrl} ({Variable}): session tokens and leases cross this hop unencrypted unless the service mesh encrypts it")]
+    public static partial void PlaintextMesh(ILogger logger, string brokerUrl, string variable);
+
     [LoggerMessage(102, LogLevel.Information, "listening on {SocketPath}")]
     public static partial void Listening(ILogger logger, string socketPath);
 

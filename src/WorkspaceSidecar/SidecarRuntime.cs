@@ -15,7 +15,8 @@ internal sealed record SidecarSettings(
     string BootstrapTokenFile,
     string SocketPath,
     IReadOnlyList<uint> AllowedUids,
-    uint? SocketGroup);
+    uint? SocketGroup,
+    BrokerTransport? Transport = null);
 
 /// <summary>
 /// A running `serve`: the socket server, the broker session and its loops. Tests and
@@ -36,9 +37,13 @@ internal sealed class SidecarRuntime : IAsyncDisposable
         _logger = loggers.CreateLogger<SidecarRuntime>();
         BrokerUrl = settings.Brokers[0];
         SidecarLog.Starting(_logger, BrokerSession.SidecarVersion, BrokerUrl.ToString(), settings.SocketPath);
+        foreach (var plaintext in settings.Brokers.Where(b => b.Scheme == Uri.UriSchemeHttp && !BrokerAddresses.IsLoopback(b)))
+        {
+            SidecarLog.PlaintextMesh(_logger, plaintext.GetLeftPart(UriPartial.Authority), BrokerAddresses.PlaintextMeshVariable);
+        }
         var policy = new PeerPolicy(FileOwnership.CurrentUid, settings.AllowedUids);
         _server = LocalSocketServer.Bind(settings.SocketPath, settings.SocketGroup, policy, loggers.CreateLogger<LocalSocketServer>());
-        _brokers = new FailoverCallInvoker(settings.Brokers, loggers.CreateLogger<FailoverCallInvoker>());
+        _brokers = new FailoverCallInvoker(settings.Brokers, loggers.CreateLogger<FailoverCallInvoker>(), settings.Transport);
         Cache = new LeaseCache(time);
         Link = new BrokerLink();
         Session = new BrokerSession(_brokers, Cache, Link, time, loggers);

@@ -33,8 +33,10 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
     public int ProcessId => process.Id;
 
     /// <summary>Starts a sidecar in <c>&lt;directory&gt;/&lt;name&gt;</c>; waits until it reports connected unless told not to.</summary>
+    /// <param name="extraArguments">More `serve` options, e.g. `--broker-ca FILE`.</param>
     public static async Task<SidecarProcess> StartAsync(
-        ScratchDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true)
+        ScratchDirectory directory, string brokerGrpcUrl, string bootstrapToken, string name = "sidecar", bool waitUntilConnected = true,
+        IReadOnlyList<string>? extraArguments = null)
     {
         var root = directory.Sub(name);
         // The sidecar keeps its socket in a private directory (rule f).
@@ -59,7 +61,7 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
         var home = directory.Sub(Path.Combine(name, "home"));
         var process = BackgroundProcess.Start(
             Artifacts.Sidecar,
-            ["serve", "--broker", brokerGrpcUrl, "--socket", socketPath, "--bootstrap-token-file", tokenFile],
+            ["serve", "--broker", brokerGrpcUrl, "--socket", socketPath, "--bootstrap-token-file", tokenFile, .. extraArguments ?? []],
             ProcessRunner.BaseEnvironment(home),
             Path.Combine(directory.Logs, $"{name}.log"));
         var sidecar = new SidecarProcess(process, socketPath, tokenFile, home);

@@ -21,6 +21,10 @@ internal static class BrokerCommandLine
     };
     private static readonly Option<string> TlsCert = new("--tls-cert") { Description = "PEM certificate for https listeners (env XARES_TLS_CERT)." };
     private static readonly Option<string> TlsKey = new("--tls-key") { Description = "PEM private key for https listeners (env XARES_TLS_KEY)." };
+    private static readonly Option<string> GrpcClientCa = new("--grpc-client-ca")
+    {
+        Description = "PEM bundle of the CA(s) whose client certificates sidecars must present on the https gRPC listener (mTLS; env XARES_GRPC_CLIENT_CA).",
+    };
     private static readonly Option<bool?> PlaintextBehindProxy = new("--plaintext-behind-proxy")
     {
         Description = "Allow http:// listeners on private addresses because a proxy, ingress or mesh terminates TLS in front (env XARES_PLAINTEXT_BEHIND_PROXY=true).",
@@ -51,7 +55,7 @@ internal static class BrokerCommandLine
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, GrpcClientCa, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
@@ -172,6 +176,7 @@ internal static class BrokerCommandLine
             DockerClaimKeyFile = Text(DockerClaimKeyFile, "XARES_DOCKER_CLAIM_KEY_FILE"),
             TlsCertificateFile = Text(TlsCert, "XARES_TLS_CERT"),
             TlsKeyFile = Text(TlsKey, "XARES_TLS_KEY"),
+            GrpcClientCaFile = Text(GrpcClientCa, "XARES_GRPC_CLIENT_CA"),
             PlaintextBehindProxy = OptionValues.Flag(parse, PlaintextBehindProxy, "XARES_PLAINTEXT_BEHIND_PROXY"),
             // The master key itself only from the environment; a file may name the file holding it.
             MasterKeyBase64 = OptionValues.Env("XARES_MASTER_KEY"),

@@ -161,15 +161,20 @@ internal static class BrokerHost
             // HTTP/2 for REST only where TLS can negotiate it; cleartext REST is HTTP/1.1.
             Listen(kestrel, options.RestUrl, options.RestUrl.StartsWith("https:", StringComparison.Ordinal) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1, options, certificate);
             // Cleartext gRPC needs HTTP/2 with prior knowledge, so this listener speaks only HTTP/2.
-            Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, options, certificate);
+            Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, options, certificate, SidecarClientCertificates.Load(options.GrpcClientCaFile));
         });
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, BrokerOptions options, TlsCertificate certificate)
+    private static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, BrokerOptions options, TlsCertificate certificate,
+        SidecarClientCertificates? clientCertificates = null)
     {
         var uri = new Uri(url);
         var secure = uri.Scheme == Uri.UriSchemeHttps;
         var address = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
+        if (clientCertificates is not null && !secure)
+        {
+            throw new InvalidOperationException($"--grpc-client-ca needs an https:// gRPC listener, not {url}.");
+        }
         // Nothing but loopback without TLS, unless TLS ends in a proxy or mesh in front (README, Listeners).
         if (!secure && PlaintextListeners.Refusal(address, options.PlaintextBehindProxy) is { } refusal)
         {
@@ -185,7 +190,11 @@ internal static class BrokerHost
                     certificate.Load(options.TlsCertificateFile, options.TlsKeyFile, url);
                 }
                 // Asked at each handshake, so a SIGHUP reload reaches new connections.
-                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current);
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificateSelector = (_, _) => certificate.Current;
+                    clientCertificates?.Require(https);
+                });
             }
         });
     }

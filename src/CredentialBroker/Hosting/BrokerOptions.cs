@@ -19,6 +19,9 @@ internal sealed record BrokerOptions
     public string? TlsCertificateFile { get; init; }
     public string? TlsKeyFile { get; init; }
 
+    /// <summary>--grpc-client-ca: PEM bundle of the CA(s) whose client certificates sidecars must present (mTLS on the gRPC listener).</summary>
+    public string? GrpcClientCaFile { get; init; }
+
     /// <summary>--plaintext-behind-proxy: http:// listeners on non-public addresses, for TLS terminated by a proxy or mesh.</summary>
     public bool PlaintextBehindProxy { get; init; }
 

@@ -9,7 +9,7 @@ internal static class BrokerChannel
     public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
 
-    public static GrpcChannel Create(Uri address)
+    public static GrpcChannel Create(Uri address, BrokerTransport transport)
     {
         var handler = new SocketsHttpHandler
         {
@@ -21,6 +21,7 @@ internal static class BrokerChannel
             EnableMultipleHttp2Connections = true,
             AllowAutoRedirect = false,
         };
+        transport.Configure(handler.SslOptions);
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = handler,

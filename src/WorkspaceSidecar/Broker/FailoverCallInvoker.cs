@@ -18,10 +18,10 @@ internal sealed partial class FailoverCallInvoker : CallInvoker, IDisposable
     private readonly ILogger _logger;
     private int _current;
 
-    public FailoverCallInvoker(IReadOnlyList<Uri> brokers, ILogger logger)
+    public FailoverCallInvoker(IReadOnlyList<Uri> brokers, ILogger logger, BrokerTransport? transport = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(brokers.Count);
-        _replicas = brokers.Select(uri => new Replica(uri, BrokerChannel.Create(uri))).ToArray();
+        _replicas = brokers.Select(uri => new Replica(uri, BrokerChannel.Create(uri, transport ?? BrokerTransport.Default))).ToArray();
         _logger = logger;
     }
 

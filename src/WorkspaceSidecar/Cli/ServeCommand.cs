@@ -9,6 +9,9 @@ internal static class ServeCommand
     public const string BrokerVariable = "XARES_BROKER_URL";
     public const string BootstrapTokenFileVariable = "XARES_BOOTSTRAP_TOKEN_FILE";
     public const string DefaultBootstrapTokenFile = "/run/xares/bootstrap-token";
+    public const string BrokerCaVariable = "XARES_BROKER_CA_FILE";
+    public const string ClientCertVariable = "XARES_BROKER_CLIENT_CERT";
+    public const string ClientKeyVariable = "XARES_BROKER_CLIENT_KEY";
 
     public static Command Create(SidecarCli cli)
     {
@@ -31,20 +34,38 @@ internal static class ServeCommand
         {
             Description = "Numeric gid given read/write access to the socket (mode 0660, directory 0750)",
         };
+        var brokerCa = new Option<string>("--broker-ca")
+        {
+            Description = $"PEM bundle of the CA(s) that signed the broker's certificate, instead of the system's roots (env {BrokerCaVariable})",
+        };
+        var clientCert = new Option<string>("--broker-client-cert")
+        {
+            Description = $"PEM client certificate for a broker that requires mTLS (env {ClientCertVariable}); needs --broker-client-key",
+        };
+        var clientKey = new Option<string>("--broker-client-key")
+        {
+            Description = $"PEM private key of --broker-client-cert (env {ClientKeyVariable})",
+        };
         var command = new Command("serve", "Run the sidecar: broker session, lease cache and the local socket")
         {
-            broker, tokenFile, socket, allowUid, socketGroup,
+            broker, tokenFile, socket, allowUid, socketGroup, brokerCa, clientCert, clientKey,
         };
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
             var given = parse.GetValue(broker) ?? [];
-            var brokers = BrokerAddresses.Parse(given.Length > 0 ? given : env(BrokerVariable) is { Length: > 0 } fromEnv ? [fromEnv] : []);
+            var transport = new BrokerTransport(
+                parse.GetValue(brokerCa) ?? NonEmpty(env(BrokerCaVariable)),
+                parse.GetValue(clientCert) ?? NonEmpty(env(ClientCertVariable)),
+                parse.GetValue(clientKey) ?? NonEmpty(env(ClientKeyVariable)),
+                PlaintextMesh(env(BrokerAddresses.PlaintextMeshVariable)));
+            var brokers = BrokerAddresses.Parse(given.Length > 0 ? given : env(BrokerVariable) is { Length: > 0 } fromEnv ? [fromEnv] : [], transport.PlaintextMesh);
             var settings = new SidecarSettings(
                 brokers,
                 parse.GetRequiredValue(tokenFile),
                 parse.GetRequiredValue(socket),
                 parse.GetValue(allowUid) ?? [],
-                parse.GetValue(socketGroup));
+                parse.GetValue(socketGroup),
+                transport);
             if (cli.HardenProcess)
             {
                 ProcessHardening.Apply();
@@ -56,4 +77,13 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    private static string? NonEmpty(string? value) => value is { Length: > 0 } ? value : null;
+
+    private static bool PlaintextMesh(string? value) => value switch
+    {
+        null or "" or "false" => false,
+        "true" => true,
+        _ => throw new SidecarException($"{BrokerAddresses.PlaintextMeshVariable} must be true or false"),
+    };
 }

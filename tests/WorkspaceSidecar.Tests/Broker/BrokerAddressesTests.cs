@@ -49,4 +49,13 @@ public sealed class BrokerAddressesTests
     {
         Assert.Contains("XARES_BROKER_URL", Assert.Throws<SidecarException>(() => BrokerAddresses.Parse([])).Message);
     }
+
+    [Fact]
+    public void Parse_PlaintextOffLoopback_OnlyWithTheMeshOptIn()
+    {
+        var refusal = Assert.Throws<SidecarException>(() => BrokerAddresses.Parse(["http://broker.mesh.internal:7401"]));
+        Assert.Contains(BrokerAddresses.PlaintextMeshVariable, refusal.Message, StringComparison.Ordinal);
+
+        Assert.Equal("broker.mesh.internal", Assert.Single(BrokerAddresses.Parse(["http://broker.mesh.internal:7401"], plaintextMesh: true)).Host);
+    }
 }
