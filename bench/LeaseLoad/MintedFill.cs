@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Xares.DevGitServer.GitHub;
+using Xares.Protos.Broker.V1;
+
+/// <summary>
+/// Minted GitHub App tokens under the lease-issue load, side by side with static credentials, in
+/// one broker run. The GitHub API stand-in runs in this process and answers after a fixed latency.
+/// Phases, each a closed loop of GetGitCredential calls as sidecars make them:
+/// static (workspaces without repositories: a stored token) and minted-warm (workspaces naming
+/// acme/app, each token minted in the warm-up and reused), alternated for a number of rounds and
+/// pooled; then cold, in which workers each take a fresh workspace whose first fill mints while the
+/// static sessions keep up their load. Mints are counted by the stand-in (POST …/access_tokens).
+/// </summary>
+internal static class MintedFill
+{
+    private const string AppId = "4242";
+    private const string GitHost = "github.bench.test";
+    private static readonly GitCredentialRequest StaticRequest = new() { Protocol = "https", Host = "git.bench.test", Path = "org/repo.git" };
+    private static readonly GitCredentialRequest MintedRequest = new() { Protocol = "https", Host = GitHost, Path = "acme/app.git" };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length < 3)
+        {
+            Console.Error.WriteLine("usage: LeaseLoad minted REST_URL GRPC_URL ADMIN_KEY_FILE [sessions=32] [seconds=10] [warmup=2] [cold-workers=4] [latency-ms=50] [rounds=2]");
+            return 2;
+        }
+        var sessions = Arg(args, 3, 32);
+        var seconds = Arg(args, 4, 10);
+        var warmup = Arg(args, 5, 2);
+        var coldWorkers = Arg(args, 6, 4);
+        var latency = TimeSpan.FromMilliseconds(Arg(args, 7, 50));
+        var rounds = Arg(args, 8, 2);
+
+        await using var github = await GitHubApiStandIn.StartAsync();
+        github.Latency = latency;
+        using var appKey = RSA.Create(2048);
+        using var verifying = RSA.Create();
+        verifying.ImportSubjectPublicKeyInfo(appKey.ExportSubjectPublicKeyInfo(), out _);
+        github.AddApp(AppId, verifying);
+        github.AddInstallation(new StandInInstallation(77, AppId, "acme", ["app"]));
+
+        using var rest = new HttpClient { BaseAddress = new Uri(args[0]) };
+        rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(args[2])).Trim());
+        var user = await PostAsync<Created>(rest, "/api/v1/users", new { name = "bench" });
+        await PostAsync<Created>(rest, $"/api/v1/users/{user.Id}/credentials",
+            new { kind = "git", provider = "generic", url = "https://git.bench.test", username = "bench", secret = "bench-secret-not-real-0123456789" });
+        // The installation is left for the broker to find (GET /repos/acme/app/installation, once, in the warm-up).
+        await PostAsync<Created>(rest, "/api/v1/github-apps", new
+        {
+            name = "bench app", appId = int.Parse(AppId), privateKey = appKey.ExportRSAPrivateKeyPem(), apiUrl = github.Origin, gitUrl = $"https://{GitHost}",
+        });
+
+        using var channel = GrpcChannel.ForAddress(args[1], new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
+        });
+        var client = new SidecarBroker.SidecarBrokerClient(channel);
+        async Task<Metadata> OpenAsync(string name, bool minted)
+        {
+            var workspace = await PostAsync<CreatedWorkspace>(rest, "/api/v1/workspaces", minted
+                ? new { userId = user.Id, name, repositories = new[] { new { host = GitHost, name = "acme/app", access = "write" } } }
+                : (object)new { userId = user.Id, name });
+            var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace.BootstrapToken });
+            return new Metadata { { "authorization", $"Bearer {grant.SessionToken}" } };
+        }
+        var statics = await OpenManyAsync(sessions, i => OpenAsync($"static-{i}", minted: false));
+        var warm = await OpenManyAsync(sessions, i => OpenAsync($"warm-{i}", minted: true));
+        // Fresh workspaces for the cold phase, opened beforehand so that phase times the fills only.
+        // Sized for every cold worker minting back to back at the stand-in's latency for the whole phase.
+        var coldPool = seconds * coldWorkers * (int)(1000 / Math.Max(1, latency.TotalMilliseconds)) + 2 * coldWorkers + 16;
+        var cold = new Queue<Metadata>(await OpenManyAsync(coldPool, i => OpenAsync($"cold-{i}", minted: true)));
+
+        // Warm-up: both loads at once (the warm workspaces' first fills mint here), and a few cold fills.
+        await Task.WhenAll(
+            Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(warmup)),
+            Loop(client, warm, MintedRequest, TimeSpan.FromSeconds(warmup)),
+            ColdLoop(client, cold, 2 * coldWorkers, coldWorkers, TimeSpan.FromSeconds(warmup)));
+
+        var staticRuns = new List<Run>();
+        var warmRuns = new List<Run>();
+        var warmMints = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            staticRuns.Add(await Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(seconds)));
+            var mintsBefore = github.Mints.Count;
+            warmRuns.Add(await Loop(client, warm, MintedRequest, TimeSpan.FromSeconds(seconds)));
+            warmMints += github.Mints.Count - mintsBefore;
+        }
+        Console.WriteLine($"static {Describe(staticRuns)}");
+        Console.WriteLine($"minted-warm {Describe(warmRuns)} mints={warmMints}");
+
+        var coldMintsBefore = github.Mints.Count;
+        var load = Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(seconds));
+        var coldRun = await ColdLoop(client, cold, int.MaxValue, coldWorkers, TimeSpan.FromSeconds(seconds));
+        var underLoad = await load;
+        var mints = github.Mints.Count - coldMintsBefore;
+        Console.WriteLine($"minted-cold workers={coldWorkers} fills={coldRun.Latencies.Length} p50={coldRun.Percentile(50):F2}ms p99={coldRun.Percentile(99):F2}ms "
+            + $"max={coldRun.Latencies[^1]:F2}ms mints={mints} mints_per_min={mints / coldRun.Seconds * 60:F0} pool_left={cold.Count} latency={latency.TotalMilliseconds:F0}ms");
+        Console.WriteLine($"static-under-mints {Describe([underLoad])}");
+        if (cold.Count == 0)
+        {
+            Console.Error.WriteLine("LeaseLoad: the cold workers used up every fresh workspace before the time was up: mints_per_min is a lower bound.");
+        }
+        return 0;
+    }
+
+    private static int Arg(string[] args, int index, int fallback) => args.Length > index ? int.Parse(args[index]) : fallback;
+
+    private static async Task<List<Metadata>> OpenManyAsync(int count, Func<int, Task<Metadata>> open)
+    {
+        var opened = new Metadata[count];
+        // A few at a time: setup, not part of any figure.
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) => opened[i] = await open(i));
+        return [.. opened];
+    }
+
+    /// <summary>Every session asks in a closed loop for <paramref name="duration"/>.</summary>
+    private static async Task<Run> Loop(SidecarBroker.SidecarBrokerClient client, IReadOnlyList<Metadata> sessions, GitCredentialRequest request, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        var results = await Task.WhenAll(sessions.Select(async session =>
+        {
+            var latencies = new List<double>();
+            while (clock.Elapsed < duration)
+            {
+                latencies.Add(await FillAsync(client, session, request));
+            }
+            return latencies;
+        }));
+        return new Run(sessions.Count, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]);
+    }
+
+    /// <summary><paramref name="workers"/> closed loops, each fill on a fresh workspace, until the time or <paramref name="limit"/> fills are used up.</summary>
+    private static async Task<Run> ColdLoop(SidecarBroker.SidecarBrokerClient client, Queue<Metadata> pool, int limit, int workers, TimeSpan duration)
+    {
+        var clock = Stopwatch.StartNew();
+        var taken = 0;
+        var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+        {
+            var latencies = new List<double>();
+            while (clock.Elapsed < duration)
+            {
+                Metadata? session;
+                lock (pool)
+                {
+                    session = taken < limit && pool.TryDequeue(out var next) ? next : null;
+                    taken++;
+                }
+                if (session is null)
+                {
+                    break;
+                }
+                latencies.Add(await FillAsync(client, session, MintedRequest));
+            }
+            return latencies;
+        }));
+        return new Run(workers, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]);
+    }
+
+    private static async Task<double> FillAsync(SidecarBroker.SidecarBrokerClient client, Metadata session, GitCredentialRequest request)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var reply = await client.GetGitCredentialAsync(request, session);
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var expected = request == MintedRequest ? "x-access-token" : "bench";
+        if (reply.ResultCase != GitCredentialReply.ResultOneofCase.Lease || reply.Lease.Username != expected)
+        {
+            throw new InvalidOperationException($"Expected a lease for {expected} from {request.Host}, got {reply.ResultCase}.");
+        }
+        return elapsed;
+    }
+
+    private static string Describe(IReadOnlyList<Run> runs)
+    {
+        var all = runs.SelectMany(r => r.Latencies).Order().ToArray();
+        var pooled = new Run(runs[0].Sessions, runs.Sum(r => r.Seconds), all);
+        return $"sessions={pooled.Sessions} rounds={runs.Count} seconds={pooled.Seconds:F1} leases={all.Length} rate={all.Length / pooled.Seconds:F0}/s "
+            + $"p50={pooled.Percentile(50):F2}ms p99={pooled.Percentile(99):F2}ms max={all[^1]:F2}ms";
+    }
+
+    private static async Task<T> PostAsync<T>(HttpClient rest, string path, object body)
+    {
+        var response = await rest.PostAsJsonAsync(path, body);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        return (await response.Content.ReadFromJsonAsync<T>())!;
+    }
+
+    private sealed record Run(int Sessions, double Seconds, double[] Latencies)
+    {
+        public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p / 100 * Latencies.Length) - 1)];
+    }
+}
