@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Minted GitHub App tokens vs static credentials under the lease-issue load, in one run of the
-# published broker (artifacts/broker) on SQLite. LeaseLoad's minted mode runs the GitHub API
-# stand-in (tools/DevGitServer/GitHub) in its own process, answering every call after LATENCY_MS,
-# registers an app with the broker (--outbound-allow 127.0.0.1 lets it reach the stand-in) and:
+# Minted GitHub App tokens and OAuth connections vs static credentials under the lease-issue load,
+# in one run of the published broker (artifacts/broker) on SQLite. LeaseLoad's minted mode runs the
+# GitHub API stand-in (tools/DevGitServer/GitHub) and a minimal OAuth provider (device and token
+# endpoints) in its own process, both answering every call after LATENCY_MS, registers an app and
+# a provider with the broker (--outbound-allow 127.0.0.1 lets it reach them), connects a user, and:
 #   static       SESSIONS workspaces asking for a stored token in a closed loop over gRPC;
 #   minted-warm  SESSIONS workspaces naming acme/app, whose tokens were minted in the warm-up and
 #                are reused (the phase must mint nothing), same load shape;
-#                the two alternate ROUNDS times, each phase SECONDS long, pooled per kind;
+#   oauth-warm   SESSIONS workspaces of the connected user: its access token, reused (no refresh);
+#                the three alternate ROUNDS times, each phase SECONDS long, pooled per kind;
 #   minted-cold  COLD_WORKERS closed loops, each fill on a fresh workspace (so each one mints),
 #                while the static sessions keep their load up: fill latency and mints per minute
 #                (counted by the stand-in: POST /app/installations/{id}/access_tokens).
@@ -68,4 +70,4 @@ echo "$result"
 field() { grep "^$1 " <<<"$result" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 ms() { sed 's/ms$/ ms/' <<<"$1"; }
 summary() { echo "${3:-}$(field "$1" rate | sed 's,/s$,,') $2/s, p50 $(ms "$(field "$1" p50)"), p99 $(ms "$(field "$1" p99)"), max $(ms "$(field "$1" max)")"; }
-echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, GitHub stand-in +$latency_ms ms: static $(summary static leases); minted warm reuse $(summary minted-warm leases) ($(field minted-warm mints) mints); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints leases) | warm minted p50/p99 <= static's; mints/min reported | load1 $load_at_start |"
+echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, GitHub stand-in +$latency_ms ms: static $(summary static leases); minted warm reuse $(summary minted-warm leases) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm leases) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints leases) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"

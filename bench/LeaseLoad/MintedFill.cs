@@ -11,17 +11,21 @@ using Xares.Protos.Broker.V1;
 /// Minted GitHub App tokens under the lease-issue load, side by side with static credentials, in
 /// one broker run. The GitHub API stand-in runs in this process and answers after a fixed latency.
 /// Phases, each a closed loop of GetGitCredential calls as sidecars make them:
-/// static (workspaces without repositories: a stored token) and minted-warm (workspaces naming
-/// acme/app, each token minted in the warm-up and reused), alternated for a number of rounds and
-/// pooled; then cold, in which workers each take a fresh workspace whose first fill mints while the
-/// static sessions keep up their load. Mints are counted by the stand-in (POST …/access_tokens).
+/// static (workspaces without repositories: a stored token), minted-warm (workspaces naming
+/// acme/app, each token minted in the warm-up and reused) and oauth-warm (workspaces of a user with
+/// an OAuth connection, its access token fetched at connect and reused), alternated for a number of
+/// rounds and pooled; then cold, in which workers each take a fresh workspace whose first fill
+/// mints while the static sessions keep up their load. Mints are counted by the stand-in (POST
+/// …/access_tokens), refreshes by the OAuth stand-in's token endpoint.
 /// </summary>
 internal static class MintedFill
 {
     private const string AppId = "4242";
     private const string GitHost = "github.bench.test";
-    private static readonly GitCredentialRequest StaticRequest = new() { Protocol = "https", Host = "git.bench.test", Path = "org/repo.git" };
-    private static readonly GitCredentialRequest MintedRequest = new() { Protocol = "https", Host = GitHost, Path = "acme/app.git" };
+    private const string OAuthHost = "oauth.bench.test";
+    private static readonly Fill Static = new(new() { Protocol = "https", Host = "git.bench.test", Path = "org/repo.git" }, "bench");
+    private static readonly Fill Minted = new(new() { Protocol = "https", Host = GitHost, Path = "acme/app.git" }, "x-access-token");
+    private static readonly Fill OAuth = new(new() { Protocol = "https", Host = OAuthHost, Path = "acme/app.git" }, "oauth2");
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -44,6 +48,7 @@ internal static class MintedFill
         verifying.ImportSubjectPublicKeyInfo(appKey.ExportSubjectPublicKeyInfo(), out _);
         github.AddApp(AppId, verifying);
         github.AddInstallation(new StandInInstallation(77, AppId, "acme", ["app"]));
+        await using var oauth = await OAuthStandIn.StartAsync(latency);
 
         using var rest = new HttpClient { BaseAddress = new Uri(args[0]) };
         rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (await File.ReadAllTextAsync(args[2])).Trim());
@@ -56,21 +61,24 @@ internal static class MintedFill
             name = "bench app", appId = int.Parse(AppId), privateKey = appKey.ExportRSAPrivateKeyPem(), apiUrl = github.Origin, gitUrl = $"https://{GitHost}",
         });
 
+        var oauthUser = await ConnectAsync(rest, oauth);
+
         using var channel = GrpcChannel.ForAddress(args[1], new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionLifetime = Timeout.InfiniteTimeSpan },
         });
         var client = new SidecarBroker.SidecarBrokerClient(channel);
-        async Task<Metadata> OpenAsync(string name, bool minted)
+        async Task<Metadata> OpenAsync(string name, bool minted, string? owner = null)
         {
             var workspace = await PostAsync<CreatedWorkspace>(rest, "/api/v1/workspaces", minted
                 ? new { userId = user.Id, name, repositories = new[] { new { host = GitHost, name = "acme/app", access = "write" } } }
-                : (object)new { userId = user.Id, name });
+                : (object)new { userId = owner ?? user.Id, name });
             var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace.BootstrapToken });
             return new Metadata { { "authorization", $"Bearer {grant.SessionToken}" } };
         }
         var statics = await OpenManyAsync(sessions, i => OpenAsync($"static-{i}", minted: false));
         var warm = await OpenManyAsync(sessions, i => OpenAsync($"warm-{i}", minted: true));
+        var connected = await OpenManyAsync(sessions, i => OpenAsync($"oauth-{i}", minted: false, oauthUser));
         // Fresh workspaces for the cold phase, opened beforehand so that phase times the fills only.
         // Sized for every cold worker minting back to back at the stand-in's latency for the whole phase.
         var coldPool = seconds * coldWorkers * (int)(1000 / Math.Max(1, latency.TotalMilliseconds)) + 2 * coldWorkers + 16;
@@ -78,25 +86,32 @@ internal static class MintedFill
 
         // Warm-up: both loads at once (the warm workspaces' first fills mint here), and a few cold fills.
         await Task.WhenAll(
-            Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(warmup)),
-            Loop(client, warm, MintedRequest, TimeSpan.FromSeconds(warmup)),
+            Loop(client, statics, Static, TimeSpan.FromSeconds(warmup)),
+            Loop(client, warm, Minted, TimeSpan.FromSeconds(warmup)),
+            Loop(client, connected, OAuth, TimeSpan.FromSeconds(warmup)),
             ColdLoop(client, cold, 2 * coldWorkers, coldWorkers, TimeSpan.FromSeconds(warmup)));
 
         var staticRuns = new List<Run>();
         var warmRuns = new List<Run>();
+        var oauthRuns = new List<Run>();
         var warmMints = 0;
+        var refreshes = 0;
         for (var round = 0; round < rounds; round++)
         {
-            staticRuns.Add(await Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(seconds)));
+            staticRuns.Add(await Loop(client, statics, Static, TimeSpan.FromSeconds(seconds)));
             var mintsBefore = github.Mints.Count;
-            warmRuns.Add(await Loop(client, warm, MintedRequest, TimeSpan.FromSeconds(seconds)));
+            warmRuns.Add(await Loop(client, warm, Minted, TimeSpan.FromSeconds(seconds)));
             warmMints += github.Mints.Count - mintsBefore;
+            var tokenCallsBefore = oauth.TokenCalls;
+            oauthRuns.Add(await Loop(client, connected, OAuth, TimeSpan.FromSeconds(seconds)));
+            refreshes += oauth.TokenCalls - tokenCallsBefore;
         }
         Console.WriteLine($"static {Describe(staticRuns)}");
         Console.WriteLine($"minted-warm {Describe(warmRuns)} mints={warmMints}");
+        Console.WriteLine($"oauth-warm {Describe(oauthRuns)} refreshes={refreshes}");
 
         var coldMintsBefore = github.Mints.Count;
-        var load = Loop(client, statics, StaticRequest, TimeSpan.FromSeconds(seconds));
+        var load = Loop(client, statics, Static, TimeSpan.FromSeconds(seconds));
         var coldRun = await ColdLoop(client, cold, int.MaxValue, coldWorkers, TimeSpan.FromSeconds(seconds));
         var underLoad = await load;
         var mints = github.Mints.Count - coldMintsBefore;
@@ -121,7 +136,7 @@ internal static class MintedFill
     }
 
     /// <summary>Every session asks in a closed loop for <paramref name="duration"/>.</summary>
-    private static async Task<Run> Loop(SidecarBroker.SidecarBrokerClient client, IReadOnlyList<Metadata> sessions, GitCredentialRequest request, TimeSpan duration)
+    private static async Task<Run> Loop(SidecarBroker.SidecarBrokerClient client, IReadOnlyList<Metadata> sessions, Fill fill, TimeSpan duration)
     {
         var clock = Stopwatch.StartNew();
         var results = await Task.WhenAll(sessions.Select(async session =>
@@ -129,7 +144,7 @@ internal static class MintedFill
             var latencies = new List<double>();
             while (clock.Elapsed < duration)
             {
-                latencies.Add(await FillAsync(client, session, request));
+                latencies.Add(await FillAsync(client, session, fill));
             }
             return latencies;
         }));
@@ -156,24 +171,46 @@ internal static class MintedFill
                 {
                     break;
                 }
-                latencies.Add(await FillAsync(client, session, MintedRequest));
+                latencies.Add(await FillAsync(client, session, Minted));
             }
             return latencies;
         }));
         return new Run(workers, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]);
     }
 
-    private static async Task<double> FillAsync(SidecarBroker.SidecarBrokerClient client, Metadata session, GitCredentialRequest request)
+    private static async Task<double> FillAsync(SidecarBroker.SidecarBrokerClient client, Metadata session, Fill fill)
     {
         var start = Stopwatch.GetTimestamp();
-        var reply = await client.GetGitCredentialAsync(request, session);
+        var reply = await client.GetGitCredentialAsync(fill.Request, session);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var expected = request == MintedRequest ? "x-access-token" : "bench";
-        if (reply.ResultCase != GitCredentialReply.ResultOneofCase.Lease || reply.Lease.Username != expected)
+        // The username tells which source answered: a fall-through to another source would be measured as the wrong one.
+        if (reply.ResultCase != GitCredentialReply.ResultOneofCase.Lease || reply.Lease.Username != fill.Username)
         {
-            throw new InvalidOperationException($"Expected a lease for {expected} from {request.Host}, got {reply.ResultCase}.");
+            throw new InvalidOperationException($"Expected a lease for {fill.Username} from {fill.Request.Host}, got {reply.ResultCase}.");
         }
         return elapsed;
+    }
+
+    /// <summary>A user connected to the OAuth stand-in through the device flow (approved at once); returns the user's id.</summary>
+    private static async Task<string> ConnectAsync(HttpClient rest, OAuthStandIn oauth)
+    {
+        await PostAsync<Created>(rest, "/api/v1/oauth-providers", new
+        {
+            name = "bench-oauth", kind = "generic", tokenUrl = oauth.Origin + "/token", deviceAuthorizationUrl = oauth.Origin + "/device",
+            clientId = "bench", clientSecret = "bench-client-secret-not-real", gitUrl = $"https://{OAuthHost}", gitUsername = "oauth2",
+        });
+        var user = await PostAsync<Created>(rest, "/api/v1/users", new { name = "bench-oauth" });
+        var connection = await PostAsync<Created>(rest, $"/api/v1/users/{user.Id}/connections", new { providerId = "bench-oauth" });
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var state = await rest.GetFromJsonAsync<ConnectionState>($"/api/v1/connections/{connection.Id}");
+            if (state?.Status == "active")
+            {
+                return user.Id;
+            }
+            await Task.Delay(200);
+        }
+        throw new InvalidOperationException("The OAuth connection did not become active within 20 s.");
     }
 
     private static string Describe(IReadOnlyList<Run> runs)
@@ -193,6 +230,10 @@ internal static class MintedFill
         }
         return (await response.Content.ReadFromJsonAsync<T>())!;
     }
+
+    private sealed record Fill(GitCredentialRequest Request, string Username);
+
+    private sealed record ConnectionState(string Status);
 
     private sealed record Run(int Sessions, double Seconds, double[] Latencies)
     {
