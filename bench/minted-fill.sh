@@ -8,11 +8,12 @@
 #   minted-warm  SESSIONS workspaces naming acme/app, whose tokens were minted in the warm-up and
 #                are reused (the phase must mint nothing), same load shape;
 #   oauth-warm   SESSIONS workspaces of the connected user: its access token, reused (no refresh);
-#                the three alternate ROUNDS times, each phase SECONDS long, pooled per kind;
+#                the three alternate ROUNDS times (each round starting with the next kind), each
+#                phase SECONDS long, pooled per kind;
 #   minted-cold  COLD_WORKERS closed loops, each fill on a fresh workspace (so each one mints),
 #                while the static sessions keep their load up: fill latency and mints per minute
 #                (counted by the stand-in: POST /app/installations/{id}/access_tokens).
-#   bash bench/minted-fill.sh [SESSIONS=32] [SECONDS=10] [WARMUP=5] [COLD_WORKERS=4] [LATENCY_MS=50] [ROUNDS=2]
+#   bash bench/minted-fill.sh [SESSIONS=32] [SECONDS=10] [WARMUP=5] [COLD_WORKERS=4] [LATENCY_MS=50] [ROUNDS=3]
 # XARES_ARTIFACTS=DIR measures artifacts published elsewhere. The last lines are rows for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ seconds=${2:-10}
 warmup=${3:-5}
 cold_workers=${4:-4}
 latency_ms=${5:-50}
-rounds=${6:-2}
+rounds=${6:-3}
 
 source bench/common.sh
 ensure_artifacts
@@ -58,8 +59,8 @@ if [ ! -s "$work/data/initial-admin-key" ]; then
     exit 1
 fi
 
-echo "xares: broker on 127.0.0.1:$rest_port (REST) and :$grpc_port (gRPC); GitHub stand-in at +$latency_ms ms;" \
-    "$sessions sessions, $rounds rounds of static and minted-warm for $seconds s each after a $warmup s warm-up, then $cold_workers cold workers" >&2
+echo "xares: broker on 127.0.0.1:$rest_port (REST) and :$grpc_port (gRPC); stand-ins at +$latency_ms ms;" \
+    "$sessions sessions, $rounds rounds of static, minted-warm and oauth-warm for $seconds s each after a $warmup s warm-up, then $cold_workers cold workers" >&2
 load_at_start=$(load_average)
 result=$(dotnet run --project bench/LeaseLoad/LeaseLoad.csproj -c Release --no-build -- minted \
     "http://127.0.0.1:$rest_port" "http://127.0.0.1:$grpc_port" "$work/data/initial-admin-key" \
@@ -70,4 +71,4 @@ echo "$result"
 field() { grep "^$1 " <<<"$result" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 ms() { sed 's/ms$/ ms/' <<<"$1"; }
 summary() { echo "${3:-}$(field "$1" rate | sed 's,/s$,,') $2/s, p50 $(ms "$(field "$1" p50)"), p99 $(ms "$(field "$1" p99)"), max $(ms "$(field "$1" max)")"; }
-echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, GitHub stand-in +$latency_ms ms: static $(summary static leases); minted warm reuse $(summary minted-warm leases) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm leases) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints leases) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"
+echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, stand-ins +$latency_ms ms: static $(summary static leases); minted warm reuse $(summary minted-warm leases) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm leases) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints leases) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"

@@ -31,15 +31,15 @@ internal static class MintedFill
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: LeaseLoad minted REST_URL GRPC_URL ADMIN_KEY_FILE [sessions=32] [seconds=10] [warmup=2] [cold-workers=4] [latency-ms=50] [rounds=2]");
+            Console.Error.WriteLine("usage: LeaseLoad minted REST_URL GRPC_URL ADMIN_KEY_FILE [sessions=32] [seconds=10] [warmup=5] [cold-workers=4] [latency-ms=50] [rounds=3]");
             return 2;
         }
         var sessions = Arg(args, 3, 32);
         var seconds = Arg(args, 4, 10);
-        var warmup = Arg(args, 5, 2);
+        var warmup = Arg(args, 5, 5);
         var coldWorkers = Arg(args, 6, 4);
         var latency = TimeSpan.FromMilliseconds(Arg(args, 7, 50));
-        var rounds = Arg(args, 8, 2);
+        var rounds = Arg(args, 8, 3);
 
         await using var github = await GitHubApiStandIn.StartAsync();
         github.Latency = latency;
@@ -96,15 +96,29 @@ internal static class MintedFill
         var oauthRuns = new List<Run>();
         var warmMints = 0;
         var refreshes = 0;
+        Func<Task>[] phases =
+        [
+            async () => staticRuns.Add(await Loop(client, statics, Static, TimeSpan.FromSeconds(seconds))),
+            async () =>
+            {
+                var before = github.Mints.Count;
+                warmRuns.Add(await Loop(client, warm, Minted, TimeSpan.FromSeconds(seconds)));
+                warmMints += github.Mints.Count - before;
+            },
+            async () =>
+            {
+                var before = oauth.TokenCalls;
+                oauthRuns.Add(await Loop(client, connected, OAuth, TimeSpan.FromSeconds(seconds)));
+                refreshes += oauth.TokenCalls - before;
+            },
+        ];
+        // Each round starts with the next phase, so no kind always runs first (right after the warm-up) or last.
         for (var round = 0; round < rounds; round++)
         {
-            staticRuns.Add(await Loop(client, statics, Static, TimeSpan.FromSeconds(seconds)));
-            var mintsBefore = github.Mints.Count;
-            warmRuns.Add(await Loop(client, warm, Minted, TimeSpan.FromSeconds(seconds)));
-            warmMints += github.Mints.Count - mintsBefore;
-            var tokenCallsBefore = oauth.TokenCalls;
-            oauthRuns.Add(await Loop(client, connected, OAuth, TimeSpan.FromSeconds(seconds)));
-            refreshes += oauth.TokenCalls - tokenCallsBefore;
+            for (var phase = 0; phase < phases.Length; phase++)
+            {
+                await phases[(round + phase) % phases.Length]();
+            }
         }
         Console.WriteLine($"static {Describe(staticRuns)}");
         Console.WriteLine($"minted-warm {Describe(warmRuns)} mints={warmMints}");
