@@ -62,7 +62,8 @@ fi
 echo "xares: broker on 127.0.0.1:$rest_port (REST) and :$grpc_port (gRPC); stand-ins at +$latency_ms ms;" \
     "$sessions sessions, $rounds rounds of static, minted-warm and oauth-warm for $seconds s each after a $warmup s warm-up, then $cold_workers cold workers" >&2
 load_at_start=$(load_average)
-result=$(dotnet run --project bench/LeaseLoad/LeaseLoad.csproj -c Release --no-build -- minted \
+# LeaseLoad reads the broker's CPU time per phase from /proc (CPU per lease holds up on a busy machine).
+result=$(BENCH_BROKER_PID=$broker dotnet run --project bench/LeaseLoad/LeaseLoad.csproj -c Release --no-build -- minted \
     "http://127.0.0.1:$rest_port" "http://127.0.0.1:$grpc_port" "$work/data/initial-admin-key" \
     "$sessions" "$seconds" "$warmup" "$cold_workers" "$latency_ms" "$rounds")
 echo "$result"
@@ -70,5 +71,10 @@ echo "$result"
 # field KIND NAME: NAME=value on the line starting with KIND.
 field() { grep "^$1 " <<<"$result" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
 ms() { sed 's/ms$/ ms/' <<<"$1"; }
-summary() { echo "${3:-}$(field "$1" rate | sed 's,/s$,,') $2/s, p50 $(ms "$(field "$1" p50)"), p99 $(ms "$(field "$1" p99)"), max $(ms "$(field "$1" max)")"; }
-echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, stand-ins +$latency_ms ms: static $(summary static leases); minted warm reuse $(summary minted-warm leases) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm leases) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints leases) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"
+# summary KIND [cpu]: rate and latencies (and the broker's CPU per lease, for the phases that run alone).
+summary() {
+    local cpu=""
+    [ "${2:-}" = cpu ] && cpu=", broker CPU $(ms "$(field "$1" broker_cpu_per_lease)")/lease"
+    echo "$(field "$1" rate | sed 's,/s$,,') leases/s, p50 $(ms "$(field "$1" p50)"), p99 $(ms "$(field "$1" p99)"), max $(ms "$(field "$1" max)")$cpu"
+}
+echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, stand-ins +$latency_ms ms: static $(summary static cpu); minted warm reuse $(summary minted-warm cpu) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm cpu) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"

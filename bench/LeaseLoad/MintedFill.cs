@@ -152,6 +152,7 @@ internal static class MintedFill
     /// <summary>Every session asks in a closed loop for <paramref name="duration"/>.</summary>
     private static async Task<Run> Loop(SidecarBroker.SidecarBrokerClient client, IReadOnlyList<Metadata> sessions, Fill fill, TimeSpan duration)
     {
+        var cpuBefore = BrokerCpuSeconds();
         var clock = Stopwatch.StartNew();
         var results = await Task.WhenAll(sessions.Select(async session =>
         {
@@ -162,7 +163,23 @@ internal static class MintedFill
             }
             return latencies;
         }));
-        return new Run(sessions.Count, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]);
+        return new Run(sessions.Count, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]) { BrokerCpu = BrokerCpuSeconds() - cpuBefore };
+    }
+
+    /// <summary>
+    /// The broker's CPU time so far (user + system, /proc/PID/stat), when BENCH_BROKER_PID names it:
+    /// CPU per lease hardly depends on what else runs on the machine, unlike rates and latencies.
+    /// </summary>
+    private static double BrokerCpuSeconds()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("BENCH_BROKER_PID"), out var pid))
+        {
+            return double.NaN;
+        }
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th; 100 ticks a second on Linux.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
     /// <summary><paramref name="workers"/> closed loops, each fill on a fresh workspace, until the time or <paramref name="limit"/> fills are used up.</summary>
@@ -232,7 +249,10 @@ internal static class MintedFill
         var all = runs.SelectMany(r => r.Latencies).Order().ToArray();
         var pooled = new Run(runs[0].Sessions, runs.Sum(r => r.Seconds), all);
         return $"sessions={pooled.Sessions} rounds={runs.Count} seconds={pooled.Seconds:F1} leases={all.Length} rate={all.Length / pooled.Seconds:F0}/s "
-            + $"p50={pooled.Percentile(50):F2}ms p99={pooled.Percentile(99):F2}ms max={all[^1]:F2}ms";
+            + $"p50={pooled.Percentile(50):F2}ms p99={pooled.Percentile(99):F2}ms max={all[^1]:F2}ms "
+            + $"broker_cpu_per_lease={runs.Sum(r => r.BrokerCpu) * 1000 / all.Length:F3}ms "
+            // Each round's own figures show how far the machine's drift moves them.
+            + $"per_round={string.Join(',', runs.Select(r => $"{r.Latencies.Length / r.Seconds:F0}/s@p50:{r.Percentile(50):F1}ms"))}";
     }
 
     private static async Task<T> PostAsync<T>(HttpClient rest, string path, object body)
@@ -251,6 +271,8 @@ internal static class MintedFill
 
     private sealed record Run(int Sessions, double Seconds, double[] Latencies)
     {
+        public double BrokerCpu { get; init; } = double.NaN;
+
         public double Percentile(double p) => Latencies.Length == 0 ? double.NaN : Latencies[Math.Min(Latencies.Length - 1, (int)Math.Ceiling(p / 100 * Latencies.Length) - 1)];
     }
 }
