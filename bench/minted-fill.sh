@@ -10,9 +10,10 @@
 #   oauth-warm   SESSIONS workspaces of the connected user: its access token, reused (no refresh);
 #                the three alternate ROUNDS times (each round starting with the next kind), each
 #                phase SECONDS long, pooled per kind;
-#   minted-cold  COLD_WORKERS closed loops, each fill on a fresh workspace (so each one mints),
-#                while the static sessions keep their load up: fill latency and mints per minute
-#                (counted by the stand-in: POST /app/installations/{id}/access_tokens).
+#   minted-cold  COLD_WORKERS closed loops, each fill on a fresh workspace (so each one mints):
+#                first alone for SECONDS (the broker's CPU per such fill), then while the static
+#                sessions keep their load up: fill latency and mints per minute (counted by the
+#                stand-in: POST /app/installations/{id}/access_tokens).
 #   bash bench/minted-fill.sh [SESSIONS=32] [SECONDS=10] [WARMUP=5] [COLD_WORKERS=4] [LATENCY_MS=50] [ROUNDS=3]
 # XARES_ARTIFACTS=DIR measures artifacts published elsewhere. The last lines are rows for docs/benchmarks.md.
 set -euo pipefail
@@ -77,4 +78,4 @@ summary() {
     [ "${2:-}" = cpu ] && cpu=", broker CPU $(ms "$(field "$1" broker_cpu_per_lease)")/lease"
     echo "$(field "$1" rate | sed 's,/s$,,') leases/s, p50 $(ms "$(field "$1" p50)"), p99 $(ms "$(field "$1" p99)"), max $(ms "$(field "$1" max)")$cpu"
 }
-echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, stand-ins +$latency_ms ms: static $(summary static cpu); minted warm reuse $(summary minted-warm cpu) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm cpu) ($(field oauth-warm refreshes) refreshes); cold fills that mint ($cold_workers workers beside the static load): p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"
+echo "| $(date -u +%F) | minted-fill | $sessions sessions, $rounds × $seconds s each after $warmup s warm-up, stand-ins +$latency_ms ms: static $(summary static cpu); minted warm reuse $(summary minted-warm cpu) ($(field minted-warm mints) mints); OAuth warm reuse $(summary oauth-warm cpu) ($(field oauth-warm refreshes) refreshes); cold fills that mint, $cold_workers workers alone: p50 $(ms "$(field minted-cold-alone p50)"), p99 $(ms "$(field minted-cold-alone p99)"), $(field minted-cold-alone mints_per_min) mints/min, broker CPU $(ms "$(field minted-cold-alone broker_cpu_per_fill)")/fill ($(ms "$(field minted-cold-alone broker_cpu_per_fill_net)") net of its idle $(field minted-cold-alone broker_idle_cpu)); beside the static load: p50 $(ms "$(field minted-cold p50)"), p99 $(ms "$(field minted-cold p99)"), $(field minted-cold mints_per_min) mints/min; static meanwhile $(summary static-under-mints) | warm minted (and OAuth) p50/p99 <= static's; mints/min reported | load1 $load_at_start |"

@@ -81,7 +81,7 @@ internal static class MintedFill
         var connected = await OpenManyAsync(sessions, i => OpenAsync($"oauth-{i}", minted: false, oauthUser));
         // Fresh workspaces for the cold phase, opened beforehand so that phase times the fills only.
         // Sized for every cold worker minting back to back at the stand-in's latency for the whole phase.
-        var coldPool = seconds * coldWorkers * (int)(1000 / Math.Max(1, latency.TotalMilliseconds)) + 2 * coldWorkers + 16;
+        var coldPool = 2 * seconds * coldWorkers * (int)(1000 / Math.Max(1, latency.TotalMilliseconds)) + 2 * coldWorkers + 16;
         var cold = new Queue<Metadata>(await OpenManyAsync(coldPool, i => OpenAsync($"cold-{i}", minted: true)));
 
         // Warm-up: both loads at once (the warm workspaces' first fills mint here), and a few cold fills.
@@ -123,6 +123,18 @@ internal static class MintedFill
         Console.WriteLine($"static {Describe(staticRuns)}");
         Console.WriteLine($"minted-warm {Describe(warmRuns)} mints={warmMints}");
         Console.WriteLine($"oauth-warm {Describe(oauthRuns)} refreshes={refreshes}");
+
+        // Cold fills alone first: the broker's CPU per fill that mints, with nothing else running in it. The broker
+        // also spends CPU while idle (background workers, the JIT and GC catching up after load): measured
+        // over 5 s right before, and taken off the phase's CPU for the net figure.
+        var idleBefore = BrokerCpuSeconds();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idlePerSecond = (BrokerCpuSeconds() - idleBefore) / 5;
+        var alone = await ColdLoop(client, cold, int.MaxValue, coldWorkers, TimeSpan.FromSeconds(seconds));
+        Console.WriteLine($"minted-cold-alone workers={coldWorkers} fills={alone.Latencies.Length} p50={alone.Percentile(50):F2}ms p99={alone.Percentile(99):F2}ms "
+            + $"broker_cpu_per_fill={alone.BrokerCpu * 1000 / alone.Latencies.Length:F3}ms broker_idle_cpu={idlePerSecond * 1000:F0}ms/s "
+            + $"broker_cpu_per_fill_net={(alone.BrokerCpu - idlePerSecond * alone.Seconds) * 1000 / alone.Latencies.Length:F3}ms "
+            + $"mints_per_min={alone.Latencies.Length / alone.Seconds * 60:F0}");
 
         var coldMintsBefore = github.Mints.Count;
         var load = Loop(client, statics, Static, TimeSpan.FromSeconds(seconds));
@@ -185,6 +197,7 @@ internal static class MintedFill
     /// <summary><paramref name="workers"/> closed loops, each fill on a fresh workspace, until the time or <paramref name="limit"/> fills are used up.</summary>
     private static async Task<Run> ColdLoop(SidecarBroker.SidecarBrokerClient client, Queue<Metadata> pool, int limit, int workers, TimeSpan duration)
     {
+        var cpuBefore = BrokerCpuSeconds();
         var clock = Stopwatch.StartNew();
         var taken = 0;
         var results = await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
@@ -206,7 +219,7 @@ internal static class MintedFill
             }
             return latencies;
         }));
-        return new Run(workers, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]);
+        return new Run(workers, clock.Elapsed.TotalSeconds, [.. results.SelectMany(r => r).Order()]) { BrokerCpu = BrokerCpuSeconds() - cpuBefore };
     }
 
     private static async Task<double> FillAsync(SidecarBroker.SidecarBrokerClient client, Metadata session, Fill fill)
