@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE main job (README): installs what publishing needs, publishes the broker, sidecar and helper
 # (scripts/publish.sh, so the demo always runs what the tree holds), then runs the narrated demo
-# (tools/Demo). Arguments go to the demo: --keep keeps its temporary folder, --help explains.
+# (tools/Demo). Arguments go to the demo: --keep keeps its temporary folder, --minted adds the
+# GitHub App step (a minted token expires and is replaced), --help explains.
 # Exits with the demo's status: non-zero if any step failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

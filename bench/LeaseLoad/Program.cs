@@ -15,9 +15,14 @@ using Xares.Protos.Broker.V1;
 //
 // usage: LeaseLoad REST_URL GRPC_URL[,GRPC_URL…] ADMIN_KEY_FILE [sessions=64] [seconds=10] [warmup-seconds=2]
 //        LeaseLoad propagation REST_URL_B GRPC_URL_A ADMIN_KEY_FILE [revocations=200]
+//        LeaseLoad minted REST_URL GRPC_URL ADMIN_KEY_FILE [sessions=32] [seconds=10] [warmup=5] [cold-workers=4] [latency-ms=50] [rounds=3]
 if (args.Length > 0 && args[0] == "propagation")
 {
     return await RevocationPropagation.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "minted")
+{
+    return await MintedFill.RunAsync(args[1..]);
 }
 if (args.Length < 3)
 {

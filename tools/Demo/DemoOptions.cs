@@ -1,10 +1,10 @@
 namespace Xares.Demo;
 
-/// <summary>The demo's command line: <c>[--keep] [--help]</c>.</summary>
-internal sealed record DemoOptions(bool Keep, bool ShowHelp)
+/// <summary>The demo's command line: <c>[--keep] [--minted] [--help]</c>.</summary>
+internal sealed record DemoOptions(bool Keep, bool Minted, bool ShowHelp)
 {
     public const string Usage = """
-        usage: xares-demo [--keep] [--help]
+        usage: xares-demo [--keep] [--minted] [--help]
 
         Runs Xares end to end on this machine and narrates each step: a broker on SQLite, a local
         git server whose token is generated at run time, a registered workspace with its sidecar,
@@ -15,9 +15,15 @@ internal sealed record DemoOptions(bool Keep, bool ShowHelp)
         Needs the published artifacts (bash scripts/publish.sh, or simply bash scripts/demo.sh).
         XARES_ARTIFACTS overrides where they are looked for (default: <repo>/artifacts).
 
-          --keep   keep the demo's temporary folder (logs, homes, work trees, broker data) for
-                   inspection; the processes are stopped either way
-          --help   show this text
+          --keep     keep the demo's temporary folder (logs, homes, work trees, broker data) for
+                     inspection; the processes are stopped either way
+          --minted   add a step (about 30 s longer): a GitHub App is registered with a GitHub API
+                     stand-in whose installation tokens live 20 s; a workspace naming acme/app
+                     clones with a minted token, waits for it to expire, pushes with a newly
+                     minted one (two mint records in the audit log), and the git host refuses
+                     the expired token. The broker then runs with --outbound-allow 127.0.0.1
+                     (to reach the stand-in) and --minted-reuse-margin-seconds 5
+          --help     show this text
         """;
 
     /// <summary>Parses the arguments; null (with a message) for anything unknown.</summary>
@@ -25,6 +31,7 @@ internal sealed record DemoOptions(bool Keep, bool ShowHelp)
     {
         error = null;
         var keep = false;
+        var minted = false;
         var help = false;
         foreach (var arg in args)
         {
@@ -32,6 +39,9 @@ internal sealed record DemoOptions(bool Keep, bool ShowHelp)
             {
                 case "--keep":
                     keep = true;
+                    break;
+                case "--minted":
+                    minted = true;
                     break;
                 case "--help" or "-h" or "-?":
                     help = true;
@@ -42,6 +52,6 @@ internal sealed record DemoOptions(bool Keep, bool ShowHelp)
             }
         }
 
-        return new DemoOptions(keep, help);
+        return new DemoOptions(keep, minted, help);
     }
 }

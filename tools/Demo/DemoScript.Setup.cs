@@ -14,10 +14,11 @@ internal sealed partial class DemoScript
         narrator.Say(
             "xares-broker is one ASP.NET Core process: the REST admin API for the platform, gRPC for\n" +
             "sidecars, the vault (AES-256-GCM envelope encryption) and the HMAC-chained audit log.");
-        broker = await BrokerProcess.StartAsync(directory);
+        string[] extra = minted ? MintedBrokerArguments : [];
+        broker = await BrokerProcess.StartAsync(directory, extra);
         narrator.Protect(broker.AdminKey);
         admin = broker.CreateAdminClient();
-        narrator.Command($"dotnet {Artifacts.BrokerDll} serve --data-dir {broker.DataDirectory} --rest-url {broker.RestUrl} --grpc-url {broker.GrpcUrl}");
+        narrator.Command($"dotnet {Artifacts.BrokerDll} serve --data-dir {broker.DataDirectory} --rest-url {broker.RestUrl} --grpc-url {broker.GrpcUrl}{string.Concat(extra.Select(a => " " + a))}");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         using var health = await http.GetAsync($"{broker.RestUrl}/healthz");

@@ -4,12 +4,11 @@ using Xares.DevKit;
 namespace Xares.Demo;
 
 /// <summary>
-/// The narrated demo: eight steps that each show one thing Xares does, then a clean-up step that
-/// always runs. The first failing step ends the run (the demo exits non-zero).
+/// The narrated demo: eight steps that each show one thing Xares does (nine with --minted), then
+/// a clean-up step that always runs. The first failing step ends the run (the demo exits non-zero).
 /// </summary>
-internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncDisposable
+internal sealed partial class DemoScript(Narrator narrator, bool keep, bool minted) : IAsyncDisposable
 {
-    private const int TotalSteps = 9;
     private const string GitUser = "alice";
     private const string RepositoryPath = "acme/app.git";
 
@@ -38,6 +37,8 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
 
     private GitWorkspace Git => git ?? throw new InvalidOperationException("The workspace shell is not set up.");
 
+    private int TotalSteps => minted ? 10 : 9;
+
     /// <summary>Runs every step; true when all of them succeeded.</summary>
     public async Task<bool> RunAsync(CancellationToken interrupted)
     {
@@ -47,7 +48,7 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
             $"Everything runs on this machine, on loopback, under {directory.Path}.\n" +
             "Secrets appear only as their prefix (xar_…, xbt_…, xdemo_…), never in full.");
 
-        (string Title, Func<Task> Body)[] steps =
+        List<(string Title, Func<Task> Body)> steps =
         [
             ("Start the broker (SQLite in a temporary data dir, loopback only)", StartBrokerAsync),
             ("Start a git server that demands a token", StartGitServerAsync),
@@ -58,9 +59,13 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
             ("Revoke: delete the credential and watch git lose access", RevokeAsync),
             ("Look for the token on the workspace's disk", ScanForTokenAsync),
         ];
+        if (minted)
+        {
+            steps.Add(("Minted: a GitHub App token expires and is replaced (--minted)", MintedTokenAsync));
+        }
 
         var failedStep = 0;
-        for (var i = 0; i < steps.Length && failedStep == 0; i++)
+        for (var i = 0; i < steps.Count && failedStep == 0; i++)
         {
             if (!await RunStepAsync(i + 1, steps[i].Title, steps[i].Body, interrupted))
             {
@@ -103,7 +108,7 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
         catch (Exception e)
         {
             narrator.Fail($"step {number} failed: {e.Message}");
-            foreach (var tail in new[] { broker?.LogTail(), sidecar?.LogTail() }.OfType<string>())
+            foreach (var tail in new[] { broker?.LogTail(), sidecar?.LogTail(), mintedSidecar?.LogTail() }.OfType<string>())
             {
                 narrator.Output(tail);
             }
@@ -114,6 +119,7 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
 
     private async Task StopAsync()
     {
+        await StopMintedAsync();
         if (sidecar is not null)
         {
             await sidecar.DisposeAsync();
@@ -146,6 +152,7 @@ internal sealed partial class DemoScript(Narrator narrator, bool keep) : IAsyncD
     public async ValueTask DisposeAsync()
     {
         // Normally StopAsync already ran; this covers an exception escaping RunAsync.
+        await StopMintedAsync();
         if (sidecar is not null)
         {
             await sidecar.DisposeAsync();

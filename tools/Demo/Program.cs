@@ -22,5 +22,5 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var narrator = new Narrator(Console.Out);
-await using var script = new DemoScript(narrator, options.Keep);
+await using var script = new DemoScript(narrator, options.Keep, options.Minted);
 return await script.RunAsync(interrupted.Token) ? 0 : 1;

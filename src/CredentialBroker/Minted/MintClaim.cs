@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Xares.Broker.Storage;
 
 namespace Xares.Broker.Minted;
@@ -28,8 +29,9 @@ internal static class MintClaim
         });
 
     public static Task ReleaseAsync(WriteQueue writes, string key, string holder) =>
-        writes.ExecuteAsync((c, t) =>
-        {
-            Sql.Execute(c, t, "DELETE FROM mint_claims WHERE claim_key = @key AND holder = @holder", ("@key", key), ("@holder", holder));
-        });
+        writes.ExecuteAsync((c, t) => Release(c, t, key, holder));
+
+    /// <summary>Releases the claim inside a write unit already under way (the one that stores the minted token).</summary>
+    public static void Release(DbConnection connection, DbTransaction transaction, string key, string holder) =>
+        Sql.Execute(connection, transaction, "DELETE FROM mint_claims WHERE claim_key = @key AND holder = @holder", ("@key", key), ("@holder", holder));
 }

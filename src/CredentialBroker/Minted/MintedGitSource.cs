@@ -187,13 +187,16 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
             }
             // The other replica failed or is slow: mint here after all.
         }
+        (MintedToken Row, string Secret)? minted = null;
         try
         {
-            return await MintAsync(session, app, owner, knownInstallation, repositories, access, remoteAddress, failure);
+            // A claim is released in the unit that stores the token (one write fewer per mint); on failure, here.
+            minted = await MintAsync(session, app, owner, knownInstallation, repositories, access, remoteAddress, failure, claimed ? flightKey : null);
+            return minted;
         }
         finally
         {
-            if (claimed)
+            if (claimed && minted is null)
             {
                 await MintClaim.ReleaseAsync(writes, flightKey, _claimHolder);
             }
@@ -213,8 +216,9 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
     }
 
     /// <param name="failure">Receives why minting failed (the failure is audited here).</param>
+    /// <param name="claimKey">The scope's claim this broker holds, released with the stored token; null when it holds none.</param>
     private async Task<(MintedToken Row, string Secret)?> MintAsync(SessionContext session, GitHubAppRecord app, string owner, long? knownInstallation,
-        IReadOnlyList<string> repositories, string access, string? remoteAddress, StrongBox<string?> failure)
+        IReadOnlyList<string> repositories, string access, string? remoteAddress, StrongBox<string?> failure, string? claimKey)
     {
         using var key = registry.OpenKey(app);
         var installation = knownInstallation;
@@ -255,6 +259,10 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
                 Detail = $"GitHub App {app.Id} (app {app.AppId}) installation {installation.Value}: {owner}/{{{string.Join(',', repositories)}}} "
                     + $"contents: {access}, metadata: read; expires {upstream.ExpiresAt:O}",
             });
+            if (claimKey is not null)
+            {
+                MintClaim.Release(c, t, claimKey, _claimHolder);
+            }
         });
         MintedLog.Minted(logger, id, app.Id, session.WorkspaceId, upstream.ExpiresAt);
         return (row, upstream.Token);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Xares.Broker.Hosting;
 using Xares.Broker.Retention;
+using Xares.Broker.Storage;
 using Xares.Broker.Tests.Support;
 using Xares.DevGitServer.GitHub;
 using Xares.Protos.Broker.V1;
@@ -100,6 +101,8 @@ public abstract class MintedTokenContractTests(StorageBackend backend)
 
         Assert.Single(github.Mints);
         Assert.Single(replies.Select(r => r.Lease.Secret).Distinct());
+        // The claim went with the stored token, in the same write: none is left for a later mint to wait on.
+        Assert.Equal(0L, Convert.ToInt64(await a.Get<Database>().ReadAsync(c => Sql.Scalar(c, null, "SELECT COUNT(*) FROM mint_claims"))));
     }
 }
 

@@ -48,6 +48,12 @@ internal sealed partial class GitHubApiStandIn : IAsyncDisposable
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Added before every answer of the GitHub endpoints (not of /_standin/introspect), as a far
+    /// API would take: bench/minted-fill.sh runs it at 50 ms. Real time, whatever <see cref="Time"/> is.
+    /// </summary>
+    public TimeSpan Latency { get; set; }
+
     public IReadOnlyList<StandInMint> Mints => [.. _mints];
 
     public IReadOnlyList<StandInToken> Tokens => [.. _tokens.Values];
@@ -84,6 +90,10 @@ internal sealed partial class GitHubApiStandIn : IAsyncDisposable
         var request = context.Request;
         var path = request.Path.Value ?? "";
         _calls.Enqueue($"{request.Method} {path}");
+        if (Latency > TimeSpan.Zero && path != "/_standin/introspect")
+        {
+            await Task.Delay(Latency, context.RequestAborted);
+        }
         var now = Time.GetUtcNow();
         switch (request.Method)
         {
