@@ -16,8 +16,7 @@ internal sealed partial class RevocationDispatcher(Database database, Revocation
     /// <summary>How long a lost wake-up can delay a revocation; tests shorten it.</summary>
     public TimeSpan SafetyPoll { get; init; } = DefaultSafetyPoll;
 
-    /// <summary>The last sequence handed to the hub.</summary>
-    public long Position { get; private set; }
+    private long _position; // the last sequence handed to the hub
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -43,7 +42,7 @@ internal sealed partial class RevocationDispatcher(Database database, Revocation
     {
         try
         {
-            Position = await database.ReadAsync(c => RevocationLog.LatestSequence(c));
+            _position = await database.ReadAsync(c => RevocationLog.LatestSequence(c));
             return true;
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -58,13 +57,13 @@ internal sealed partial class RevocationDispatcher(Database database, Revocation
     {
         try
         {
-            var after = Position;
+            var after = _position;
             var rows = await database.ReadAsync(c => RevocationLog.ReadAll(c, after));
             reads.Count(reason);
             if (rows.Count > 0)
             {
                 hub.Dispatch(rows);
-                Position = rows[^1].Sequence;
+                _position = rows[^1].Sequence;
             }
             return rows.Count == RevocationLog.PageSize;
         }
