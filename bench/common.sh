@@ -57,3 +57,34 @@ load_average() {
 # The load generators run every session in a closed loop far above the broker's default session
 # call rate (100/s, burst 200); this keeps the per-session token bucket in the path but never empty.
 BENCH_BROKER_LIMITS=(--session-rate 100000 --session-burst 100000)
+
+# start_sqlite_broker [SERVE OPTION…]: the published broker on SQLite in a private temporary folder
+# ($work, data in $work/data) on two free loopback ports ($rest_port, $grpc_port), in the background
+# ($broker is its pid) with BENCH_BROKER_LIMITS; waits until it is healthy and has written its
+# initial admin key; stops it and removes $work when the script exits.
+start_sqlite_broker() {
+    work=$(mktemp -d /tmp/xb-XXXXXXXX)
+    chmod 700 "$work"
+    rest_port=$(free_port)
+    grpc_port=$(free_port)
+    while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_port); done
+
+    dotnet "$ARTIFACTS/broker/xares-broker.dll" serve --data-dir "$work/data" \
+        --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" "${BENCH_BROKER_LIMITS[@]}" "$@" \
+        </dev/null >"$work/broker.log" 2>&1 &
+    broker=$!
+    trap 'kill -TERM "$broker" 2>/dev/null && wait "$broker" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+    for _ in $(seq 600); do
+        [ "$(http_status /healthz "$rest_port" 2>/dev/null)" = 200 ] && [ -s "$work/data/initial-admin-key" ] && return 0
+        if ! kill -0 "$broker" 2>/dev/null; then
+            echo "xares: the broker exited; its log:" >&2
+            tail -n 40 "$work/broker.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "xares: the broker did not become healthy within 60 s" >&2
+    tail -n 40 "$work/broker.log" >&2
+    exit 1
+}

@@ -29,36 +29,7 @@ source bench/common.sh
 ensure_artifacts
 dotnet build bench/LeaseLoad/LeaseLoad.csproj -c Release -nologo -v quiet >&2
 
-work=$(mktemp -d /tmp/xm-XXXXXXXX)
-chmod 700 "$work"
-rest_port=$(free_port)
-grpc_port=$(free_port)
-while [ "$grpc_port" = "$rest_port" ]; do grpc_port=$(free_port); done
-
-dotnet "$ARTIFACTS/broker/xares-broker.dll" serve --data-dir "$work/data" \
-    --rest-url "http://127.0.0.1:$rest_port" --grpc-url "http://127.0.0.1:$grpc_port" "${BENCH_BROKER_LIMITS[@]}" \
-    --outbound-allow 127.0.0.1 </dev/null >"$work/broker.log" 2>&1 &
-broker=$!
-cleanup() {
-    kill -TERM "$broker" 2>/dev/null && wait "$broker" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-for _ in $(seq 600); do
-    [ "$(http_status /healthz "$rest_port" 2>/dev/null)" = 200 ] && [ -s "$work/data/initial-admin-key" ] && break
-    if ! kill -0 "$broker" 2>/dev/null; then
-        echo "xares: the broker exited; its log:" >&2
-        tail -n 40 "$work/broker.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
-if [ ! -s "$work/data/initial-admin-key" ]; then
-    echo "xares: the broker did not become healthy within 60 s" >&2
-    tail -n 40 "$work/broker.log" >&2
-    exit 1
-fi
+start_sqlite_broker --outbound-allow 127.0.0.1
 
 echo "xares: broker on 127.0.0.1:$rest_port (REST) and :$grpc_port (gRPC); stand-ins at +$latency_ms ms;" \
     "$sessions sessions, $rounds rounds of static, minted-warm and oauth-warm for $seconds s each after a $warmup s warm-up, then $cold_workers cold workers" >&2
