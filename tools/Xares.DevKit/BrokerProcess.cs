@@ -47,6 +47,9 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     public bool IsRunning => process is { HasExited: false };
 
+    /// <summary>The broker's pid (the dotnet host itself), e.g. for reading its CPU time and memory from /proc.</summary>
+    public int ProcessId => process?.Id ?? throw new InvalidOperationException("The broker was never started.");
+
     /// <param name="extraArguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
     public static Task<BrokerProcess> StartAsync(ScratchDirectory directory, params string[] extraArguments) =>
         StartAsync(directory, new BrokerLaunch(Arguments: extraArguments));
@@ -75,6 +78,18 @@ internal sealed class BrokerProcess : IAsyncDisposable
         await KillAsync();
         await LaunchAsync();
     }
+
+    /// <summary>SIGTERM, as an orderly shutdown or a rolling restart would (SIGKILL after <paramref name="grace"/>).</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (process is not null)
+        {
+            await process.StopAsync(grace);
+        }
+    }
+
+    /// <summary>Starts again on the same ports and data dir after <see cref="StopAsync"/> or <see cref="KillAsync"/>.</summary>
+    public Task StartAgainAsync() => IsRunning ? throw new InvalidOperationException("The broker is still running.") : LaunchAsync();
 
     public string LogTail(int lines = 40) => process?.LogTail(lines) ?? "(broker never started)";
 
