@@ -7,7 +7,7 @@ internal sealed record RunOptions
 {
     public const string Usage =
         "usage: xares-fleet-load [--sidecars 1000] [--replicas 0] [--busy 32] [--warmup 10] [--lease-seconds 10] [--idle-seconds 30]\n" +
-        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [-- BROKER_SERVE_OPTIONS…]\n" +
+        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [--session-ttl SECONDS] [-- BROKER_SERVE_OPTIONS…]\n" +
         "--replicas 0 runs one broker on SQLite (idle, revocation, lease rate, restart); 2 runs two replicas on PostgreSQL (idle, revocation via each).";
 
     public int Sidecars { get; init; } = 1000;
@@ -29,7 +29,14 @@ internal sealed record RunOptions
 
     public TimeSpan RevocationTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>The brokers' session token lifetime (their default when null); the sidecars refresh at 60 % of it.</summary>
+    public int? SessionTtlSeconds { get; init; }
+
     public IReadOnlyList<string> BrokerArguments { get; init; } = [];
+
+    /// <summary>The `serve` options every broker of the run gets.</summary>
+    public IReadOnlyList<string> ServeArguments =>
+        SessionTtlSeconds is { } ttl ? [.. BrokerArguments, "--session-ttl-seconds", ttl.ToString(CultureInfo.InvariantCulture)] : BrokerArguments;
 
     public static RunOptions Parse(string[] args)
     {
@@ -56,6 +63,7 @@ internal sealed record RunOptions
                 "--witnesses" => options with { Witnesses = value },
                 "--connect-parallelism" => options with { ConnectParallelism = value },
                 "--revocation-timeout" => options with { RevocationTimeout = TimeSpan.FromSeconds(value) },
+                "--session-ttl" => options with { SessionTtlSeconds = value },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}.\n{Usage}"),
             };
         }

@@ -34,7 +34,7 @@ internal static class IdlePhase
             zeroKib += rssAtZeroKib[i];
         }
         var connectedAll = fleet.ConnectedCount;
-        var line = $"idle: connected={connectedAll} {string.Join(' ', parts)}" + (postgresShare is { } pg ? $" postgres_cpu={pg:P1}" : "");
+        var line = $"idle: connected={connectedAll} refreshes={fleet.Sidecars.Sum(s => s.Refreshes)} {string.Join(' ', parts)} fleet_load_rss={Environment.WorkingSet / 1048576}MiB" + (postgresShare is { } pg ? $" postgres_cpu={pg:P1}" : "");
         return new Result(line, shares.Max(), zeroKib / 1024.0 / brokers.Count, totalKib / 1024.0 / brokers.Count,
             connectedAll <= connectedAtZero ? 0 : (totalKib - zeroKib) / (connectedAll - connectedAtZero), postgresShare);
     }

@@ -26,7 +26,7 @@ internal sealed class PostgresRun(RunOptions options)
             var environment = new Dictionary<string, string> { ["XARES_MASTER_KEY"] = masterKey, ["XARES_DATABASE"] = database };
             for (var i = 0; i < options.Replicas; i++)
             {
-                replicas.Add(await BrokerProcess.StartAsync(scratch, new BrokerLaunch($"replica-{i}", options.BrokerArguments, environment, WritesAdminKey: i == 0)));
+                replicas.Add(await BrokerProcess.StartAsync(scratch, new BrokerLaunch($"replica-{i}", options.ServeArguments, environment, WritesAdminKey: i == 0)));
             }
             var admins = replicas.Select(r => new AdminClient(r.RestUrl, replicas[0].AdminKey)).ToArray();
             try

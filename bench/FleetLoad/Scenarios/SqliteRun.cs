@@ -18,7 +18,7 @@ internal sealed class SqliteRun(RunOptions options)
     public async Task<int> RunAsync()
     {
         using var scratch = ScratchDirectory.Create("xf-");
-        await using var broker = await BrokerProcess.StartAsync(scratch, new BrokerLaunch(Arguments: options.BrokerArguments));
+        await using var broker = await BrokerProcess.StartAsync(scratch, new BrokerLaunch(Arguments: options.ServeArguments));
         using var admin = broker.CreateAdminClient();
         var grpc = new Uri(broker.GrpcUrl);
         var userId = await admin.CreateUserAsync("fleet");

@@ -27,11 +27,18 @@ internal sealed partial class SimulatedSidecar
                 return;
             }
             retryKey ??= RandomNumberGenerator.GetBytes(16);
+            await _tokenGate.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
             try
             {
+                _refreshUnsettled = true;
                 var grant = await Client.RefreshSessionAsync(new RefreshSessionRequest { RetryKey = ByteString.CopyFrom(retryKey) },
                     _auth, DateTime.UtcNow + CallTimeout, cancellationToken);
                 Apply(grant);
+                _refreshUnsettled = false;
                 Refreshes++;
                 retryKey = null;
                 backoff.Reset();
@@ -48,6 +55,10 @@ internal sealed partial class SimulatedSidecar
             {
                 failure = ex;
                 LastError = $"refresh: {ex.StatusCode}: {ex.Status.Detail}";
+            }
+            finally
+            {
+                _tokenGate.Release();
             }
         }
     }

@@ -25,6 +25,12 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _firstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SidecarBroker.SidecarBrokerClient? _client;
+    // Calls that present the session token never overlap the refresh that rotates it, and after a
+    // refresh the broker did not answer, none presents the old token until a retry settles it: the
+    // broker takes a superseded token for a stolen one and revokes the workspace (as the real
+    // sidecar's TokenRotationGate).
+    private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private bool _refreshUnsettled;
     private Metadata _auth = [];
     private long _lastSequence;
     private string? _leaseId;
@@ -87,7 +93,7 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
     /// <summary>One `git credential fill` that misses the cache: a lease from the broker, kept as the cached one.</summary>
     public async Task<bool> FillAsync(CancellationToken cancellationToken)
     {
-        var reply = await Client.GetGitCredentialAsync(Fill, _auth, DateTime.UtcNow + CallTimeout, cancellationToken);
+        var reply = await WithTokenAsync(auth => Client.GetGitCredentialAsync(Fill, auth, DateTime.UtcNow + CallTimeout, cancellationToken).ResponseAsync, cancellationToken);
         if (reply.ResultCase != GitCredentialReply.ResultOneofCase.Lease)
         {
             return false;
@@ -113,15 +119,27 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
             Exception? failure = null;
             try
             {
-                using var stream = Client.WatchRevocations(new WatchRevocationsRequest { AfterSequence = _lastSequence }, _auth, cancellationToken: cancellationToken);
-                // As the real sidecar: the cached lease is served again only once the broker confirmed it.
-                var held = _leaseId;
-                var valid = await Client.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { held is null ? [] : [held] } },
-                    _auth, DateTime.UtcNow + CallTimeout, cancellationToken);
-                if (held is not null && !valid.ValidLeaseIds.Contains(held))
+                using var stream = await WithTokenAsync(async auth =>
                 {
-                    _leaseId = null;
-                }
+                    var call = Client.WatchRevocations(new WatchRevocationsRequest { AfterSequence = _lastSequence }, auth, cancellationToken: cancellationToken);
+                    try
+                    {
+                        // As the real sidecar: the cached lease is served again only once the broker confirmed it.
+                        var held = _leaseId;
+                        var valid = await Client.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { held is null ? [] : [held] } },
+                            auth, DateTime.UtcNow + CallTimeout, cancellationToken);
+                        if (held is not null && !valid.ValidLeaseIds.Contains(held))
+                        {
+                            _leaseId = null;
+                        }
+                        return call;
+                    }
+                    catch
+                    {
+                        call.Dispose();
+                        throw;
+                    }
+                }, cancellationToken);
                 ConnectedAt = Stopwatch.GetTimestamp();
                 StreamsOpened++;
                 Volatile.Write(ref _connected, 1);
@@ -153,6 +171,21 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
         }
     }
 
+    private async Task<T> WithTokenAsync<T>(Func<Metadata, Task<T>> call, CancellationToken cancellationToken)
+    {
+        await _tokenGate.WaitAsync(cancellationToken);
+        try
+        {
+            return _refreshUnsettled
+                ? throw new RpcException(new Status(StatusCode.Unavailable, "the session token is being renewed; retrying shortly"))
+                : await call(_auth);
+        }
+        finally
+        {
+            _tokenGate.Release();
+        }
+    }
+
     private void Record(RevocationEvent revocation)
     {
         var arrivedAt = Stopwatch.GetTimestamp();
@@ -178,6 +211,7 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();
+        _tokenGate.Dispose();
         await Task.CompletedTask;
     }
 }
