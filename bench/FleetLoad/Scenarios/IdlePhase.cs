@@ -34,6 +34,14 @@ internal static class IdlePhase
             zeroKib += rssAtZeroKib[i];
         }
         var connectedAll = fleet.ConnectedCount;
+        foreach (var broker in brokers)
+        {
+            // The streams each broker says it holds (brokers that export the gauge).
+            if (await MetricsScrape.SumAsync(broker.RestUrl, "xares_revocation_streams") is { } streams)
+            {
+                parts.Add($"streams_reported={streams:F0}");
+            }
+        }
         var line = $"idle: connected={connectedAll} refreshes={fleet.Sidecars.Sum(s => s.Refreshes)} {string.Join(' ', parts)} fleet_load_rss={Environment.WorkingSet / 1048576}MiB" + (postgresShare is { } pg ? $" postgres_cpu={pg:P1}" : "");
         return new Result(line, shares.Max(), zeroKib / 1024.0 / brokers.Count, totalKib / 1024.0 / brokers.Count,
             connectedAll <= connectedAtZero ? 0 : (totalKib - zeroKib) / (connectedAll - connectedAtZero), postgresShare);

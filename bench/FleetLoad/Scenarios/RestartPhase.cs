@@ -43,7 +43,7 @@ internal static class RestartPhase
         var witnessesHeard = await witnesses.HeardAsync(afterStart, TimeSpan.FromSeconds(10));
         var line = $"restart: resumed={resumed}/{fleet.Count} stopped_s={stopped:F1} ready_s={ready:F1} all_resumed_s={times.Max / 1000:F1} " +
             $"resume_p50={times.At(50) / 1000:F1}s resume_p99={times.At(99) / 1000:F1}s missed={missed} out_of_order={outOfOrder} stream_opens_beyond_first={reconnects} " +
-            $"refreshes={fleet.Sidecars.Sum(s => s.Refreshes)} sessions_ended={fleet.Sidecars.Count(s => s.Ended is not null)} " +
+            $"retry_hints_honoured={ReconnectBackoff.HintsHonoured} shed_total={(await MetricsScrape.SumAsync(broker.RestUrl, "xares_connections_shed_total"))?.ToString("F0") ?? "n/a"} refreshes={fleet.Sidecars.Sum(s => s.Refreshes)} sessions_ended={fleet.Sidecars.Count(s => s.Ended is not null)} " +
             $"witnesses_connected={witnessesBack}/{witnesses.Count} witnesses_heard={witnessesHeard}/{witnesses.Count}";
         var summary = $"restart (SIGTERM, same data dir): broker healthy after {ready:F1} s, {resumed}/{fleet.Count} resumed and told after {times.Max / 1000:F1} s " +
             $"(p50 {times.At(50) / 1000:F1} s), {missed} missed an event, {outOfOrder} out of order";

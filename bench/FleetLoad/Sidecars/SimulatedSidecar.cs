@@ -124,7 +124,10 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
                     var call = Client.WatchRevocations(new WatchRevocationsRequest { AfterSequence = _lastSequence }, auth, cancellationToken: cancellationToken);
                     try
                     {
-                        // As the real sidecar: the cached lease is served again only once the broker confirmed it.
+                        // The broker sends the headers once the stream is set up (a shed stream
+                        // fails here with its status), then, as the real sidecar, the cached lease
+                        // is served again only once the broker confirmed it.
+                        await call.ResponseHeadersAsync;
                         var held = _leaseId;
                         var valid = await Client.ValidateLeasesAsync(new ValidateLeasesRequest { LeaseIds = { held is null ? [] : [held] } },
                             auth, DateTime.UtcNow + CallTimeout, cancellationToken);
