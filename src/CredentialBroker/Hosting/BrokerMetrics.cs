@@ -53,6 +53,14 @@ internal static class BrokerMetrics
         "xares_ended_state_pruned_total", "Rows of ended state deleted by retention (--ended-retention-days), by table.",
         new CounterConfiguration { LabelNames = ["table"] });
 
+    public static readonly Counter RevocationLogReads = Metrics.CreateCounter(
+        "xares_revocation_log_reads_total", "Reads of the revocation log: dispatch (woken by a commit or a NOTIFY), safety (this process's slow poll) "
+            + "or catchup (a stream resuming from an older sequence). Dispatch and safety reads are one per process, whatever the number of streams.",
+        new CounterConfiguration { LabelNames = ["reason"] });
+
+    public static readonly Gauge RevocationStreams = Metrics.CreateGauge(
+        "xares_revocation_streams", "Sidecar revocation streams connected to this process.");
+
     public static readonly Gauge ActiveSessions = Metrics.CreateGauge(
         "xares_active_sessions", "Sidecar sessions neither revoked nor past their hard expiry (counted at scrape time).");
 

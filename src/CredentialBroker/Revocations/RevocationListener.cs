@@ -7,9 +7,9 @@ namespace Xares.Broker.Revocations;
 /// <summary>
 /// Carries revocations between broker replicas on PostgreSQL: a replica that commits one sends
 /// NOTIFY (delivered at commit), and every replica LISTENs and pulses its <see cref="RevocationSignal"/>,
-/// so sidecars on any replica hear it at once. Only a wake-up: the durable log and the watchers'
-/// 500 ms poll stay authoritative, so a notification lost while this reconnects (or behind a
-/// pooler that drops LISTEN) delays nothing beyond the poll. Each (re)connect pulses once, too.
+/// so sidecars on any replica hear it at once. Only a wake-up: the durable log and the dispatcher's
+/// safety poll stay authoritative, so a notification lost while this reconnects (or behind a
+/// pooler that drops LISTEN) delays nothing beyond that poll. Each (re)connect pulses once, too.
 /// </summary>
 internal sealed partial class RevocationListener(Database database, RevocationSignal signal, ILogger<RevocationListener> logger) : BackgroundService
 {

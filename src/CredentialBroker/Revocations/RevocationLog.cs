@@ -30,7 +30,7 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
             ("@k", kind), ("@t", targetId), ("@w", workspaceId), ("@u", userId), ("@at", time.GetUtcNow().ToDb()));
         signal.MarkPending();
         WriteQueue.AfterCommit(() => Hosting.BrokerMetrics.Revocations.WithLabels(kind).Inc());
-        // Other replicas' watchers: PostgreSQL delivers the notification at commit, and only then.
+        // Other replicas' dispatchers: PostgreSQL delivers the notification at commit, and only then.
         RevocationListener.NotifyAtCommit(connection, transaction);
     }
 
@@ -50,6 +50,12 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
             """,
             ("@cutoff", cutoff.ToDb()), ("@limit", limit));
 
+    /// <summary>A page of every revocation after <paramref name="afterSequence"/>: the dispatcher's one read for all streams.</summary>
+    public static List<Revocation> ReadAll(DbConnection connection, long afterSequence) =>
+        Sql.Query(connection, null,
+            "SELECT seq, kind, target_id, workspace_id, user_id FROM revocations WHERE seq > @after ORDER BY seq LIMIT @limit",
+            Read, ("@after", afterSequence), ("@limit", PageSize));
+
     /// <summary>Revocations after <paramref name="afterSequence"/> that concern this workspace or its owner.</summary>
     public static List<Revocation> ReadAfter(DbConnection connection, long afterSequence, string workspaceId, string userId) =>
         Sql.Query(connection, null,
@@ -58,6 +64,7 @@ internal sealed class RevocationLog(RevocationSignal signal, TimeProvider time)
             WHERE seq > @after AND (workspace_id = @ws OR user_id = @user)
             ORDER BY seq LIMIT @limit
             """,
-            r => new Revocation(r.GetInt64(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4)),
-            ("@after", afterSequence), ("@ws", workspaceId), ("@user", userId), ("@limit", PageSize));
+            Read, ("@after", afterSequence), ("@ws", workspaceId), ("@user", userId), ("@limit", PageSize));
+
+    private static Revocation Read(DbDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableString(4));
 }

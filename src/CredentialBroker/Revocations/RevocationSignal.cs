@@ -1,10 +1,10 @@
 namespace Xares.Broker.Revocations;
 
 /// <summary>
-/// In-process wake-up for revocation watchers. Only a hint: watchers always re-read the durable
-/// log and also poll on a short interval, so a missed pulse delays nothing for long. A revocation
-/// marks the signal pending; the write queue pulses it after the commit, so a woken watcher
-/// always finds the new rows.
+/// In-process wake-up for the <see cref="RevocationDispatcher"/>. Only a hint: the dispatcher always
+/// re-reads the durable log and also polls slowly, so a missed pulse delays nothing beyond that poll.
+/// A revocation marks the signal pending; the write queue pulses it after the commit, so the woken
+/// dispatcher always finds the new rows.
 /// </summary>
 internal sealed class RevocationSignal
 {
@@ -16,7 +16,7 @@ internal sealed class RevocationSignal
 
     public void MarkPending() => Volatile.Write(ref _pending, 1);
 
-    /// <summary>Wakes every watcher now (e.g. another replica committed a revocation).</summary>
+    /// <summary>Wakes the dispatcher now (e.g. another replica committed a revocation).</summary>
     public void Pulse()
     {
         Interlocked.Exchange(ref _pending, 0);

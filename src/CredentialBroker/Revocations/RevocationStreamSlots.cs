@@ -2,9 +2,9 @@ namespace Xares.Broker.Revocations;
 
 /// <summary>
 /// How many revocation streams one session may hold open on this broker process at once. Each
-/// stream polls the database behind its wake-ups, so an unbounded number per session would let one
-/// workspace multiply the broker's database load; a sidecar needs one, plus a little slack for a
-/// reconnect that overlaps the stream it replaces.
+/// stream costs a catch-up read when it opens and a queue and index entries while it is open, so an
+/// unbounded number per session would let one workspace multiply them; a sidecar needs one, plus a
+/// little slack for a reconnect that overlaps the stream it replaces.
 /// </summary>
 internal sealed class RevocationStreamSlots
 {

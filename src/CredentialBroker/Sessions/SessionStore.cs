@@ -125,14 +125,17 @@ internal static class SessionStore
             r.Time(4), r.Time(0)),
         Superseded: !r.IsDBNull(1), SessionRevoked: !r.IsDBNull(5), WorkspaceRevoked: !r.IsDBNull(8));
 
-    /// <summary>Whether the session can still be used (by any of its tokens): not revoked, not past its end, workspace not revoked.</summary>
-    public static bool IsLive(DbConnection connection, string sessionId, DateTimeOffset now) =>
-        Sql.Scalar(connection, null,
+    /// <summary>
+    /// When the session ends if nothing revokes it first, or null when it can no longer be used
+    /// (by any of its tokens): revoked, past its end, or its workspace revoked.
+    /// </summary>
+    public static DateTimeOffset? LiveUntil(DbConnection connection, string sessionId, DateTimeOffset now) =>
+        Sql.Query(connection, null,
             """
-            SELECT 1 FROM sessions s JOIN workspaces w ON w.id = s.workspace_id
+            SELECT s.expires_at FROM sessions s JOIN workspaces w ON w.id = s.workspace_id
             WHERE s.id = @id AND s.revoked_at IS NULL AND s.expires_at > @now AND w.revoked_at IS NULL
             """,
-            ("@id", sessionId), ("@now", now.ToDb())) is not null;
+            r => (DateTimeOffset?)r.Time(0), ("@id", sessionId), ("@now", now.ToDb())).FirstOrDefault();
 
     /// <summary>Ends sessions of a workspace (all, or all but <paramref name="exceptSessionId"/>); returns the ids ended.</summary>
     public static List<string> RevokeForWorkspace(DbConnection connection, DbTransaction transaction, string workspaceId, DateTimeOffset now,

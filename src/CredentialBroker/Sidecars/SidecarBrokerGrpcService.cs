@@ -103,7 +103,15 @@ internal sealed partial class SidecarBrokerGrpcService(
             $"This session already has {RevocationStreamSlots.PerSession} revocation streams open on this broker; close one before opening another."));
         // Headers now, so the sidecar knows the stream is live before the first revocation.
         await context.WriteResponseHeadersAsync([]);
-        await revocationWatcher.StreamAsync(session, request.AfterSequence, responseStream.WriteAsync, context.CancellationToken);
+        try
+        {
+            await revocationWatcher.StreamAsync(session, request.AfterSequence, responseStream.WriteAsync, context.CancellationToken);
+        }
+        catch (RevocationStreamOverflowException ex)
+        {
+            // Retryable: the sidecar reconnects from the last sequence it got and reads the rest from the log.
+            throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
+        }
         // The stream ends when the session does; the sidecar learns why on its next call.
         throw new RpcException(new Status(StatusCode.Unauthenticated, "The session has ended."));
     }

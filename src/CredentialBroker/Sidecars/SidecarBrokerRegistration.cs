@@ -4,6 +4,5 @@ namespace Xares.Broker.Sidecars;
 
 internal static class SidecarBrokerRegistration
 {
-    public static IServiceCollection AddSidecarBroker(this IServiceCollection services) =>
-        services.AddSingleton<RevocationWatcher>().AddSingleton<RevocationStreamSlots>();
+    public static IServiceCollection AddSidecarBroker(this IServiceCollection services) => services.AddRevocationStreams();
 }

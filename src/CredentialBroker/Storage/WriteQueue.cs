@@ -26,7 +26,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     private readonly Task _writer;
     private int _waiting;
 
-    /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake revocation watchers).</param>
+    /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake the revocation dispatcher).</param>
     public WriteQueue(Database database, Action afterCommit)
     {
         _database = database;

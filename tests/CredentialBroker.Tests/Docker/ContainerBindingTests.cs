@@ -168,6 +168,19 @@ public sealed class ContainerBindingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContainerStopped_SessionEventEndsTheSessionsRevocationStream()
+    {
+        var workspaceId = await CreateWorkspaceAsync();
+        var grant = await _binding.BindAndMintAsync("c1", workspaceId, "container started");
+        var sidecar = await new SidecarClient(_host, workspaceId, grant!.Token).OpenAsync();
+        using var stream = await Revocations.SessionEndStreamTests.WatchAsync(sidecar);
+
+        await _binding.ContainerStoppedAsync("c1", "stopped (exit code 0)");
+
+        await Revocations.SessionEndStreamTests.AssertEndsWithAsync(stream, Xares.Protos.Broker.V1.RevocationEvent.Types.Kind.Session, sidecar.Grant!.SessionId);
+    }
+
+    [Fact]
     public async Task ContainerRemoved_RevokesWorkspace()
     {
         var workspaceId = await CreateWorkspaceAsync();

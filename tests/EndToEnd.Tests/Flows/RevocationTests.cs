@@ -40,6 +40,52 @@ public sealed class RevocationTests(XaresFixture fixture) : IClassFixture<XaresF
         }
     }
 
+    [Fact]
+    public async Task DeleteSharedCredential_ThreeSidecars_AllStopServingAfterOneReadOfTheLog()
+    {
+        var server = fixture.GitServer;
+        var userId = await fixture.CreateUserAsync();
+        var identity = await fixture.AddGitCredentialAsync(userId, server);
+        var url = server.RepositoryUrl(await fixture.CreateRepositoryAsync(server));
+        var workspaces = new List<XaresWorkspace>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                workspaces.Add(await XaresWorkspace.StartAsync(fixture, userId));
+                await workspaces[^1].Git.GitAsync("ls-remote", url).ShouldSucceedAsync();
+            }
+            Assert.True(await Poll.UntilAsync(async () => await MetricAsync("xares_revocation_streams") >= 3, TimeSpan.FromSeconds(10)),
+                "the sidecars' revocation streams did not connect");
+            const string DispatchReads = "xares_revocation_log_reads_total{reason=\"dispatch\"}";
+            var before = await MetricAsync(DispatchReads);
+
+            await fixture.Admin.DeleteCredentialAsync(identity.CredentialId);
+            foreach (var workspace in workspaces)
+            {
+                await TimeUntilGitFailsAsync(workspace.Git, url);
+            }
+
+            // One commit woke the process's one log reader once; it told every stream from memory.
+            Assert.Equal(1, await MetricAsync(DispatchReads) - before);
+        }
+        finally
+        {
+            foreach (var workspace in workspaces)
+            {
+                await workspace.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A sample of the broker's /metrics, e.g. <c>xares_revocation_streams</c>; 0 when absent.</summary>
+    private async Task<double> MetricAsync(string sample)
+    {
+        using var client = new HttpClient();
+        var line = (await client.GetStringAsync($"{fixture.Broker.RestUrl}/metrics")).Split('\n').SingleOrDefault(l => l.StartsWith(sample + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(sample.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async Task<(XaresWorkspace Workspace, GitIdentity Identity, string Url)> StartWithCachedLeaseAsync()
     {
         var server = fixture.GitServer;
