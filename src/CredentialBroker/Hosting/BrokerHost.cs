@@ -66,6 +66,8 @@ internal static class BrokerHost
             grpc.MaxReceiveMessageSize = options.MaxRequestBytes;
             grpc.Interceptors.Add<GrpcExceptionInterceptor>();
             grpc.Interceptors.Add<SessionRateLimitInterceptor>();
+            // After the per-session buckets: made-up tokens spend their address's bucket, not the fleet's admissions.
+            grpc.Interceptors.Add<ConnectionAdmissionInterceptor>();
         });
         services.AddGrpcHealthChecks().AddAsyncCheck("database", _ => Readiness.DatabaseHealthAsync(database));
         services.AddWorkspaces().AddLeases().AddSidecarBroker();

@@ -41,6 +41,11 @@ internal static class BrokerMetrics
         "xares_rate_limited_total", "Requests refused by a rate limit: rest (too many failed authentications) or grpc (session call rate).",
         new CounterConfiguration { LabelNames = ["surface"] });
 
+    public static readonly Counter ConnectionsShed = Metrics.CreateCounter(
+        "xares_connections_shed_total", "Sidecar connection attempts refused with Unavailable and a retry hint under load, by call "
+            + "(open_session, watch_revocations, validate_leases) and limit (concurrency, rate).",
+        new CounterConfiguration { LabelNames = ["call", "limit"] });
+
     public static readonly Gauge DockerWatcherConnected = Metrics.CreateGauge(
         "xares_docker_watcher_connected", "1 while this replica follows the Docker engine's events (it holds the watcher lease and the engine answers), else 0. "
             + "With --docker set, alert when the sum over replicas stays 0.");

@@ -31,7 +31,16 @@ internal static class RateLimitCommandLine
         Description = "gRPC calls a sidecar session may make at once (env XARES_SESSION_BURST, default 200).",
     };
 
-    public static IEnumerable<Option> Options => [TrustedProxy, AuthFailureLimit, AuthFailureAddressLimit, AuthFailureWindow, SessionRate, SessionBurst];
+    private static readonly Option<int?> ConnectConcurrency = new("--connect-concurrency")
+    {
+        Description = "Session opens, revocation streams and lease revalidations set up at once before more are shed with a retry hint (env XARES_CONNECT_CONCURRENCY, default 128).",
+    };
+    private static readonly Option<int?> ConnectRate = new("--connect-rate")
+    {
+        Description = "Those calls admitted per second across all sidecars; 0 turns the rate off (env XARES_CONNECT_RATE, default 2000).",
+    };
+
+    public static IEnumerable<Option> Options => [TrustedProxy, AuthFailureLimit, AuthFailureAddressLimit, AuthFailureWindow, SessionRate, SessionBurst, ConnectConcurrency, ConnectRate];
 
     public static BrokerOptions Read(ParseResult parse, BrokerOptions options)
     {
@@ -44,6 +53,8 @@ internal static class RateLimitCommandLine
             AuthFailureWindow = OptionValues.WholeNumber(parse, AuthFailureWindow, "XARES_AUTH_FAILURE_WINDOW_SECONDS", 1) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.AuthFailureWindow,
             SessionRate = OptionValues.WholeNumber(parse, SessionRate, "XARES_SESSION_RATE", 0) ?? options.SessionRate,
             SessionBurst = OptionValues.WholeNumber(parse, SessionBurst, "XARES_SESSION_BURST", 1) ?? options.SessionBurst,
+            ConnectConcurrency = OptionValues.WholeNumber(parse, ConnectConcurrency, "XARES_CONNECT_CONCURRENCY", 1) ?? options.ConnectConcurrency,
+            ConnectRate = OptionValues.WholeNumber(parse, ConnectRate, "XARES_CONNECT_RATE", 0) ?? options.ConnectRate,
         };
         TrustedProxies.Parse(read.TrustedProxies); // a bad entry stops the start here, with the option's name
         return read;

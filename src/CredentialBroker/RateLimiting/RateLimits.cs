@@ -14,6 +14,7 @@ internal static class RateLimits
         services.AddSingleton<AuthFailureAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<AuthFailureAudit>());
         services.AddSingleton<SessionCallLimiter>();
+        services.AddSingleton<ConnectionAdmission>();
         return services;
     }
 

@@ -46,8 +46,10 @@ internal sealed class SessionRateLimitInterceptor(SessionCallLimiter limiter) : 
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
         lease.Dispose();
         BrokerMetrics.RateLimited.WithLabels("grpc").Inc();
+        var milliseconds = Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds));
         throw new RpcException(new Status(StatusCode.ResourceExhausted,
-            $"This session is calling the broker too often (limit {limiter.Describe}); retry in {Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds))} ms."));
+            $"This session is calling the broker too often (limit {limiter.Describe}); retry in {milliseconds} ms."),
+            new Metadata { { ConnectionAdmissionInterceptor.RetryAfterTrailer, milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
     }
 
     private static string? SessionToken(ServerCallContext context)

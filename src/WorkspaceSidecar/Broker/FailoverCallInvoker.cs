@@ -73,7 +73,21 @@ internal sealed partial class FailoverCallInvoker : CallInvoker, IDisposable
             return call;
         }
         return new AsyncServerStreamingCall<TResponse>(new WatchedReader<TResponse>(call.ResponseStream, ex => MoveOn(index, ex)),
-            call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+            WatchedHeadersAsync(call.ResponseHeadersAsync, index), call.GetStatus, call.GetTrailers, call.Dispose);
+    }
+
+    /// <summary>The watcher waits for a stream's headers before anything else: a replica found down there moves the invoker on too.</summary>
+    private async Task<Metadata> WatchedHeadersAsync(Task<Metadata> headers, int index)
+    {
+        try
+        {
+            return await headers.ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (IsReplicaDown(ex))
+        {
+            MoveOn(index, ex);
+            throw;
+        }
     }
 
     public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>

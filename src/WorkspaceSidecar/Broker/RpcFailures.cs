@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grpc.Core;
 
 namespace Xares.Sidecar.Broker;
@@ -8,6 +9,19 @@ internal static class RpcFailures
     public static bool IsTransient(RpcException ex) => ex.StatusCode is
         StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or
         StatusCode.Aborted or StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Unknown;
+
+    /// <summary>The trailer in which a broker shedding load says how long to wait before trying again.</summary>
+    public const string RetryAfterTrailer = "retry-after-ms";
+
+    // A hint is the broker's estimate, not an order to go silent: a broken or hostile value is capped.
+    private static readonly TimeSpan LongestRetryHint = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the broker asked us to wait (it shed the call under load), or null when it did not say.</summary>
+    public static TimeSpan? RetryHint(RpcException ex) =>
+        ex.Trailers.GetValue(RetryAfterTrailer) is { } text
+            && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0
+            ? TimeSpan.FromMilliseconds(Math.Min(milliseconds, LongestRetryHint.TotalMilliseconds))
+            : null;
 
     /// <summary>The broker says this session no longer exists.</summary>
     public static bool EndsSession(RpcException ex) => ex.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied;

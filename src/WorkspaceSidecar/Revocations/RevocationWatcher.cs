@@ -26,6 +26,7 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
             while (!cancellationToken.IsCancellationRequested)
             {
                 var attemptStarted = time.GetTimestamp();
+                TimeSpan? retryHint = null;
                 try
                 {
                     using var stream = await OpenAndRevalidateAsync(scope, cancellationToken);
@@ -52,11 +53,18 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
                     session.End(scope, $"the broker ended the session ({RpcFailures.Describe(ex)})");
                     return;
                 }
+                catch (RpcException ex)
+                {
+                    // A broker shedding a reconnect storm says how long to stay away.
+                    retryHint = RpcFailures.RetryHint(ex);
+                    Disconnected(RpcFailures.Describe(ex));
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     Disconnected(RpcFailures.Describe(ex));
                 }
-                await WaitBeforeReconnectAsync(backoff.Next(), attemptStarted, cancellationToken);
+                var earliest = time.GetElapsedTime(attemptStarted) + (retryHint ?? TimeSpan.Zero);
+                await WaitBeforeReconnectAsync(backoff.Next(retryHint), Max(earliest, MinimumAttemptSpacing), attemptStarted, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -76,6 +84,7 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
                 new CallOptions(headers, cancellationToken: token));
             try
             {
+                await AdmittedAsync(stream, token);
                 var leaseIds = cache.LeaseIds();
                 var reply = await client.ValidateLeasesAsync(
                     new ValidateLeasesRequest { LeaseIds = { leaseIds } },
@@ -91,6 +100,26 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
                 throw;
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// Waits for the stream's response headers, which the broker sends once the stream is set up,
+    /// and throws the status of a stream it refused instead (e.g. shed under load): a refused
+    /// stream must not count as a connection, or its backoff would restart from the smallest window.
+    /// </summary>
+    private static async Task AdmittedAsync(AsyncServerStreamingCall<RevocationEvent> stream, CancellationToken cancellationToken)
+    {
+        await stream.ResponseHeadersAsync.WaitAsync(ValidateTimeout, cancellationToken);
+        Status status;
+        try
+        {
+            status = stream.GetStatus();
+        }
+        catch (InvalidOperationException)
+        {
+            return; // still running: the stream is open
+        }
+        throw new RpcException(status, stream.GetTrailers());
+    }
 
     /// <summary>Returns false when the event ends this session.</summary>
     private bool Apply(SessionScope scope, RevocationEvent revocation)
@@ -127,7 +156,11 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
         SidecarLog.BrokerDisconnected(logger, reason);
     }
 
-    private async Task WaitBeforeReconnectAsync(TimeSpan delay, long attemptStarted, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits <paramref name="delay"/>; a request that found the broker down may cut it short, but
+    /// not below <paramref name="earliest"/> after the attempt started (spacing, and a retry hint).
+    /// </summary>
+    private async Task WaitBeforeReconnectAsync(TimeSpan delay, TimeSpan earliest, long attemptStarted, CancellationToken cancellationToken)
     {
         var requested = link.ReconnectRequested;
         var elapsed = await Task.WhenAny(Task.Delay(delay, time, cancellationToken), requested);
@@ -135,11 +168,13 @@ internal sealed class RevocationWatcher(BrokerSession session, LeaseCache cache,
         if (elapsed == requested)
         {
             var since = time.GetElapsedTime(attemptStarted);
-            if (since < MinimumAttemptSpacing)
+            if (since < earliest)
             {
-                await Task.Delay(MinimumAttemptSpacing - since, time, cancellationToken);
+                await Task.Delay(earliest - since, time, cancellationToken);
             }
         }
         link.ClearReconnectRequest();
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -105,12 +105,14 @@ internal sealed class BrokerSession : IAsyncDisposable
             {
                 throw new OperationCanceledException(cancellationToken);
             }
-            catch (RpcException ex) when (retryWhileUnreachable && RpcFailures.IsTransient(ex))
+            // A shed open (the broker says when to come back) did nothing, so it is retried even for a
+            // token handed over the socket, whose sender is waiting for the answer.
+            catch (RpcException ex) when ((retryWhileUnreachable && RpcFailures.IsTransient(ex)) || RpcFailures.RetryHint(ex) is not null)
             {
                 var description = RpcFailures.Describe(ex);
                 _link.RecordError(description);
                 SidecarLog.BootstrapRetrying(_logger, description);
-                await Task.Delay(backoff.Next(), _time, cancellationToken);
+                await Task.Delay(backoff.Next(RpcFailures.RetryHint(ex)), _time, cancellationToken);
             }
             catch (RpcException ex)
             {

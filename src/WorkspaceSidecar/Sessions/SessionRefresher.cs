@@ -28,12 +28,12 @@ internal sealed class SessionRefresher(
     {
         var cancellationToken = scope.Lifetime;
         var retry = new Backoff(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
-        var failing = false;
+        TimeSpan? retryDelay = null; // set while refreshes fail
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(failing ? retry.Next() : NextRefreshDelay(scope.Snapshot, time.GetUtcNow()), time, cancellationToken);
+                await Task.Delay(retryDelay ?? NextRefreshDelay(scope.Snapshot, time.GetUtcNow()), time, cancellationToken);
                 if (scope.Snapshot.SessionExpiresAt is { } end && time.GetUtcNow() >= end)
                 {
                     session.End(scope, "the session reached its maximum lifetime; a new bootstrap is needed");
@@ -49,7 +49,7 @@ internal sealed class SessionRefresher(
                             new CallOptions(BrokerSession.Bearer(scope.Token), DateTime.UtcNow + RefreshTimeout, cancellationToken));
                         scope.Apply(grant, time.GetUtcNow());
                     }
-                    failing = false;
+                    retryDelay = null;
                     retry.Reset();
                     SidecarLog.SessionRefreshed(logger, scope.Snapshot.SessionId, scope.Snapshot.TokenExpiresAt);
                 }
@@ -64,7 +64,7 @@ internal sealed class SessionRefresher(
                 }
                 catch (RpcException ex)
                 {
-                    failing = true;
+                    retryDelay = retry.Next(RpcFailures.RetryHint(ex));
                     var description = RpcFailures.Describe(ex);
                     link.RecordError($"session refresh failed: {description}");
                     SidecarLog.SessionRefreshFailed(logger, scope.Snapshot.SessionId, description);

@@ -9,7 +9,8 @@ public sealed class RateLimitCommandLineTests
     public void Read_Options_OverrideDefaults()
     {
         var options = Read("serve", "--trusted-proxy", "10.0.0.0/8,192.168.1.5", "--trusted-proxy", "::1", "--auth-failure-limit", "3",
-            "--auth-failure-address-limit", "7", "--auth-failure-window-seconds", "30", "--session-rate", "500", "--session-burst", "900");
+            "--auth-failure-address-limit", "7", "--auth-failure-window-seconds", "30", "--session-rate", "500", "--session-burst", "900",
+            "--connect-concurrency", "64", "--connect-rate", "0");
 
         Assert.Equal(["10.0.0.0/8", "192.168.1.5", "::1"], options.TrustedProxies);
         Assert.Equal(3, options.AuthFailureLimit);
@@ -17,6 +18,8 @@ public sealed class RateLimitCommandLineTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.AuthFailureWindow);
         Assert.Equal(500, options.SessionRate);
         Assert.Equal(900, options.SessionBurst);
+        Assert.Equal(64, options.ConnectConcurrency);
+        Assert.Equal(0, options.ConnectRate);
     }
 
     [Fact]
@@ -27,6 +30,8 @@ public sealed class RateLimitCommandLineTests
         Assert.Empty(options.TrustedProxies);
         Assert.Equal(new BrokerOptions().SessionRate, options.SessionRate);
         Assert.Equal(new BrokerOptions().AuthFailureLimit, options.AuthFailureLimit);
+        Assert.Equal(new BrokerOptions().ConnectConcurrency, options.ConnectConcurrency);
+        Assert.Equal(new BrokerOptions().ConnectRate, options.ConnectRate);
     }
 
     [Fact]
@@ -35,17 +40,20 @@ public sealed class RateLimitCommandLineTests
         // Valid values only: other tests read the environment through the same command line at the same time.
         Environment.SetEnvironmentVariable("XARES_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/24");
         Environment.SetEnvironmentVariable("XARES_SESSION_RATE", "42");
+        Environment.SetEnvironmentVariable("XARES_CONNECT_RATE", "3000");
         try
         {
             var options = Read("serve");
             Assert.Equal(["10.0.0.1", "10.0.0.0/24"], options.TrustedProxies);
             Assert.Equal(42, options.SessionRate);
             Assert.Equal(7, Read("serve", "--session-rate", "7").SessionRate);
+            Assert.Equal(3000, options.ConnectRate);
         }
         finally
         {
             Environment.SetEnvironmentVariable("XARES_TRUSTED_PROXIES", null);
             Environment.SetEnvironmentVariable("XARES_SESSION_RATE", null);
+            Environment.SetEnvironmentVariable("XARES_CONNECT_RATE", null);
         }
     }
 
@@ -54,6 +62,8 @@ public sealed class RateLimitCommandLineTests
     [InlineData("--trusted-proxy", "10.0.0.0/99")]
     [InlineData("--auth-failure-limit", "0")]
     [InlineData("--session-rate", "-1")]
+    [InlineData("--connect-concurrency", "0")]
+    [InlineData("--connect-rate", "-1")]
     public void Read_BadValue_ClearStartupError(string option, string value)
     {
         var error = Assert.Throws<InvalidOperationException>(() => Read("serve", option, value));

@@ -78,4 +78,28 @@ public sealed class FailoverCallInvokerTests
         Assert.True(await next);
         Assert.Equal("lease_1", again.ResponseStream.Current.TargetId);
     }
+
+    [Fact]
+    public async Task RevocationStream_ReplicaGoneWhileAwaitingHeaders_NextStreamOpensOnTheOtherReplica()
+    {
+        var state = new FakeBrokerState();
+        await using var a = await FakeBroker.StartAsync(state);
+        await using var b = await FakeBroker.StartAsync(state);
+        using var invoker = new FailoverCallInvoker([a.Url, b.Url], NullLogger.Instance);
+        var client = new SidecarBroker.SidecarBrokerClient(invoker);
+        var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = state.AddBootstrapToken() });
+        var auth = new Metadata { { "authorization", "Bearer " + grant.SessionToken } };
+        await a.StopAsync();
+
+        // The watcher waits for the stream's headers (the broker admitted it) before it revalidates.
+        using (var refused = client.WatchRevocations(new WatchRevocationsRequest(), auth))
+        {
+            await Assert.ThrowsAsync<RpcException>(() => refused.ResponseHeadersAsync);
+        }
+        Assert.Equal(b.Url, invoker.Current);
+
+        using var again = client.WatchRevocations(new WatchRevocationsRequest(), auth);
+        await again.ResponseHeadersAsync;
+        Assert.Single(state.WatchOpens);
+    }
 }

@@ -85,6 +85,7 @@ internal sealed class FakeBrokerService(FakeBrokerState state) : SidecarBroker.S
     public override async Task WatchRevocations(WatchRevocationsRequest request, IServerStreamWriter<RevocationEvent> responseStream, ServerCallContext context)
     {
         Authenticate(context);
+        state.AdmitWatch();
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, state.StreamKill);
         state.RecordWatch(request.AfterSequence);
         await context.WriteResponseHeadersAsync([]);

@@ -138,4 +138,34 @@ public sealed class RevocationWatcherTests
             Assert.Equal(0, broker.State.WatchOpens[^1]);
         }
     }
+
+    [Fact]
+    public async Task Reconnect_ShedWithRetryHint_WaitsAtLeastTheHint_ThenResumesFromLastSequence()
+    {
+        var hint = TimeSpan.FromMilliseconds(400);
+        var (broker, sidecar) = await StartWithLeasesAsync();
+        await using (broker)
+        await using (sidecar)
+        {
+            await broker.StopAsync();
+            await Until.TrueAsync(() => sidecar.Runtime.Link.State == LinkState.Disconnected, what: "the sidecar to notice");
+            var revocation = broker.State.Revoke(Kind.Lease, "lease_2");
+            broker.State.ShedWatches(2, hint);
+            var attemptsBefore = broker.State.WatchAttempts.Count;
+
+            await broker.RestartAsync();
+
+            await Until.TrueAsync(() => sidecar.Runtime.Session.Current!.RevocationSequence == revocation.Sequence, TimeSpan.FromSeconds(20), "the missed event");
+            await sidecar.WaitConnectedAsync();
+            var attempts = broker.State.WatchAttempts.Skip(attemptsBefore).ToList();
+            Assert.Equal([true, true, false], attempts.Select(a => a.Shed));
+            for (var i = 1; i < attempts.Count; i++)
+            {
+                var gap = System.Diagnostics.Stopwatch.GetElapsedTime(attempts[i - 1].Timestamp, attempts[i].Timestamp);
+                Assert.True(gap >= hint, $"attempt {i + 1} came {gap.TotalMilliseconds:F0} ms after a shed answer that asked for {hint.TotalMilliseconds:F0} ms");
+            }
+            Assert.Equal(0, broker.State.WatchOpens[^1]);
+            Assert.Equal(1, sidecar.Runtime.Cache.Count);
+        }
+    }
 }

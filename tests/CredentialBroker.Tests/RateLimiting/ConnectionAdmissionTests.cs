@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xares.Broker.Hosting;
+using Xares.Broker.RateLimiting;
+using Xares.Broker.Tests.Support;
+using Xares.Protos.Broker.V1;
+
+namespace Xares.Broker.Tests.RateLimiting;
+
+/// <summary>A reconnect storm against a real broker on loopback: the excess is shed with a retry hint, the broker keeps serving.</summary>
+public sealed class ConnectionAdmissionTests
+{
+    private const int Sessions = 10;
+    private const int ValidationsPerSession = 20;
+
+    [Fact]
+    public async Task ReconnectStorm_ExcessShedWithRetryHint_BrokerStaysHealthyAndFillsLeases()
+    {
+        await using var broker = await SocketBroker.StartAsync(o => o with { ConnectRate = 20, ConnectConcurrency = 1000 });
+        var admin = broker.Rest(broker.AdminKey);
+        var alice = await broker.CreateUserAsync("alice");
+        (await admin.PostAsJsonAsync($"/api/v1/users/{alice}/credentials",
+            new { kind = "git", provider = "generic", url = "https://git.example.test", username = "alice", secret = "storm-secret" })).EnsureSuccessStatusCode();
+        var client = new SidecarBroker.SidecarBrokerClient(broker.Grpc());
+        var sessions = new List<Metadata>();
+        for (var i = 0; i < Sessions; i++)
+        {
+            var workspace = await (await admin.PostAsJsonAsync("/api/v1/workspaces", new { userId = alice, name = $"ws{i}" })).Content.ReadFromJsonAsync<Workspace>();
+            var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace!.BootstrapToken });
+            sessions.Add(new Metadata { { "authorization", "Bearer " + grant.SessionToken } });
+        }
+        var shedBefore = ShedTotal();
+        var open = new List<AsyncServerStreamingCall<RevocationEvent>>();
+        try
+        {
+            // Every session reconnects at once: its stream (three per session, the most a session may hold) and its revalidations.
+            var attempts = sessions.SelectMany(auth => Enumerable.Range(0, 3).Select(_ => OpenStreamAsync(client, auth, open))
+                .Concat(Enumerable.Range(0, ValidationsPerSession).Select(_ => ValidateAsync(client, auth))));
+            var outcomes = await Task.WhenAll(attempts);
+
+            var refused = outcomes.OfType<RpcException>().ToList();
+            Assert.NotEmpty(refused);
+            Assert.All(refused, ex =>
+            {
+                Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+                var hint = ex.Trailers.GetValue(ConnectionAdmissionInterceptor.RetryAfterTrailer);
+                Assert.NotNull(hint);
+                Assert.True(long.Parse(hint, CultureInfo.InvariantCulture) >= ConnectionAdmission.RetryHint.TotalMilliseconds, $"hint {hint} ms");
+            });
+            // The budget (20 at once plus its refill while the storm lasted) got through; the rest were shed.
+            Assert.InRange(outcomes.Length - refused.Count, 1, outcomes.Length - 1);
+            Assert.True(ShedTotal() - shedBefore >= refused.Count, $"the metric counted {ShedTotal() - shedBefore} sheds of {refused.Count}");
+
+            // The broker stays healthy and keeps filling leases, which are never shed, with its connection budget spent.
+            Assert.True((await broker.Rest(null).GetAsync("/healthz")).IsSuccessStatusCode);
+            var fill = await client.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.test" }, sessions[0]);
+            Assert.Equal("storm-secret", fill.Lease.Secret);
+            var metrics = await broker.Rest(null).GetStringAsync("/metrics");
+            Assert.Contains("xares_connections_shed_total{call=\"validate_leases\",limit=\"rate\"}", metrics);
+
+            // Come back after the hint: admitted.
+            await Task.Delay(ConnectionAdmission.RetryHint);
+            Assert.IsType<ValidateLeasesReply>(await ValidateAsync(client, sessions[^1]));
+        }
+        finally
+        {
+            open.ForEach(call => call.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task OpenStream_FreesItsSetupSlotOnceItIsUp_SoTheNextConnectionIsAdmitted()
+    {
+        await using var broker = await SocketBroker.StartAsync(o => o with { ConnectConcurrency = 1, ConnectRate = 0 });
+        var admin = broker.Rest(broker.AdminKey);
+        var alice = await broker.CreateUserAsync("alice");
+        var client = new SidecarBroker.SidecarBrokerClient(broker.Grpc());
+        var workspace = await (await admin.PostAsJsonAsync("/api/v1/workspaces", new { userId = alice, name = "ws" })).Content.ReadFromJsonAsync<Workspace>();
+        var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace!.BootstrapToken });
+        var auth = new Metadata { { "authorization", "Bearer " + grant.SessionToken } };
+        var open = new List<AsyncServerStreamingCall<RevocationEvent>>();
+        try
+        {
+            // One setup at a time, yet streams that stay open do not hold it.
+            Assert.Null(await OpenStreamAsync(client, auth, open));
+            Assert.Null(await OpenStreamAsync(client, auth, open));
+            Assert.IsType<ValidateLeasesReply>(await ValidateAsync(client, auth));
+            Assert.Equal(2, open.Count);
+        }
+        finally
+        {
+            open.ForEach(call => call.Dispose());
+        }
+    }
+
+    [Fact]
+    public void TryAdmit_PastTheConcurrencyLimit_ShedUntilASetupEnds()
+    {
+        using var admission = new ConnectionAdmission(new BrokerOptions { ConnectConcurrency = 2, ConnectRate = 0 }, TimeProvider.System,
+            NullLogger<ConnectionAdmission>.Instance);
+        var before = BrokerMetrics.ConnectionsShed.WithLabels("open_session", "concurrency").Value;
+
+        var first = admission.TryAdmit("open_session", out _);
+        var second = admission.TryAdmit("open_session", out _);
+        var third = admission.TryAdmit("open_session", out var retryAfter);
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.Null(third);
+        Assert.Equal(ConnectionAdmission.RetryHint, retryAfter);
+        Assert.Equal(1, BrokerMetrics.ConnectionsShed.WithLabels("open_session", "concurrency").Value - before);
+        first!.Dispose();
+        first.Dispose(); // a second dispose frees nothing more
+        using var fourth = admission.TryAdmit("open_session", out _);
+        Assert.NotNull(fourth);
+        Assert.Null(admission.TryAdmit("open_session", out _));
+        second!.Dispose();
+    }
+
+    [Theory]
+    [InlineData("OpenSession", "open_session")]
+    [InlineData("WatchRevocations", "watch_revocations")]
+    [InlineData("ValidateLeases", "validate_leases")]
+    [InlineData("GetGitCredential", null)]
+    [InlineData("GetAiCredential", null)]
+    [InlineData("RefreshSession", null)]
+    public void CallLabel_OnlyConnectionSetupsAreGoverned(string method, string? label) =>
+        Assert.Equal(label, ConnectionAdmission.CallLabel($"/xares.broker.v1.SidecarBroker/{method}"));
+
+    private static double ShedTotal() =>
+        new[] { "open_session", "watch_revocations", "validate_leases" }
+            .SelectMany(call => new[] { "rate", "concurrency" }.Select(limit => BrokerMetrics.ConnectionsShed.WithLabels(call, limit).Value))
+            .Sum();
+
+    /// <summary>Opens a stream as the sidecar does (waits for its headers); null when it is up, else the refusal.</summary>
+    private static async Task<object?> OpenStreamAsync(SidecarBroker.SidecarBrokerClient client, Metadata auth, List<AsyncServerStreamingCall<RevocationEvent>> open)
+    {
+        var call = client.WatchRevocations(new WatchRevocationsRequest(), auth);
+        await call.ResponseHeadersAsync;
+        try
+        {
+            var refusal = new RpcException(call.GetStatus(), call.GetTrailers());
+            call.Dispose();
+            return refusal;
+        }
+        catch (InvalidOperationException)
+        {
+            lock (open)
+            {
+                open.Add(call);
+            }
+            return null;
+        }
+    }
+
+    private static async Task<object?> ValidateAsync(SidecarBroker.SidecarBrokerClient client, Metadata auth)
+    {
+        try
+        {
+            return await client.ValidateLeasesAsync(new ValidateLeasesRequest(), auth);
+        }
+        catch (RpcException ex)
+        {
+            return ex;
+        }
+    }
+
+    private sealed record Workspace(string Id, string BootstrapToken);
+}
