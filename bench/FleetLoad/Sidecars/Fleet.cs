@@ -74,6 +74,15 @@ internal sealed class Fleet : IAsyncDisposable
         }
     }
 
+    /// <summary>Disconnects every sidecar but the first <paramref name="keep"/>; they stay in the fleet, no longer connected.</summary>
+    public async Task DisconnectAllButAsync(int keep)
+    {
+        foreach (var sidecar in _sidecars.Skip(keep))
+        {
+            await sidecar.DisconnectAsync();
+        }
+    }
+
     public int ConnectedCount => _sidecars.Count(s => s.Connected);
 
     /// <summary>Polls until every sidecar satisfies <paramref name="condition"/> or <paramref name="timeout"/> passes; how many do.</summary>

@@ -30,6 +30,7 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
     // broker takes a superseded token for a stolen one and revokes the workspace (as the real
     // sidecar's TokenRotationGate).
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private readonly CancellationTokenSource _disconnect = new();
     private bool _refreshUnsettled;
     private Metadata _auth = [];
     private long _lastSequence;
@@ -88,7 +89,14 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
     }
 
     /// <summary>The revocation stream and the token refresh, until <paramref name="cancellationToken"/> or the session ends.</summary>
-    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(WatchAsync(cancellationToken), RefreshAsync(cancellationToken));
+    public Task RunAsync(CancellationToken cancellationToken)
+    {
+        var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disconnect.Token).Token;
+        return Task.WhenAll(WatchAsync(lifetime), RefreshAsync(lifetime));
+    }
+
+    /// <summary>Closes the stream and stops refreshing, as a workspace that went away without ending its session.</summary>
+    public Task DisconnectAsync() => _disconnect.CancelAsync();
 
     /// <summary>One `git credential fill` that misses the cache: a lease from the broker, kept as the cached one.</summary>
     public async Task<bool> FillAsync(CancellationToken cancellationToken)
@@ -155,6 +163,7 @@ internal sealed partial class SimulatedSidecar(int index, Uri broker) : IAsyncDi
             }
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                Volatile.Write(ref _connected, 0);
                 return;
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
