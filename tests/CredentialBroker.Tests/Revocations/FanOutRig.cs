@@ -19,7 +19,7 @@ internal sealed class FanOutRig : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TestStream> _streams = [];
 
-    private FanOutRig(ContractDatabase db, RevocationSignal dispatcherSignal, TimeSpan safetyPoll, int queueCapacity, TimeProvider streamTime)
+    private FanOutRig(ContractDatabase db, RevocationSignal? dispatcherSignal, TimeSpan safetyPoll, int queueCapacity, TimeProvider streamTime)
     {
         _db = db;
         Replica = db.AddReplica();
@@ -39,7 +39,7 @@ internal sealed class FanOutRig : IAsyncDisposable
     public static async Task<FanOutRig> StartAsync(StorageBackend backend, TimeSpan? safetyPoll = null, int queueCapacity = RevocationHub.DefaultQueueCapacity,
         RevocationSignal? dispatcherSignal = null, TimeProvider? streamTime = null)
     {
-        var rig = new FanOutRig(await ContractDatabase.CreateAsync(backend), dispatcherSignal!, safetyPoll ?? TimeSpan.FromHours(1), queueCapacity,
+        var rig = new FanOutRig(await ContractDatabase.CreateAsync(backend), dispatcherSignal, safetyPoll ?? TimeSpan.FromHours(1), queueCapacity,
             streamTime ?? TimeProvider.System);
         await rig.Dispatcher.StartAsync(CancellationToken.None);
         await rig.Hub.Ready.WaitAsync(TimeSpan.FromSeconds(30));
