@@ -58,8 +58,8 @@ internal sealed record BrokerOptions
     public int SessionBurst { get; init; } = 200;
     /// <summary>Session opens, revocation stream opens and lease revalidations being set up at once before more are shed.</summary>
     public int ConnectConcurrency { get; init; } = 128;
-    /// <summary>Those calls admitted per second across all sidecars (bursts of one second's worth); 0 turns the rate off.</summary>
-    public int ConnectRate { get; init; } = 2000;
+    /// <summary>Session opens and revocation stream opens admitted per second across all sidecars (bursts of one second's worth); 0 turns the rate off.</summary>
+    public int ConnectRate { get; init; } = 1000;
 
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;

@@ -8,11 +8,13 @@ namespace Xares.Broker.RateLimiting;
 /// Load shedding for the calls a reconnect storm is made of: after a broker restart every sidecar
 /// opens its revocation stream and revalidates its cached leases at once, and freshly started
 /// workspaces open sessions. Past a limit on such setups in flight (<c>--connect-concurrency</c>)
-/// or a broker-wide rate (<c>--connect-rate</c> per second, bursts of one second's worth), an
-/// attempt is refused before any work with a retryable status and a retry hint, so the broker
-/// keeps serving the sidecars already connected instead of falling over. Lease fills, refreshes
-/// and everything else are never shed here: a refused refresh would leave its sidecar unable to
-/// present its token until a retry settled it.
+/// or a broker-wide rate of new connections (<c>--connect-rate</c> session and stream opens per
+/// second, bursts of one second's worth), an attempt is refused before any work with a retryable
+/// status and a retry hint, so the broker keeps serving the sidecars already connected instead of
+/// falling over. A revalidation is only held to the concurrency limit: it follows a stream the
+/// rate already admitted, and shedding it would throw that stream's work away. Lease fills,
+/// refreshes and everything else are never shed here: a refused refresh would leave its sidecar
+/// unable to present its token until a retry settled it.
 /// </summary>
 internal sealed partial class ConnectionAdmission : IDisposable
 {
@@ -21,11 +23,13 @@ internal sealed partial class ConnectionAdmission : IDisposable
 
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
+    private const string ValidateLeases = "validate_leases";
+
     private static readonly Dictionary<string, string> GovernedCalls = new[]
     {
         (nameof(SidecarBroker.SidecarBrokerBase.OpenSession), "open_session"),
         (nameof(SidecarBroker.SidecarBrokerBase.WatchRevocations), "watch_revocations"),
-        (nameof(SidecarBroker.SidecarBrokerBase.ValidateLeases), "validate_leases"),
+        (nameof(SidecarBroker.SidecarBrokerBase.ValidateLeases), ValidateLeases),
     }.ToDictionary(c => $"/{SidecarBroker.Descriptor.FullName}/{c.Item1}", c => c.Item2, StringComparer.Ordinal);
 
     private readonly ConcurrencyLimiter _inFlight;
@@ -72,7 +76,7 @@ internal sealed partial class ConnectionAdmission : IDisposable
             Shed(call, "concurrency");
             return null;
         }
-        if (_rate is not null)
+        if (_rate is not null && call != ValidateLeases)
         {
             // Taken after the slot: a token spent on an attempt then refused a slot would be lost.
             using var token = _rate.AttemptAcquire();

@@ -37,7 +37,7 @@ internal static class RateLimitCommandLine
     };
     private static readonly Option<int?> ConnectRate = new("--connect-rate")
     {
-        Description = "Those calls admitted per second across all sidecars; 0 turns the rate off (env XARES_CONNECT_RATE, default 2000).",
+        Description = "Session opens and revocation stream opens admitted per second across all sidecars; 0 turns the rate off (env XARES_CONNECT_RATE, default 1000).",
     };
 
     public static IEnumerable<Option> Options => [TrustedProxy, AuthFailureLimit, AuthFailureAddressLimit, AuthFailureWindow, SessionRate, SessionBurst, ConnectConcurrency, ConnectRate];

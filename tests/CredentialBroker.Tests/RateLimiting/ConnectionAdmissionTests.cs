@@ -27,18 +27,25 @@ public sealed class ConnectionAdmissionTests
         var sessions = new List<Metadata>();
         for (var i = 0; i < Sessions; i++)
         {
-            var workspace = await (await admin.PostAsJsonAsync("/api/v1/workspaces", new { userId = alice, name = $"ws{i}" })).Content.ReadFromJsonAsync<Workspace>();
-            var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace!.BootstrapToken });
+            var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = await NewBootstrapTokenAsync(admin, alice) });
             sessions.Add(new Metadata { { "authorization", "Bearer " + grant.SessionToken } });
+        }
+        var newcomers = new List<string>();
+        for (var i = 0; i < Sessions; i++)
+        {
+            newcomers.Add(await NewBootstrapTokenAsync(admin, alice));
         }
         var shedBefore = ShedTotal();
         var open = new List<AsyncServerStreamingCall<RevocationEvent>>();
         try
         {
-            // Every session reconnects at once: its stream (three per session, the most a session may hold) and its revalidations.
-            var attempts = sessions.SelectMany(auth => Enumerable.Range(0, 3).Select(_ => OpenStreamAsync(client, auth, open))
-                .Concat(Enumerable.Range(0, ValidationsPerSession).Select(_ => ValidateAsync(client, auth))));
-            var outcomes = await Task.WhenAll(attempts);
+            // Every session reconnects at once (three streams each, the most a session may hold, and its
+            // revalidations) while new workspaces open their sessions.
+            var connections = sessions.SelectMany(auth => Enumerable.Range(0, 3).Select(_ => OpenStreamAsync(client, auth, open)))
+                .Concat(newcomers.Select(token => OpenSessionAsync(client, token)))
+                .ToList();
+            var validations = sessions.SelectMany(auth => Enumerable.Range(0, ValidationsPerSession).Select(_ => ValidateAsync(client, auth))).ToList();
+            var outcomes = await Task.WhenAll(connections);
 
             var refused = outcomes.OfType<RpcException>().ToList();
             Assert.NotEmpty(refused);
@@ -51,6 +58,8 @@ public sealed class ConnectionAdmissionTests
             });
             // The budget (20 at once plus its refill while the storm lasted) got through; the rest were shed.
             Assert.InRange(outcomes.Length - refused.Count, 1, outcomes.Length - 1);
+            // Revalidations are held to the concurrency limit only (1000 here): none was shed.
+            Assert.All(await Task.WhenAll(validations), reply => Assert.IsType<ValidateLeasesReply>(reply));
             Assert.True(ShedTotal() - shedBefore >= refused.Count, $"the metric counted {ShedTotal() - shedBefore} sheds of {refused.Count}");
 
             // The broker stays healthy and keeps filling leases, which are never shed, with its connection budget spent.
@@ -58,11 +67,12 @@ public sealed class ConnectionAdmissionTests
             var fill = await client.GetGitCredentialAsync(new GitCredentialRequest { Protocol = "https", Host = "git.example.test" }, sessions[0]);
             Assert.Equal("storm-secret", fill.Lease.Secret);
             var metrics = await broker.Rest(null).GetStringAsync("/metrics");
-            Assert.Contains("xares_connections_shed_total{call=\"validate_leases\",limit=\"rate\"}", metrics);
+            Assert.Contains("xares_connections_shed_total{call=\"watch_revocations\",limit=\"rate\"}", metrics);
 
             // Come back after the hint: admitted.
+            var latecomer = await NewBootstrapTokenAsync(admin, alice);
             await Task.Delay(ConnectionAdmission.RetryHint);
-            Assert.IsType<ValidateLeasesReply>(await ValidateAsync(client, sessions[^1]));
+            Assert.IsType<SessionGrant>(await OpenSessionAsync(client, latecomer));
         }
         finally
         {
@@ -77,8 +87,7 @@ public sealed class ConnectionAdmissionTests
         var admin = broker.Rest(broker.AdminKey);
         var alice = await broker.CreateUserAsync("alice");
         var client = new SidecarBroker.SidecarBrokerClient(broker.Grpc());
-        var workspace = await (await admin.PostAsJsonAsync("/api/v1/workspaces", new { userId = alice, name = "ws" })).Content.ReadFromJsonAsync<Workspace>();
-        var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = workspace!.BootstrapToken });
+        var grant = await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = await NewBootstrapTokenAsync(admin, alice) });
         var auth = new Metadata { { "authorization", "Bearer " + grant.SessionToken } };
         var open = new List<AsyncServerStreamingCall<RevocationEvent>>();
         try
@@ -119,6 +128,24 @@ public sealed class ConnectionAdmissionTests
         second!.Dispose();
     }
 
+    [Fact]
+    public void TryAdmit_RateSpent_ShedsOpensButNotRevalidations()
+    {
+        using var admission = new ConnectionAdmission(new BrokerOptions { ConnectConcurrency = 100, ConnectRate = 1 }, TimeProvider.System,
+            NullLogger<ConnectionAdmission>.Instance);
+
+        using var stream = admission.TryAdmit("watch_revocations", out _);
+        var next = admission.TryAdmit("watch_revocations", out var retryAfter);
+        var session = admission.TryAdmit("open_session", out _);
+        using var validation = admission.TryAdmit("validate_leases", out _);
+
+        Assert.NotNull(stream);
+        Assert.Null(next);
+        Assert.Null(session);
+        Assert.True(retryAfter >= ConnectionAdmission.RetryHint);
+        Assert.NotNull(validation);
+    }
+
     [Theory]
     [InlineData("OpenSession", "open_session")]
     [InlineData("WatchRevocations", "watch_revocations")]
@@ -152,6 +179,25 @@ public sealed class ConnectionAdmissionTests
                 open.Add(call);
             }
             return null;
+        }
+    }
+
+    private static async Task<string> NewBootstrapTokenAsync(HttpClient admin, string userId)
+    {
+        var response = await admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "ws" });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Workspace>())!.BootstrapToken;
+    }
+
+    private static async Task<object?> OpenSessionAsync(SidecarBroker.SidecarBrokerClient client, string bootstrapToken)
+    {
+        try
+        {
+            return await client.OpenSessionAsync(new OpenSessionRequest { BootstrapToken = bootstrapToken });
+        }
+        catch (RpcException ex)
+        {
+            return ex;
         }
     }
 
