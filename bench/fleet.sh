@@ -40,6 +40,7 @@ load_at_start=$(load_average)
 # The 32 busy sidecars run in a closed loop far above the default per-session rate (bench/common.sh).
 # shellcheck disable=SC2086
 output=$(dotnet run --project bench/FleetLoad/FleetLoad.csproj -c Release --no-build -- \
-    --sidecars "$sidecars" --replicas "$replicas" ${FLEET_OPTIONS:-} -- "${BENCH_BROKER_LIMITS[@]}" | tee /dev/stderr)
+    --sidecars "$sidecars" --replicas "$replicas" ${FLEET_OPTIONS:-} -- "${BENCH_BROKER_LIMITS[@]}" | tee >(cat >&2))
 row=$(sed -n 's/^row: //p' <<<"$output" | tail -n 1)
+wait # the copy to stderr
 echo "| $(date -u +%F) | ${row%% | *} | ${row#* | } | load1 $load_at_start |"

@@ -57,7 +57,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory, BrokerLaunch launch)
     {
         var broker = new BrokerProcess(directory, launch);
-        await broker.LaunchAsync();
+        await broker.LaunchAsync(StartTimeout);
         return broker;
     }
 
@@ -76,7 +76,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public async Task RestartAsync()
     {
         await KillAsync();
-        await LaunchAsync();
+        await LaunchAsync(StartTimeout);
     }
 
     /// <summary>SIGTERM, as an orderly shutdown or a rolling restart would (SIGKILL after <paramref name="grace"/>).</summary>
@@ -88,12 +88,16 @@ internal sealed class BrokerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts again on the same ports and data dir after <see cref="StopAsync"/> or <see cref="KillAsync"/>.</summary>
-    public Task StartAgainAsync() => IsRunning ? throw new InvalidOperationException("The broker is still running.") : LaunchAsync();
+    /// <summary>
+    /// Starts again on the same ports and data dir after <see cref="StopAsync"/> or <see cref="KillAsync"/>;
+    /// <paramref name="healthyWithin"/> replaces the 60 s the broker normally gets to answer /healthz.
+    /// </summary>
+    public Task StartAgainAsync(TimeSpan? healthyWithin = null) =>
+        IsRunning ? throw new InvalidOperationException("The broker is still running.") : LaunchAsync(healthyWithin ?? StartTimeout);
 
     public string LogTail(int lines = 40) => process?.LogTail(lines) ?? "(broker never started)";
 
-    private async Task LaunchAsync()
+    private async Task LaunchAsync(TimeSpan startTimeout)
     {
         var environment = ProcessRunner.BaseEnvironment(directory.Sub(launch.Name + "-home"));
         foreach (var (name, value) in launch.Environment ?? new Dictionary<string, string>())
@@ -106,13 +110,13 @@ internal sealed class BrokerProcess : IAsyncDisposable
             environment,
             LogFile);
 
-        var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), StartTimeout);
+        var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), startTimeout);
         if (!healthy || process.HasExited)
         {
             var state = process.HasExited ? $"exited with {process.ExitCode}" : "still running";
             await process.KillAsync();
             throw new InvalidOperationException(
-                $"Broker did not answer GET {RestUrl}/healthz within {StartTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
+                $"Broker did not answer GET {RestUrl}/healthz within {startTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
         }
 
         if (!launch.WritesAdminKey)

@@ -24,7 +24,8 @@ internal static class RestartPhase
         SqliteRun.Progress("restart: SIGTERM");
         await broker.StopAsync(TimeSpan.FromSeconds(30));
         var stopped = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        await broker.StartAgainAsync();
+        // Under ten thousand reconnecting sidecars the broker may take longer than usual to answer /healthz.
+        await broker.StartAgainAsync(TimeSpan.FromSeconds(300));
         var ready = Stopwatch.GetElapsedTime(start).TotalSeconds;
         SqliteRun.Progress($"restart: stopped after {stopped:F1} s, healthy again after {ready:F1} s");
         var afterStart = await FleetCredential.CreateAsync(admin, userId);

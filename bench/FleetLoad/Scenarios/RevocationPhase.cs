@@ -14,25 +14,27 @@ internal static class RevocationPhase
 {
     public const string LogReadsMetric = "xares_revocation_log_reads_total";
 
-    public sealed record Result(int Told, long Start, double? LogReads, double WindowSeconds, int WitnessesHeard);
+    public sealed record Result(int Told, long Start, double DeleteMs, double? LogReads, double WindowSeconds, int WitnessesHeard);
 
     public static async Task<Result> RunAsync(Fleet fleet, AdminClient via, string credentialId, IReadOnlyList<string> restUrls, Witnesses witnesses, TimeSpan timeout)
     {
         var readsBefore = await SumAsync(restUrls);
         var start = Stopwatch.GetTimestamp();
         await via.DeleteCredentialAsync(credentialId);
+        // How much of each delivery time is the DELETE itself (its commit revokes every lease of the credential).
+        var deleteMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         var told = await fleet.WaitUntilAllAsync(s => s.Heard(credentialId, out _), timeout);
         var window = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var readsAfter = await SumAsync(restUrls);
         var witnessesHeard = await witnesses.HeardAsync(credentialId, TimeSpan.FromSeconds(10));
-        return new Result(told, start, readsAfter - readsBefore, window, witnessesHeard);
+        return new Result(told, start, deleteMs, readsAfter - readsBefore, window, witnessesHeard);
     }
 
     public static string Describe(string name, Fleet fleet, string credentialId, Result result, Func<SimulatedSidecar, bool>? among = null)
     {
         var delivery = new Percentiles(fleet.DeliveryTimes(credentialId, result.Start, among));
         var of = among is null ? fleet.Count : fleet.Sidecars.Count(among);
-        return $"{name}: told={delivery.Count}/{of} {delivery.Describe("")}";
+        return $"{name}: told={delivery.Count}/{of} {delivery.Describe("")} delete_answered={result.DeleteMs:F0}ms";
     }
 
     public static string DescribeReads(Result result) =>
