@@ -49,6 +49,9 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     public bool IsRunning => process is { HasExited: false };
 
+    /// <summary>The broker's pid (the dotnet host itself), e.g. for reading its CPU time and memory from /proc.</summary>
+    public int ProcessId => process?.Id ?? throw new InvalidOperationException("The broker was never started.");
+
     /// <param name="extraArguments">More `serve` options, e.g. `--outbound-allow 127.0.0.1`.</param>
     public static Task<BrokerProcess> StartAsync(ScratchDirectory directory, params string[] extraArguments) =>
         StartAsync(directory, new BrokerLaunch(Arguments: extraArguments));
@@ -56,7 +59,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public static async Task<BrokerProcess> StartAsync(ScratchDirectory directory, BrokerLaunch launch)
     {
         var broker = new BrokerProcess(directory, launch);
-        await broker.LaunchAsync();
+        await broker.LaunchAsync(StartTimeout);
         return broker;
     }
 
@@ -75,15 +78,31 @@ internal sealed class BrokerProcess : IAsyncDisposable
     public async Task RestartAsync()
     {
         await KillAsync();
-        await LaunchAsync();
+        await LaunchAsync(StartTimeout);
     }
+
+    /// <summary>SIGTERM, as an orderly shutdown or a rolling restart would (SIGKILL after <paramref name="grace"/>).</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (process is not null)
+        {
+            await process.StopAsync(grace);
+        }
+    }
+
+    /// <summary>
+    /// Starts again on the same ports and data dir after <see cref="StopAsync"/> or <see cref="KillAsync"/>;
+    /// <paramref name="healthyWithin"/> replaces the 60 s the broker normally gets to answer /healthz.
+    /// </summary>
+    public Task StartAgainAsync(TimeSpan? healthyWithin = null) =>
+        IsRunning ? throw new InvalidOperationException("The broker is still running.") : LaunchAsync(healthyWithin ?? StartTimeout);
 
     public string LogTail(int lines = 40) => process?.LogTail(lines) ?? "(broker never started)";
 
     /// <summary>Sends a signal by name (e.g. HUP to reload settings).</summary>
     public Task SignalAsync(string signal) => process?.SignalAsync(signal) ?? Task.CompletedTask;
 
-    private async Task LaunchAsync()
+    private async Task LaunchAsync(TimeSpan startTimeout)
     {
         var environment = ProcessRunner.BaseEnvironment(directory.Sub(launch.Name + "-home"));
         foreach (var (name, value) in launch.Environment ?? new Dictionary<string, string>())
@@ -96,13 +115,13 @@ internal sealed class BrokerProcess : IAsyncDisposable
             environment,
             LogFile);
 
-        var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), StartTimeout);
+        var healthy = await Poll.UntilAsync(async () => process.HasExited || await IsHealthyAsync(), startTimeout);
         if (!healthy || process.HasExited)
         {
             var state = process.HasExited ? $"exited with {process.ExitCode}" : "still running";
             await process.KillAsync();
             throw new InvalidOperationException(
-                $"Broker did not answer GET {RestUrl}/healthz within {StartTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
+                $"Broker did not answer GET {RestUrl}/healthz within {startTimeout.TotalSeconds} s ({state}).\n{process.LogTail()}");
         }
 
         if (!launch.WritesAdminKey)

@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+
+namespace Xares.Bench.FleetLoad.Sidecars;
+
+/// <summary>
+/// One HTTP/2 connection per simulated sidecar, set up as the real sidecar's (src/WorkspaceSidecar
+/// Broker/BrokerChannel): 2 s connect timeout, a keep-alive ping every 10 s, no idle timeout. Each
+/// connection leaves from its own loopback address (127.1.x.y), so the broker sees what a fleet
+/// looks like: one client address per sidecar, each with its own rate-limit bucket.
+/// </summary>
+internal static class SidecarChannel
+{
+    public static GrpcChannel Create(Uri broker, int index)
+    {
+        var source = SourceAddress(index);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+            AllowAutoRedirect = false,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return GrpcChannel.ForAddress(broker, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
+    /// <summary>127.1.0.1 … 127.1.255.254 and on: Linux routes all of 127/8 to loopback.</summary>
+    private static IPAddress SourceAddress(int index)
+    {
+        var host = index + 1;
+        return new IPAddress([127, (byte)(1 + (host / 65024)), (byte)(host / 254 % 256), (byte)(1 + (host % 254))]);
+    }
+}
