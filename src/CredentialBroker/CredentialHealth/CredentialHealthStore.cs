@@ -28,10 +28,6 @@ internal static class CredentialHealthStore
     public static CredentialHealthRow? Find(DbConnection connection, string credentialId) =>
         Sql.Single(connection, null, $"SELECT {Columns} FROM credential_health WHERE credential_id = @id", Read, ("@id", credentialId));
 
-    /// <summary>Health rows of one user's credentials.</summary>
-    public static Dictionary<string, CredentialHealthRow> ForUser(DbConnection connection, string userId) =>
-        ForIdsIn(connection, "SELECT id FROM credentials WHERE user_id = @user", ("@user", userId));
-
     /// <summary>Health rows of the credentials whose ids <paramref name="idsSql"/> selects (a subquery with its parameters).</summary>
     public static Dictionary<string, CredentialHealthRow> ForIdsIn(DbConnection connection, string idsSql, params (string Name, object? Value)[] parameters) =>
         Sql.Query(connection, null, $"SELECT {Columns} FROM credential_health WHERE credential_id IN ({idsSql})", Read, parameters)

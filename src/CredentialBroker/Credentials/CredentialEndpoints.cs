@@ -9,7 +9,7 @@ using Xares.Broker.Users;
 namespace Xares.Broker.Credentials;
 
 /// <summary>
-/// REST: /api/v1/users/{userId}/credentials and /api/v1/credentials/{id}. Responses carry the
+/// REST: /api/v1/users/{userId}/credentials (paged like every listing) and /api/v1/credentials/{id}. Responses carry the
 /// secret's hint only (invariant 2); a user-bound key sees only its own user's credentials.
 /// </summary>
 internal static class CredentialEndpoints
@@ -20,7 +20,8 @@ internal static class CredentialEndpoints
     {
         var group = api.MapGroup("");
         group.MapPost("/users/{userId}/credentials", CreateAsync).Accepts<CreateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
-        group.MapGet("/users/{userId}/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
+        group.MapGet("/users/{userId}/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
+            .WithSummary("List a user's credentials with their health, oldest first; " + ListingCursor.QueryHelp);
         group.MapGet("/credentials/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
         group.MapPatch("/credentials/{id}", UpdateAsync).Accepts<UpdateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
         group.MapDelete("/credentials/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
@@ -37,17 +38,16 @@ internal static class CredentialEndpoints
             CredentialResponse.From(record, now, CredentialHealthView.Of(record, null, now, options.CredentialExpiringWindow)));
     }
 
-    private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
+    private static async Task<Ok<CredentialPage>> ListAsync(string userId, string? limit, string? cursor, HttpContext http, Database database,
+        BrokerOptions options, TimeProvider time)
     {
+        var (pageSize, after) = ListingCursor.ParsePage(limit, cursor, "cred_", "credential");
         http.Caller().EnsureCanSee(userId, "User");
-        var found = await database.ReadAsync(c => UserStore.Exists(c, null, userId)
-            ? (Records: CredentialStore.ListForUser(c, userId), Health: CredentialHealthStore.ForUser(c, userId))
-            : default);
         var now = time.GetUtcNow();
-        return found.Records is null
-            ? throw new NotFoundException("User")
-            : TypedResults.Ok(new CredentialList(found.Records.Select(r =>
-                CredentialResponse.From(r, now, CredentialHealthView.Of(r, found.Health.GetValueOrDefault(r.Id), now, options.CredentialExpiringWindow))).ToList()));
+        var page = await database.ReadAsync(c => UserStore.Exists(c, null, userId)
+            ? CredentialListing.Read(c, userId, statuses: null, after, pageSize, now, options.CredentialExpiringWindow)
+            : null);
+        return TypedResults.Ok(page ?? throw new NotFoundException("User"));
     }
 
     private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time)

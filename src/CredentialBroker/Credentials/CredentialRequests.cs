@@ -104,5 +104,3 @@ internal sealed record CredentialResponse(
 internal sealed record CredentialUsageResponse(long TotalUses, long UsesThisMonth, DateTimeOffset? LastUsedAt, long InputTokens, long OutputTokens,
     [property: Description("AI credentials, on GET of one credential: this month's proxied requests (granted minus returned) and tokens per workspace.")]
     IReadOnlyList<Leases.WorkspaceAiUsage>? ByWorkspace = null);
-
-internal sealed record CredentialList(IReadOnlyList<CredentialResponse> Items);

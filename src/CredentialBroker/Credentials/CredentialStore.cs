@@ -51,9 +51,6 @@ internal static class CredentialStore
     public static CredentialRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM credentials WHERE id = @id", Read, ("@id", id));
 
-    public static List<CredentialRecord> ListForUser(DbConnection connection, string userId) =>
-        Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE user_id = @user ORDER BY created_at, id", Read, ("@user", userId));
-
     /// <summary>The credentials whose ids <paramref name="idsSql"/> selects (a subquery with its parameters), oldest first.</summary>
     public static List<CredentialRecord> ListIn(DbConnection connection, string idsSql, params (string Name, object? Value)[] parameters) =>
         Sql.Query(connection, null, $"SELECT {Columns} FROM credentials WHERE id IN ({idsSql}) ORDER BY created_at, id", Read, parameters);

@@ -5,7 +5,7 @@ using Xares.Broker.Tests.Support;
 namespace Xares.Broker.Tests.Storage;
 
 /// <summary>
-/// The paged REST listings (credentials, workspaces, users, API keys, leases) on SQLite and
+/// The paged REST listings (credentials, also per user, workspaces, users, API keys, leases) on SQLite and
 /// PostgreSQL: every row once, in listing order, across pages of any size.
 /// </summary>
 public abstract class ListingContractTests(StorageBackend backend)
@@ -46,6 +46,10 @@ public abstract class ListingContractTests(StorageBackend backend)
         var anns = await PageIds(broker, $"/api/v1/credentials?userId={ann}&limit=2");
         Assert.Equal(everything.Ids.Where(annsIds.Contains), anns.Ids);
         Assert.Equal([2, 2], anns.Pages.Select(p => p.Count));
+        // The per-user listing pages the same way (it once ignored limit and cursor).
+        var annsOwn = await PageIds(broker, $"/api/v1/users/{ann}/credentials?limit=3");
+        Assert.Equal(anns.Ids, annsOwn.Ids);
+        Assert.Equal([3, 1], annsOwn.Pages.Select(p => p.Count));
     }
 
     [Fact]
