@@ -3,7 +3,7 @@ namespace Xares.Broker.Api;
 /// <summary>Base of the expected failures the REST and gRPC layers map to problem+json / status codes.</summary>
 internal abstract class DomainException(string message) : Exception(message)
 {
-    /// <summary>Stable problem type suffix, e.g. "not-found" → https://xares.dev/problems/not-found.</summary>
+    /// <summary>Stable problem type slug, e.g. "not-found" → /docs/errors#not-found (a section of docs/errors.md).</summary>
     public abstract string ProblemType { get; }
 
     public abstract int StatusCode { get; }

@@ -10,7 +10,8 @@ namespace Xares.Broker.Api;
 /// </summary>
 internal sealed partial class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
 {
-    public const string TypeBase = "https://xares.dev/problems/";
+    /// <summary>The base every problem type is written with; see <see cref="ProblemTypes"/> for the configured one.</summary>
+    public const string TypeBase = ProblemTypes.DefaultBase;
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {

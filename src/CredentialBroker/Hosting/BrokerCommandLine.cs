@@ -51,6 +51,10 @@ internal static class BrokerCommandLine
     {
         Description = "Delete leases, sessions, bootstrap tokens and revocation records this many days after they ended (env XARES_ENDED_RETENTION_DAYS, default 7).",
     };
+    private static readonly Option<string> ProblemTypeBase = new("--problem-type-base")
+    {
+        Description = "Prefix of problem+json type URIs, to which each error's slug is appended (env XARES_PROBLEM_TYPE_BASE, default /docs/errors#: the page the broker serves).",
+    };
     private static readonly Option<int?> BootstrapTtl = new("--bootstrap-ttl-seconds") { Description = "Bootstrap token lifetime (env XARES_BOOTSTRAP_TTL_SECONDS, default 600)." };
 
     public static RootCommand Create()
@@ -64,6 +68,7 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
+        serve.Options.Add(ProblemTypeBase);
         serve.SetAction((parse, ct) => ServeAsync(Read(parse), ct));
 
         var migrate = new Command("migrate", "Apply database migrations and exit.");
@@ -190,6 +195,7 @@ internal static class BrokerCommandLine
                 OptionValues.MaxIntervalSeconds / 60, defaults.CredentialTestInterval),
             MintedReuseMargin = Scaled(MintedReuseMargin, "XARES_MINTED_REUSE_MARGIN_SECONDS", TimeSpan.FromSeconds, 0, 3000, defaults.MintedReuseMargin),
             CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
+            ProblemTypeBase = Text(ProblemTypeBase, "XARES_PROBLEM_TYPE_BASE") ?? defaults.ProblemTypeBase,
             Audit = AuditCommandLine.Read(parse),
             Logging = LoggingCommandLine.Read(parse),
         });

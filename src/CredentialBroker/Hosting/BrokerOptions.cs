@@ -49,6 +49,9 @@ internal sealed record BrokerOptions
     /// <summary>A minted upstream token (GitHub App installation token) is reused until this long before it expires, then a new one is minted.</summary>
     public TimeSpan MintedReuseMargin { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>--problem-type-base: what problem+json `type` URIs start with, before the slug (a section of docs/errors.md).</summary>
+    public string ProblemTypeBase { get; init; } = Api.ProblemTypes.DefaultBase;
+
     /// <summary>A credential expiring within this window shows health "expiring".</summary>
     public TimeSpan CredentialExpiringWindow { get; init; } = TimeSpan.FromDays(14);
 

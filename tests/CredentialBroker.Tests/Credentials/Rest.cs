@@ -25,7 +25,7 @@ internal static class Rest
         Assert.Equal(expectedStatus, body.GetProperty("status").GetInt32());
         if (type is not null)
         {
-            Assert.Equal("https://xares.dev/problems/" + type, body.GetProperty("type").GetString());
+            Assert.Equal("/docs/errors#" + type, body.GetProperty("type").GetString());
         }
         return body;
     }
