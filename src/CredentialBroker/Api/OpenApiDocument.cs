@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -45,21 +46,43 @@ internal static class OpenApiDocument
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "An API key (xar_…).",
+                BearerFormat = "xar_…",
+                Description = "An API key (xar_…), minted with `xares-broker admin create-key` or POST /api/v1/api-keys.",
             };
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }];
+            // The document describes every broker alike (and docs/openapi.json is checked against it): clients bring the address.
+            document.Servers = null;
+            // One tag per resource, in a stable order, so references and generated clients group by it.
+            document.Tags = new HashSet<OpenApiTag>(document.Paths.Values
+                .SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
+                .SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>())
+                .Select(t => t.Name!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+                .Select(name => new OpenApiTag { Name = name }));
             return Task.CompletedTask;
         }).AddOperationTransformer((operation, context, _) =>
         {
+            var (operationId, tag) = OpenApiOperationNames.Of(context.Description.HttpMethod ?? "GET", context.Description.RelativePath ?? "");
+            operation.OperationId = operationId;
+            operation.Tags = new HashSet<OpenApiTagReference> { new(tag, context.Document) };
+            // Listings read limit as text to report a bad one per field; what they accept is a whole number.
+            if (operation.Parameters?.FirstOrDefault(p => p is { In: ParameterLocation.Query, Name: "limit" }) is OpenApiParameter limit)
+            {
+                limit.Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = ListingCursor.MaxLimit.ToString(CultureInfo.InvariantCulture),
+                    Default = ListingCursor.DefaultLimit,
+                };
+                limit.Description ??= "Page size.";
+            }
             // The scope an operation needs, as the role list of its bearer requirement, so clients
             // (and the access-matrix test) can tell which key an operation takes; admin satisfies all.
             var scope = context.Description.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().LastOrDefault()?.Policy;
-            if (scope is not null)
-            {
-                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", context.Document)] = [scope] }];
-            }
+            // Probes (healthz, readyz) take no key: an empty list overrides the document-wide requirement.
+            operation.Security = scope is null
+                ? []
+                : [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", context.Document)] = [scope] }];
             return Task.CompletedTask;
-        }));
+        }).AddProblemResponses());
 
     public static WebApplication MapBrokerOpenApi(this WebApplication app)
     {

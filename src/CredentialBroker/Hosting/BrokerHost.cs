@@ -55,6 +55,7 @@ internal static class BrokerHost
         services.AddStorageAndVault(database, keyring);
         services.AddProblemDetails();
         services.AddRequestIds();
+        services.AddProblemTypes(options.ProblemTypeBase);
         services.AddRateLimits(options);
         services.AddExceptionHandler<ProblemMapping>();
         services.AddAuthentication()
@@ -110,10 +111,11 @@ internal static class BrokerHost
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok")));
         app.MapGet("/readyz", (Database database, Keyring keyring) => Readiness.Check(database, keyring));
         app.MapMetrics("/metrics");
         app.MapBrokerOpenApi();
+        app.MapProblemTypesPage();
         app.MapGrpcService<SidecarBrokerGrpcService>();
         app.MapGrpcHealthChecksService();
         var api = app.MapGroup("/api/v1");

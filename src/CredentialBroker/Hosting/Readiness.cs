@@ -1,12 +1,21 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
 
 namespace Xares.Broker.Hosting;
 
+/// <summary>GET /healthz: the process answers.</summary>
+internal sealed record HealthStatus(string Status);
+
+/// <summary>GET /readyz when ready: the database answers and a key-encryption key is loaded (its version only, never key material).</summary>
+internal sealed record ReadinessReport(string Status, string Database, KeyringReadiness Keyring);
+
+internal sealed record KeyringReadiness(bool Loaded, int CurrentVersion);
+
 internal static class Readiness
 {
-    public static async Task<IResult> Check(Database database, Keyring keyring)
+    public static async Task<Results<Ok<ReadinessReport>, ProblemHttpResult>> Check(Database database, Keyring keyring)
     {
         int keyVersion;
         try
@@ -24,8 +33,7 @@ internal static class Readiness
             return TypedResults.Problem(title: "No key-encryption key is loaded.", statusCode: StatusCodes.Status503ServiceUnavailable,
                 type: Api.ProblemMapping.TypeBase + "unavailable");
         }
-        // The version number only: never key material.
-        return TypedResults.Ok(new { status = "ready", database = "reachable", keyring = new { loaded = true, currentVersion = keyVersion } });
+        return TypedResults.Ok(new ReadinessReport("ready", "reachable", new KeyringReadiness(Loaded: true, keyVersion)));
     }
 
     /// <summary>The gRPC health service's database check (the overall "" service answers from it).</summary>
