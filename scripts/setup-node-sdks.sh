@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the AI end-to-end tests run under `xares-sidecar run` (tests/EndToEnd.Tests/node):
+# Installs what the AI end-to-end tests run under `xares-sidecar run` (tests/EndToEnd.Tests/node),
+# and the OpenAPI schema validator OpenApiClientTests runs on the broker's document:
 # the official OpenAI and Anthropic npm SDKs and the real CLIs, versions pinned in package.json
 # (Claude Code, Codex CLI, Gemini CLI, OpenCode; about 1.3 GB, mostly their native binaries).
 # Idempotent: does nothing when node_modules already matches package-lock.json. Exits non-zero
