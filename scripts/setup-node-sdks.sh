@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the AI end-to-end tests run under `xares-sidecar run` (tests/EndToEnd.Tests/node),
-# and the OpenAPI schema validator OpenApiClientTests runs on the broker's document:
-# the official OpenAI and Anthropic npm SDKs and the real CLIs, versions pinned in package.json
-# (Claude Code, Codex CLI, Gemini CLI, OpenCode; about 1.3 GB, mostly their native binaries).
+# Installs what the end-to-end tests run from tests/EndToEnd.Tests/node: the official OpenAI and
+# Anthropic npm SDKs and the real CLIs run under `xares-sidecar run` (Claude Code, Codex CLI, Gemini
+# CLI, OpenCode; about 1.3 GB, mostly their native binaries), and the OpenAPI schema validator
+# OpenApiClientTests runs on the broker's document; versions pinned in package.json.
 # Idempotent: does nothing when node_modules already matches package-lock.json. Exits non-zero
 # when node/npm are missing or the install fails.
 set -euo pipefail
