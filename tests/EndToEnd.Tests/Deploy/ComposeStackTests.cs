@@ -21,9 +21,7 @@ public sealed class ComposeStackTests : IDisposable
         await WaitReadyAsync(stack.RestUrl("broker-a"));
         await WaitReadyAsync(stack.RestUrl("broker-b"));
 
-        // The operator's first key, minted inside a replica against the shared database.
-        var key = (await stack.ExecAsync("broker-a", "dotnet", "/opt/xares/broker/xares-broker.dll", "admin", "create-key", "--expires-in", "1d")
-            .ShouldSucceedAsync()).Stdout.Trim();
+        var key = await InitialAdminKeyAsync(stack);
         using var adminA = new AdminClient(stack.RestUrl("broker-a"), key);
         using var adminB = new AdminClient(stack.RestUrl("broker-b"), key);
         var gitUrl = $"http://127.0.0.1:{stack.GitPort}";
@@ -51,6 +49,26 @@ public sealed class ComposeStackTests : IDisposable
 
         await AssertHardenedAndHealthyAsync(stack, "broker-b");
         Assert.True((await adminB.VerifyAuditAsync()).GetProperty("ok").GetBoolean());
+    }
+
+    /// <summary>The first replica to create the schema writes the initial admin key into its data volume once it listens.</summary>
+    private static async Task<string> InitialAdminKeyAsync(ComposeStack stack)
+    {
+        var key = "";
+        var found = await Poll.UntilAsync(async () =>
+        {
+            foreach (var broker in new[] { "broker-a", "broker-b" })
+            {
+                if (await stack.ExecAsync(broker, "cat", "/var/lib/xares/initial-admin-key") is { Succeeded: true } read)
+                {
+                    key = read.Stdout.Trim();
+                    return true;
+                }
+            }
+            return false;
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1));
+        Assert.True(found, "neither replica wrote /var/lib/xares/initial-admin-key:\n" + await stack.ComposeAsync("logs", "--tail", "30"));
+        return key;
     }
 
     private static async Task PushAsync(ComposeStack stack, string message) =>
