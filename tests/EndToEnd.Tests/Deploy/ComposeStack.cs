@@ -61,9 +61,9 @@ internal sealed class ComposeStack : IAsyncDisposable
     }
 
     /// <summary>docker-compose ARGS… (with the workspace profile, so down and ps see its container too).</summary>
-    public Task<CommandResult> ComposeAsync(params string[] arguments) =>
-        ProcessRunner.RunAsync(Cli, ["-f", composeFile, "--profile", "workspace", .. arguments], environment, logFile, timeout: TimeSpan.FromMinutes(3));
+    public Task<CommandResult> ComposeAsync(params string[] arguments) => ComposeAsync(new Dictionary<string, string>(), arguments);
 
+    /// <summary>docker-compose ARGS… with more variables (e.g. XARES_WORKSPACE_ID).</summary>
     public Task<CommandResult> ComposeAsync(IReadOnlyDictionary<string, string> extra, params string[] arguments)
     {
         var withExtra = new Dictionary<string, string>(environment);
