@@ -60,18 +60,15 @@ internal sealed class ComposeStack : IAsyncDisposable
         return stack;
     }
 
-    /// <summary>docker-compose ARGS… (with the workspace profile, so down and ps see its container too).</summary>
-    public Task<CommandResult> ComposeAsync(params string[] arguments) => ComposeAsync(new Dictionary<string, string>(), arguments);
+    public Task<CommandResult> ComposeAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync(Cli, ["-f", composeFile, .. arguments], environment, logFile, timeout: TimeSpan.FromMinutes(3));
 
-    /// <summary>docker-compose ARGS… with more variables (e.g. XARES_WORKSPACE_ID).</summary>
-    public Task<CommandResult> ComposeAsync(IReadOnlyDictionary<string, string> extra, params string[] arguments)
+    /// <summary>Starts the workspace service's container for a registered workspace (from then on every command sees its profile).</summary>
+    public Task<CommandResult> StartWorkspaceAsync(string workspaceId)
     {
-        var withExtra = new Dictionary<string, string>(environment);
-        foreach (var (name, value) in extra)
-        {
-            withExtra[name] = value;
-        }
-        return ProcessRunner.RunAsync(Cli, ["-f", composeFile, "--profile", "workspace", .. arguments], withExtra, logFile, timeout: TimeSpan.FromMinutes(3));
+        environment["XARES_WORKSPACE_ID"] = workspaceId;
+        environment["COMPOSE_PROFILES"] = "workspace";
+        return ComposeAsync("up", "-d", "workspace");
     }
 
     /// <summary>Runs a command in a service's container (no tty, git never prompts).</summary>
@@ -83,6 +80,7 @@ internal sealed class ComposeStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        environment["COMPOSE_PROFILES"] = "workspace";
         await ComposeAsync("down", "--volumes", "--remove-orphans", "--timeout", "5");
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Xares.EndToEnd.Tests.Infrastructure;
 
 namespace Xares.EndToEnd.Tests.Deploy;
@@ -9,7 +10,7 @@ namespace Xares.EndToEnd.Tests.Deploy;
 /// two broker replicas watching the engine and the git server; a registered workspace's container
 /// bootstrapped by the watcher; git through its sidecar; one replica stopped; a revocation heard.
 /// </summary>
-public sealed class ComposeStackTests : IDisposable
+public sealed partial class ComposeStackTests : IDisposable
 {
     private readonly ScratchDirectory directory = ScratchDirectory.Create("xdeploy-");
 
@@ -29,8 +30,8 @@ public sealed class ComposeStackTests : IDisposable
         var credential = AdminClient.IdOf(await adminA.CreateGitCredentialAsync(userId, gitUrl, stack.GitAccounts[0].User, stack.GitAccounts[0].Token));
         var workspace = (await adminA.CreateWorkspaceAsync(userId, "alice-app")).Id;
 
-        await stack.ComposeAsync(new Dictionary<string, string> { ["XARES_WORKSPACE_ID"] = workspace }, "up", "-d", "workspace").ShouldSucceedAsync();
-        Assert.True(await Poll.UntilAsync(async () => (await stack.ExecAsync("workspace", "xares-sidecar", "status")).Stdout.Contains("session: yes", StringComparison.Ordinal),
+        await stack.StartWorkspaceAsync(workspace).ShouldSucceedAsync();
+        Assert.True(await Poll.UntilAsync(async () => SessionHeld().IsMatch((await stack.ExecAsync("workspace", "xares-sidecar", "status")).Stdout),
             TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(1)), "the watcher did not bootstrap the workspace's sidecar:\n" + await stack.ComposeAsync("logs", "--tail", "50"));
 
         var repo = $"{gitUrl}/team/app.git";
@@ -102,6 +103,9 @@ public sealed class ComposeStackTests : IDisposable
             }
         }, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(500)), $"{restUrl}/readyz never answered 200");
     }
+
+    [GeneratedRegex("^session: *yes", RegexOptions.Multiline)]
+    private static partial Regex SessionHeld();
 
     public void Dispose() => directory.Dispose();
 }
