@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A private Docker engine for the Docker end-to-end tests and the container benchmark.
-#   scripts/setup-docker.sh start   install Debian's docker.io + busybox-static if missing, start
+#   scripts/setup-docker.sh start   install Debian's docker.io, docker-compose (deploy tests) and
+#                                   busybox-static if missing, start
 #                                   dockerd under $XARES_DOCKER_DIR (default /tmp/xares-docker)
 #   scripts/setup-docker.sh stop    stop that dockerd (and its containers)
 #   scripts/setup-docker.sh status  exit 0 when it answers
@@ -21,10 +22,10 @@ sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 
 install_engine() {
-    if command -v dockerd >/dev/null 2>&1 && [ -x /usr/bin/docker ] && dpkg -s busybox-static >/dev/null 2>&1; then
+    if command -v dockerd >/dev/null 2>&1 && [ -x /usr/bin/docker ] && [ -x /usr/bin/docker-compose ] && dpkg -s busybox-static >/dev/null 2>&1; then
         return 0
     fi
-    echo "xares: installing docker.io and busybox-static" >&2
+    echo "xares: installing docker.io, docker-compose and busybox-static" >&2
     # Keep the package's service from starting on the system socket: policy-rc.d 101 = "not now".
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
@@ -32,7 +33,7 @@ install_engine() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends docker.io busybox-static >/dev/null
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends docker.io docker-compose busybox-static >/dev/null
 }
 
 answers() {
@@ -69,12 +70,12 @@ stop_engine() {
 
 case "${1:-start}" in
     start)
+        install_engine || { echo "xares: could not install docker.io" >&2; exit 1; }
         if answers; then
             echo "unix://$sock" >"$dir/endpoint"
             echo "unix://$sock"
             exit 0
         fi
-        install_engine || { echo "xares: could not install docker.io" >&2; exit 1; }
         stop_engine
         mkdir -p "$dir"
         chmod 700 "$dir"

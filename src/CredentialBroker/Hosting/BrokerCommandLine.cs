@@ -7,7 +7,7 @@ using Xares.Broker.Vault;
 
 namespace Xares.Broker.Hosting;
 
-/// <summary>`xares-broker [serve] | migrate | audit verify | admin create-key`, options also read from XARES_* variables.</summary>
+/// <summary>`xares-broker [serve] | migrate | audit verify | admin create-key | health`, options also read from XARES_* variables.</summary>
 internal static class BrokerCommandLine
 {
     private static readonly Option<string> DataDir = new("--data-dir") { Description = "Data directory (env XARES_DATA_DIR).", Recursive = true };
@@ -106,7 +106,7 @@ internal static class BrokerCommandLine
         prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
         var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
-        var root = new RootCommand("Xares credential broker.") { SettingsFile.Option, DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand() };
+        var root = new RootCommand("Xares credential broker.") { SettingsFile.Option, DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand(), ReadinessProbe.Command() };
         foreach (var option in serve.Options)
         {
             root.Options.Add(option);
