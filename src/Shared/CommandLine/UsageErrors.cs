@@ -46,6 +46,8 @@ internal static class UsageErrors
         var first = parse.Errors[0];
         return first.SymbolResult switch
         {
+            OptionResult { IdentifierToken: null } missing => $"{where}{missing.Option.Name} is required",
+            ArgumentResult { Parent: OptionResult { IdentifierToken: null } missing } => $"{where}{missing.Option.Name} is required",
             OptionResult option => Value(option.Option.Name, option.Option.ValueType, option.Tokens, option.Option.GetCompletions(CompletionContext.Empty), first.Message),
             ArgumentResult { Parent: OptionResult option } => Value(option.Option.Name, option.Option.ValueType, option.Tokens, option.Option.GetCompletions(CompletionContext.Empty), first.Message),
             ArgumentResult argument => where + Value($"<{argument.Argument.Name}>", argument.Argument.ValueType, argument.Tokens, argument.Argument.GetCompletions(CompletionContext.Empty), first.Message),

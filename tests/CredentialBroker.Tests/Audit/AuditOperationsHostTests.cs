@@ -102,7 +102,7 @@ public sealed class AuditOperationsHostTests
             command.ExecuteNonQuery();
         }
         var (brokenExit, _, error) = Run("audit", "verify", "--data-dir", broker.DataDirectory);
-        Assert.Equal(1, brokenExit);
+        Assert.Equal(Xares.CommandLine.ExitCodes.CheckFailed, brokenExit);
         Assert.Contains($"broken at record {first}", error, StringComparison.Ordinal);
     }
 

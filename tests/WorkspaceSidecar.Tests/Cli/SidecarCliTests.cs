@@ -58,8 +58,14 @@ public sealed class SidecarCliTests
             var serve = CliRunner.RunAsync(["serve"], environment: environment, cancellationToken: stop.Token);
             await broker.State.WaitForAsync(s => s.WatchOpens.Count > 0);
 
+            // The watch stream is open; the sidecar marks itself connected right after (exit 3 until then).
             var (exit, output, _) = await CliRunner.RunAsync(["status"], environment: environment);
-            Assert.Equal(0, exit);
+            for (var tries = 0; exit == ExitCodes.NotConnected && tries < 100; tries++)
+            {
+                await Task.Delay(100);
+                (exit, output, _) = await CliRunner.RunAsync(["status"], environment: environment);
+            }
+            Assert.Equal(ExitCodes.Success, exit);
             Assert.Contains("session:             yes", output);
             Assert.False(File.Exists(tokenFile));
             var (jsonExit, json, _) = await CliRunner.RunAsync(["status", "--json"], environment: environment);

@@ -198,11 +198,13 @@ public sealed class InstallCommandTests : IAsyncLifetime
         Assert.True(report.GetProperty("scriptPresent").GetBoolean());
         Assert.False(report.GetProperty("environmentLoadsConf").GetBoolean());
         Assert.Equal(JsonValueKind.Array, report.GetProperty("hooksMissing").ValueKind);
-        Assert.Equal(["https://git.example.com:8443"], report.GetProperty("urls").EnumerateArray().Select(u => u.GetString()));
-        var foreign = Assert.Single(report.GetProperty("foreignHelpers").EnumerateArray());
-        Assert.Equal("store", foreign.GetProperty("helper").GetString());
-        Assert.Equal("https://git.example.com:8443", foreign.GetProperty("url").GetString());
-        Assert.StartsWith($"{GlobalConfig}:", foreign.GetProperty("location").GetString());
+        var urls = report.GetProperty("urls").EnumerateArray().Select(u => u.GetString()).ToList();
+        Assert.Contains("https://git.example.com:8443", urls);
+        var foreign = report.GetProperty("foreignHelpers").EnumerateArray().ToList();
+        // The [credential] section the store helper sits in applies to every served URL.
+        Assert.Equal(urls, foreign.Select(f => f.GetProperty("url").GetString()));
+        Assert.All(foreign, f => Assert.Equal("store", f.GetProperty("helper").GetString()));
+        Assert.All(foreign, f => Assert.StartsWith($"{GlobalConfig}:", f.GetProperty("location").GetString()));
     }
 
     [Fact]
