@@ -137,7 +137,7 @@ public sealed class BrokerCommandLineTests
     [InlineData(new[] { "keys", "stats" }, "xares: keys: unknown command 'stats'; did you mean 'status'?", "xares-broker keys")]
     [InlineData(new[] { "keys" }, "xares: keys: a command is required: rotate, rekey, status, prune", "xares-broker keys")]
     [InlineData(new[] { "serve", "--lease-ttl-seconds", "abc" }, "xares: --lease-ttl-seconds: expected a whole number, got 'abc'", "xares-broker serve")]
-    [InlineData(new[] { "--plaintext-behind-proxy=maybe" }, "xares: --plaintext-behind-proxy: expected true or false, got 'maybe'", "xares-broker")]
+    [InlineData(new[] { "--bootstrap-ttl-seconds", "1.5" }, "xares: --bootstrap-ttl-seconds: expected a whole number, got '1.5'", "xares-broker")]
     [InlineData(new[] { "docker", "claim", "--name", "w" }, "xares: docker claim: --user is required", "xares-broker docker claim")]
     [InlineData(new[] { "backup" }, "xares: backup: --to is required", "xares-broker backup")]
     [InlineData(new[] { "audit", "verify", "--jsno" }, "xares: audit verify: unknown option '--jsno'; did you mean '--json'?", "xares-broker audit verify")]
