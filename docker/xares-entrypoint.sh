@@ -15,9 +15,13 @@ XARES_BOOTSTRAP_WAIT=${XARES_BOOTSTRAP_WAIT:-60}
 
 xares-sidecar serve &
 
-# Wait for the bootstrap (status says "session: yes" once the broker accepted the token).
+# Wait for the bootstrap. `status` exits 0 once the broker accepted the token (3: session held,
+# broker unreachable for now), 4 while the sidecar holds no session, 1 until it listens (docs/cli.md).
 waited=0
-until xares-sidecar status 2>/dev/null | grep -q '^session: *yes'; do
+while :; do
+    status=0
+    xares-sidecar status >/dev/null 2>&1 || status=$?
+    case "$status" in 0|3) break ;; esac
     if [ "$waited" -ge $((XARES_BOOTSTRAP_WAIT * 10)) ]; then
         echo "xares: no bootstrap within ${XARES_BOOTSTRAP_WAIT}s; git will ask for credentials as usual" >&2
         break

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, publishing (native AOT) and the end-to-end tests need: git, clang
-# (Debian's clang-14 is enough; Directory.Build.props points the AOT linker at it) and zlib
-# headers, and systemd-analyze (the deploy tests verify deploy/systemd's unit with it). Does
-# nothing when they are present; runs `apt-get update` only when installing.
+# (Debian's clang-14 is enough; Directory.Build.props points the AOT linker at it), zlib
+# headers, systemd-analyze (the deploy tests verify deploy/systemd's unit with it), and zsh and
+# fish (the completion scripts are tested in each shell). Does nothing when they are present;
+# runs `apt-get update` only when installing.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,8 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
 
 if ((${#missing[@]})); then
     echo "xares: installing ${missing[*]}" >&2

@@ -1,23 +1,19 @@
+using Xares.CommandLine;
 using Xares.Protos.Sidecar.V1;
 
 namespace Xares.GitHelper;
 
 // git-credential-xares get|store|erase: git's credential protocol on the given streams,
-// answered by the sidecar. stdout receives protocol lines only, and only on success;
+// answered by the sidecar (HelperUsage has already let only one operation word through). stdout receives protocol lines only, and only on success;
 // every failure is one xares: … line on stderr and exit code 1.
 internal static class HelperCommand
 {
-    public const int Failure = 1;
+    public const int Failure = ExitCodes.Failure;
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, string socketPath, TimeSpan timeout)
     {
         try
         {
-            if (args.Length != 1 || args[0].StartsWith('-'))
-            {
-                throw new HelperException("usage: git-credential-xares get|store|erase");
-            }
-
             var sidecar = new SidecarClient(socketPath, timeout);
             return args[0] switch
             {

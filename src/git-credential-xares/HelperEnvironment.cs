@@ -11,7 +11,8 @@ internal static class HelperEnvironment
     public const int MaxTimeoutMilliseconds = 600_000;
 
     // git waits on the helper synchronously; a wedged sidecar must not hang every git command for long.
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+    public const int DefaultTimeoutMilliseconds = 2_000;
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(DefaultTimeoutMilliseconds);
 
     public static string SocketPath(string? configured) =>
         string.IsNullOrEmpty(configured) ? DefaultSocketPath : configured;

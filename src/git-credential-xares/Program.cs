@@ -1,4 +1,5 @@
 using System.Text;
+using Xares.CommandLine;
 using Xares.GitHelper;
 using Xares.GitHelper.Posix;
 
@@ -9,10 +10,15 @@ using var stdin = new StreamReader(new FileDescriptorStream(0), utf8, detectEnco
 using var stdout = new StreamWriter(new FileDescriptorStream(1), utf8);
 using var stderr = new StreamWriter(new FileDescriptorStream(2), utf8);
 
+if (HelperUsage.TryAnswer(args, stdout, stderr) is { } answered)
+{
+    return answered;
+}
+
 if (!HelperEnvironment.TryParseTimeout(Environment.GetEnvironmentVariable(HelperEnvironment.TimeoutVariable), out var timeout))
 {
     stderr.Write($"xares: {HelperEnvironment.TimeoutVariable} must be a whole number of milliseconds from 1 to {HelperEnvironment.MaxTimeoutMilliseconds}\n");
-    return 1;
+    return ExitCodes.Failure;
 }
 
 var socketPath = HelperEnvironment.SocketPath(Environment.GetEnvironmentVariable(HelperEnvironment.SocketVariable));

@@ -213,16 +213,6 @@ public sealed class HelperCommandTests
     public void Run_UnknownOperation_IgnoresItSilently(string operation) =>
         Assert.Equal((0, "", ""), Run("/nonexistent/s.sock", Request, operation));
 
-    [Theory]
-    [InlineData("")]
-    [InlineData("--help")]
-    [InlineData("--timeout get")]
-    [InlineData("get extra")]
-    public void Run_BadArguments_PrintsUsage(string commandLine) =>
-        Assert.Equal(
-            (HelperCommand.Failure, "", "xares: usage: git-credential-xares get|store|erase\n"),
-            Run("/nonexistent/s.sock", Request, commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
-
     private static SidecarResponse Found(string username, string password, long expiry) =>
         new() { GitGet = new GitGetResponse { Found = true, Username = username, Password = password, PasswordExpiryUtc = expiry } };
 

@@ -54,6 +54,20 @@ public sealed class HelperProcessTests(ITestOutputHelper output)
         Assert.Equal("xares: XARES_HELPER_TIMEOUT_MS must be a whole number of milliseconds from 1 to 600000\n", stderr);
     }
 
+    [Theory]
+    [InlineData("--help", "Usage: git-credential-xares")]
+    [InlineData("--version", ".")]
+    public async Task HelpOrVersion_EvenWithBadEnvironment_Exit0(string option, string expected)
+    {
+        using var directory = new SocketDirectory();
+
+        var (exitCode, stdout, stderr) = await RunAsync(directory.SocketPath, "", option, timeoutMilliseconds: "soon");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains(expected, Encoding.UTF8.GetString(stdout), StringComparison.Ordinal);
+        Assert.Equal("", stderr);
+    }
+
     private async Task<(int ExitCode, byte[] Stdout, string Stderr)> RunAsync(
         string socketPath, string input, string operation, string timeoutMilliseconds = "10000")
     {

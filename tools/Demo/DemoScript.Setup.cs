@@ -108,8 +108,8 @@ internal sealed partial class DemoScript
         }
 
         narrator.Ok($"the sidecar redeemed the token, deleted {sidecar.TokenFile} and serves {sidecar.SocketPath}");
-        var status = Expect(await sidecar.StatusAsync());
-        if (!SidecarProcess.ReportsConnected(status))
+        Expect(await sidecar.StatusAsync());
+        if (!SidecarProcess.ReportsConnected(await sidecar.StatusJsonAsync()))
         {
             throw new DemoException("xares-sidecar status does not report a connection to the broker.");
         }

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.Text.Json;
 
 namespace Xares.DevKit;
 
@@ -6,7 +6,7 @@ namespace Xares.DevKit;
 /// The published native sidecar (<c>xares-sidecar serve</c>) for one workspace. The bootstrap
 /// token is handed over the way a platform without Docker does it: a 0600 file.
 /// </summary>
-internal sealed partial class SidecarProcess : IAsyncDisposable
+internal sealed class SidecarProcess : IAsyncDisposable
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
 
@@ -73,15 +73,20 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
         return sidecar;
     }
 
-    /// <summary>Runs <c>xares-sidecar status</c> against this sidecar's socket.</summary>
-    public Task<CommandResult> StatusAsync()
+    /// <summary>Runs <c>xares-sidecar status</c> against this sidecar's socket (the text for people).</summary>
+    public Task<CommandResult> StatusAsync() => RunStatusAsync([]);
+
+    /// <summary>Runs <c>xares-sidecar status --json</c>: the documented shape, exit 3 not connected, 4 no session.</summary>
+    public Task<CommandResult> StatusJsonAsync() => RunStatusAsync(["--json"]);
+
+    public async Task<bool> IsConnectedAsync() => ReportsConnected(await StatusJsonAsync());
+
+    private Task<CommandResult> RunStatusAsync(string[] options)
     {
         var environment = ProcessRunner.BaseEnvironment(home);
         environment["XARES_SIDECAR_SOCKET"] = SocketPath;
-        return ProcessRunner.RunAsync(Artifacts.Sidecar, ["status"], environment, LogFile + ".status", timeout: TimeSpan.FromSeconds(10));
+        return ProcessRunner.RunAsync(Artifacts.Sidecar, ["status", .. options], environment, LogFile + ".status", timeout: TimeSpan.FromSeconds(10));
     }
-
-    public async Task<bool> IsConnectedAsync() => ReportsConnected(await StatusAsync());
 
     public async Task WaitUntilConnectedAsync(TimeSpan timeout)
     {
@@ -93,7 +98,7 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
                 return true;
             }
 
-            last = await StatusAsync();
+            last = await StatusJsonAsync();
             return ReportsConnected(last);
         }, timeout, TimeSpan.FromMilliseconds(200));
 
@@ -109,14 +114,18 @@ internal sealed partial class SidecarProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// True when <c>status</c> succeeded and has a <c>connected:</c> line saying yes (or true),
-    /// as <c>xares-sidecar status</c> prints it: <c>connected:           yes</c>.
+    /// True when <c>xares-sidecar status --json</c> answered (exit 0, 3 or 4; 1 means the sidecar did
+    /// not answer at all) and says <c>"connected": true</c>.
     /// </summary>
-    internal static bool ReportsConnected(CommandResult status) =>
-        status.Succeeded && ConnectedLine().IsMatch(status.Stdout);
-
-    [GeneratedRegex(@"^\s*connected\s*[:=]\s*(yes|true)\s*$", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
-    private static partial Regex ConnectedLine();
+    internal static bool ReportsConnected(CommandResult status)
+    {
+        if (status.TimedOut || status.ExitCode is not (0 or 3 or 4))
+        {
+            return false;
+        }
+        using var json = JsonDocument.Parse(status.Stdout);
+        return json.RootElement.GetProperty("connected").GetBoolean();
+    }
 
     public string LogTail() => process.LogTail();
 

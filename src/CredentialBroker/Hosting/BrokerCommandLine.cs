@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using Xares.CommandLine;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Docker;
@@ -7,9 +9,11 @@ using Xares.Broker.Vault;
 
 namespace Xares.Broker.Hosting;
 
-/// <summary>`xares-broker [serve] | migrate | audit verify | admin create-key | health`, options also read from XARES_* variables.</summary>
+/// <summary>`xares-broker [serve] | migrate | audit verify | admin create-key | keys … | health | completion`, options also read from XARES_* variables.</summary>
 internal static class BrokerCommandLine
 {
+    public const string Program = "xares-broker";
+
     private static readonly Option<string> DataDir = new("--data-dir") { Description = "Data directory (env XARES_DATA_DIR).", Recursive = true };
     private static readonly Option<string> DatabaseOption = new("--database") { Description = "Connection string (env XARES_DATABASE).", Recursive = true };
     private static readonly Option<string> RestUrl = new("--rest-url") { Description = "REST listener (env XARES_REST_URL)." };
@@ -57,6 +61,14 @@ internal static class BrokerCommandLine
     };
     private static readonly Option<int?> BootstrapTtl = new("--bootstrap-ttl-seconds") { Description = "Bootstrap token lifetime (env XARES_BOOTSTRAP_TTL_SECONDS, default 600)." };
 
+    /// <summary>Parses and runs; a command line that does not parse is one line and a hint (exit 2), not the whole help.</summary>
+    public static Task<int> RunAsync(string[] args, InvocationConfiguration configuration, CancellationToken cancellationToken = default)
+    {
+        var parse = Create().Parse(args);
+        var error = configuration.Error ?? Console.Error;
+        return UsageErrors.Report(parse, Program, error) ? Task.FromResult(ExitCodes.Usage) : parse.InvokeAsync(configuration, cancellationToken);
+    }
+
     public static RootCommand Create()
     {
         var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, GrpcClientCa, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
@@ -83,8 +95,9 @@ internal static class BrokerCommandLine
         var backup = new Command("backup", "Write a consistent online backup of the SQLite database (PostgreSQL: use pg_dump).") { backupTo };
         backup.SetAction(parse => Backup(Read(parse), parse.GetValue(backupTo)!, parse.InvocationConfiguration));
 
-        var verify = new Command("verify", "Verify the audit chain and the checkpoint file; exit 1 at the first problem.") { AuditCommandLine.CheckpointFile };
-        verify.SetAction(parse => VerifyAudit(Read(parse), parse.InvocationConfiguration));
+        var verifyJson = JsonOutput.Option();
+        var verify = new Command("verify", "Verify the audit chain and the checkpoint file; exit 5 at the first problem.") { AuditCommandLine.CheckpointFile, verifyJson };
+        verify.SetAction(parse => VerifyAudit(Read(parse), parse.GetValue(verifyJson), parse.InvocationConfiguration));
         var audit = new Command("audit", "Audit log operations.") { verify };
 
         var keyName = new Option<string>("--name") { Description = "A name for the key.", DefaultValueFactory = _ => "admin" };
@@ -100,13 +113,14 @@ internal static class BrokerCommandLine
         rotate.SetAction(parse => KeyOperation(parse, () => RotateKeys(Read(parse), parse.InvocationConfiguration)));
         var rekey = new Command("rekey", "Re-wrap the keyring under a new master key from XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE.");
         rekey.SetAction(parse => KeyOperation(parse, () => RekeyKeys(Read(parse), parse.InvocationConfiguration)));
-        var status = new Command("status", "Show keyring versions, what each protects, and which are prunable.");
-        status.SetAction(parse => KeyStatus(Read(parse), parse.InvocationConfiguration));
+        var statusJson = JsonOutput.Option();
+        var status = new Command("status", "Show keyring versions, what each protects, and which are prunable.") { statusJson };
+        status.SetAction(parse => KeyStatus(Read(parse), parse.GetValue(statusJson), parse.InvocationConfiguration));
         var prune = new Command("prune", "Delete key-encryption key versions no credential or audit record uses any more (never the current one).");
         prune.SetAction(parse => KeyOperation(parse, () => PruneKeys(Read(parse), parse.InvocationConfiguration)));
         var keys = new Command("keys", "Key management (one key operation at a time).") { rotate, rekey, status, prune };
 
-        var root = new RootCommand("Xares credential broker.") { SettingsFile.Option, DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand(), ReadinessProbe.Command() };
+        var root = new RootCommand("Xares credential broker.") { SettingsFile.Option, DataDir, DatabaseOption, serve, migrate, backup, audit, admin, keys, DockerClaimCommand(), ReadinessProbe.Command(), CompletionCommand.Create(Program) };
         foreach (var option in serve.Options)
         {
             root.Options.Add(option);
@@ -131,7 +145,7 @@ internal static class BrokerCommandLine
             if (path is not { Length: > 0 })
             {
                 parse.InvocationConfiguration.Error.WriteLine("xares-broker: a claim key is needed: --key-file FILE or XARES_DOCKER_CLAIM_KEY_FILE.");
-                return 2;
+                return ExitCodes.Usage;
             }
             WorkspaceClaims signer;
             try
@@ -141,7 +155,7 @@ internal static class BrokerCommandLine
             catch (InvalidOperationException ex)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"xares-broker: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
             var request = new WorkspaceClaim(parse.GetValue(id) ?? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
                 parse.GetValue(user)!, parse.GetValue(name)!, parse.GetValue(hosts) is { Length: > 0 } patterns ? patterns : null,
@@ -150,7 +164,7 @@ internal static class BrokerCommandLine
             if (signer.TryRead(label, out _) != ClaimProblem.None)
             {
                 parse.InvocationConfiguration.Error.WriteLine("xares-broker: the claim is not valid: check --id, --name and --allowed-host.");
-                return 2;
+                return ExitCodes.Usage;
             }
             parse.InvocationConfiguration.Error.WriteLine($"Claim {request.Id} creates workspace {request.WorkspaceId}.");
             parse.InvocationConfiguration.Output.WriteLine(label);
@@ -244,7 +258,7 @@ internal static class BrokerCommandLine
         catch (InvalidOperationException e)
         {
             parse.InvocationConfiguration.Error.WriteLine($"xares: {e.Message}");
-            return 1;
+            return ExitCodes.Failure;
         }
     }
 
@@ -256,7 +270,7 @@ internal static class BrokerCommandLine
         if (result.Unreadable > 0)
         {
             console.Error.WriteLine($"xares: {result.Unreadable} credentials failed their integrity check and were left as they are; the rotation to version {result.Version} stays unfinished until they are deleted or replaced.");
-            return 1;
+            return ExitCodes.Failure;
         }
         console.Output.WriteLine($"Rotation complete: version {result.Version} current, {result.Rewrapped} data keys re-wrapped. Older versions stay until `xares-broker keys prune`.");
         return 0;
@@ -279,16 +293,21 @@ internal static class BrokerCommandLine
         if (string.IsNullOrEmpty(newKey) && string.IsNullOrEmpty(newKeyFile))
         {
             console.Error.WriteLine("xares: set XARES_NEW_MASTER_KEY or XARES_NEW_MASTER_KEY_FILE to the new master key (never on the command line).");
-            return 2;
+            return ExitCodes.Usage;
         }
         OpenRotation(options).Rekey(MasterKey.Load(newKey, newKeyFile, options.DataDirectory), "cli");
         console.Output.WriteLine("Keyring re-wrapped under the new master key. Restart every broker with it.");
         return 0;
     }
 
-    private static int KeyStatus(BrokerOptions options, InvocationConfiguration console)
+    private static int KeyStatus(BrokerOptions options, bool json, InvocationConfiguration console)
     {
         var (versions, unfinished, holder) = OpenRotation(options).Status();
+        if (json)
+        {
+            console.Output.WriteLine(JsonSerializer.Serialize(KeysStatusReport.From(versions, unfinished, holder), BrokerCliJson.Default.KeysStatusReport));
+            return ExitCodes.Success;
+        }
         foreach (var version in versions)
         {
             var usage = string.Join(", ", KeyringUsage.References.Select(r => $"{version.Usage.GetValueOrDefault(r.What)} {r.What}"));
@@ -313,12 +332,17 @@ internal static class BrokerCommandLine
         return 0;
     }
 
-    private static int VerifyAudit(BrokerOptions options, InvocationConfiguration console)
+    private static int VerifyAudit(BrokerOptions options, bool json, InvocationConfiguration console)
     {
         var (database, keyring) = OpenVault(options);
         using var connection = database.Open();
         var checkpointFile = options.Audit.CheckpointPath(options.DataDirectory);
         var result = new AuditChain(keyring, TimeProvider.System).Verify(connection, AuditCheckpointFile.Read(checkpointFile, keyring));
+        if (json)
+        {
+            console.Output.WriteLine(JsonSerializer.Serialize(result, BrokerCliJson.Default.AuditVerification));
+            return result.Ok ? ExitCodes.Success : ExitCodes.CheckFailed;
+        }
         if (result.Ok)
         {
             var range = result.FirstSequence > 1 ? $" (records {result.FirstSequence} onwards; older ones were pruned by retention)" : "";
@@ -326,7 +350,7 @@ internal static class BrokerCommandLine
             return 0;
         }
         console.Error.WriteLine($"xares: audit chain broken at record {result.FirstBrokenSequence}: {result.Problem} ({result.VerifiedRecords} records verified before it).");
-        return 1;
+        return ExitCodes.CheckFailed;
     }
 
     private static int CreateAdminKey(BrokerOptions options, string name, string? expiresIn, InvocationConfiguration console)
@@ -338,13 +362,13 @@ internal static class BrokerCommandLine
             if (!ApiKeyLifetime.TryParseDuration(expiresIn, out var lifetime))
             {
                 console.Error.WriteLine($"xares: --expires-in takes a whole number of days, hours or minutes, such as 90d, 12h or 30m; got '{expiresIn}'.");
-                return 2;
+                return ExitCodes.Usage;
             }
             requested = now + lifetime;
             if (ApiKeyLifetime.Refusal(now, requested.Value) is { } refusal)
             {
                 console.Error.WriteLine($"xares: --expires-in must {refusal}.");
-                return 2;
+                return ExitCodes.Usage;
             }
         }
         var expiresAt = ApiKeyLifetime.ExpiresAt(now, requested);

@@ -21,7 +21,7 @@ internal static class BootstrapCommand
         var socket = cli.SocketOption();
         var tokenFile = new Option<string>("--bootstrap-token-file")
         {
-            Description = $"Where to leave the token when no sidecar listens yet; its folder must be a tmpfs (env {ServeCommand.BootstrapTokenFileVariable}; default {ServeCommand.DefaultBootstrapTokenFile})",
+            Description = $"Where to leave the token when no sidecar listens yet; its folder must be a tmpfs (env {ServeCommand.BootstrapTokenFileVariable})",
             DefaultValueFactory = _ => cli.Environment(ServeCommand.BootstrapTokenFileVariable) is { Length: > 0 } path ? path : ServeCommand.DefaultBootstrapTokenFile,
         };
         var requireTmpfs = new Option<bool>("--require-tmpfs")

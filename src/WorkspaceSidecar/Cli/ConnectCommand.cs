@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Xares.CommandLine;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Local;
 
@@ -59,7 +60,7 @@ internal static class ConnectCommand
                         return 0;
                     default:
                         await cli.Console.Error.WriteLineAsync($"xares: not connected ({status.Status}): {status.Message}");
-                        return 1;
+                        return ExitCodes.Failure;
                 }
             }
         }));

@@ -16,7 +16,7 @@ internal static class EnvCommand
     {
         var socket = cli.SocketOption();
         var tool = RunCommand.ToolOption();
-        var shell = new Option<string>("--shell") { Description = "bash, zsh or fish", DefaultValueFactory = _ => "bash" };
+        var shell = new Option<string>("--shell") { Description = "The shell whose syntax to print", DefaultValueFactory = _ => "bash" };
         shell.AcceptOnlyFromAmong("bash", "zsh", "fish");
         var command = new Command("env", "Print export lines with the real keys for eval (weaker than run: the keys stay in your shell)") { tool, shell, socket };
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>

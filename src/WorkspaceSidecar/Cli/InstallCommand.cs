@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Xares.CommandLine;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Install;
 using Xares.Sidecar.Local;
@@ -13,19 +14,28 @@ internal static class InstallCommand
     {
         var socket = cli.SocketOption();
         var helper = new Option<string?>("--helper") { Description = $"Path of {HelperFileName} (default: next to this program)" };
-        var check = new Option<bool>("--check") { Description = "Write nothing; report (exit 1) any helper that would receive a Xares token in this environment" };
+        var check = new Option<bool>("--check") { Description = "Write nothing; report (exit 5) any helper that would receive a Xares token in this environment" };
+        var json = JsonOutput.Option();
+        json.Description = "With --check: " + json.Description;
         var noEnv = new Option<bool>("--no-env") { Description = "Write only the git config sections, no environment file or shell hooks; refuse if another helper would follow Xares" };
         var (system, envDir, etcDir) = LayoutOptions();
         var command = new Command("install", "Configure git to ask Xares, and only Xares, for the hosts this workspace may use")
         {
-            socket, system, helper, envDir, etcDir, noEnv, check,
+            socket, system, helper, envDir, etcDir, noEnv, check, json,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(json) && !result.GetValue(check))
+            {
+                result.AddError("--json: only with --check (install itself prints what it writes)");
+            }
+        });
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
             var layout = InstallLayout.Create(parse.GetValue(system), parse.GetValue(envDir), parse.GetRequiredValue(etcDir), parse.GetValue(noEnv), cli.Environment);
             if (parse.GetValue(check))
             {
-                return await InstallCheck.RunAsync(layout, cli.Console, cancellationToken);
+                return await InstallCheck.RunAsync(layout, cli.Console, parse.GetValue(json), cancellationToken);
             }
             var helperPath = parse.GetValue(helper) ?? Path.Combine(AppContext.BaseDirectory, HelperFileName);
             return await RunAsync(parse.GetRequiredValue(socket), helperPath, layout, cli.Console, cancellationToken);
@@ -97,7 +107,7 @@ internal static class InstallCommand
             foreach (var foreign in await layout.Check.WithConf(layout.Files.ConfPath).FindAsync(urls, cancellationToken))
             {
                 await console.Error.WriteLineAsync($"xares: {foreign.Location}: helper '{foreign.Helper}' would receive Xares tokens for {foreign.Url} even with {layout.Files.ScriptPath} loaded; remove it");
-                exitCode = 1;
+                exitCode = ExitCodes.Failure;
             }
         }
         var protectedHere = layout.Hooks is not null && layout.Check.IncludesConf(layout.Files.ConfPath);
@@ -110,7 +120,7 @@ internal static class InstallCommand
             if (layout.Hooks is null)
             {
                 await console.Error.WriteLineAsync($"xares: {foreign.Location}: helper '{foreign.Helper}' would receive Xares tokens for {foreign.Url}; remove it, or install without --no-env");
-                exitCode = 1;
+                exitCode = ExitCodes.Failure;
             }
             else
             {

@@ -20,7 +20,7 @@ internal static class RunCommand
         var tool = ToolOption();
         var mode = new Option<string>("--mode")
         {
-            Description = "proxy (default): the tool gets a loopback proxy and a placeholder key; inject: the real key in its environment",
+            Description = "proxy: the tool gets a loopback proxy and a placeholder key; inject: the real key in its environment",
             DefaultValueFactory = _ => AiCredentialService.ProxyMode,
         };
         mode.AcceptOnlyFromAmong(AiCredentialService.ProxyMode, AiCredentialService.InjectMode);

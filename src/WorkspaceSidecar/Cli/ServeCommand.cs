@@ -22,7 +22,7 @@ internal static class ServeCommand
         };
         var tokenFile = new Option<string>("--bootstrap-token-file")
         {
-            Description = $"File holding a bootstrap token; read and deleted at start (env {BootstrapTokenFileVariable}; default {DefaultBootstrapTokenFile})",
+            Description = $"File holding a bootstrap token; read and deleted at start (env {BootstrapTokenFileVariable})",
             DefaultValueFactory = _ => env(BootstrapTokenFileVariable) is { Length: > 0 } path ? path : DefaultBootstrapTokenFile,
         };
         var socket = cli.SocketOption();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Xares.CommandLine;
 
 namespace Xares.Sidecar.Cli;
 
@@ -6,13 +7,15 @@ namespace Xares.Sidecar.Cli;
 internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error);
 
 /// <summary>
-/// The `xares-sidecar` command line. Every command runs through one handler that turns a
-/// failure into `xares: message` on stderr and a non-zero exit code.
+/// The `xares-sidecar` command line. A command line that does not parse is one line and a hint
+/// (exit 2); every command runs through one handler that turns a failure into `xares: message` on
+/// stderr and an exit code from <see cref="ExitCodes"/>.
 /// </summary>
 internal sealed class SidecarCli(CliConsole console, Func<string, string?> environment, bool hardenProcess = true)
 {
     public const string SocketVariable = "XARES_SIDECAR_SOCKET";
     public const string DefaultSocketPath = "/run/xares/sidecar.sock";
+    public const string Program = "xares-sidecar";
 
     public CliConsole Console => console;
 
@@ -31,11 +34,18 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
         root.Subcommands.Add(RunCommand.Create(this));
         root.Subcommands.Add(EnvCommand.Create(this));
         root.Subcommands.Add(ConnectCommand.Create(this));
+        root.Subcommands.Add(CompletionCommand.Create(Program));
         return root;
     }
 
-    public Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
-        Build().Parse(args).InvokeAsync(
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var parse = Build().Parse(args);
+        if (UsageErrors.Report(parse, Program, console.Error))
+        {
+            return ExitCodes.Usage;
+        }
+        return await parse.InvokeAsync(
             new InvocationConfiguration
             {
                 Output = console.Out,
@@ -45,11 +55,12 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
                 ProcessTerminationTimeout = null,
             },
             cancellationToken);
+    }
 
     /// <summary>The `--socket` option every client command shares, defaulting to XARES_SIDECAR_SOCKET.</summary>
     public Option<string> SocketOption() => new("--socket")
     {
-        Description = $"Sidecar socket path (env {SocketVariable}; default {DefaultSocketPath})",
+        Description = $"Sidecar socket path (env {SocketVariable})",
         DefaultValueFactory = _ => environment(SocketVariable) is { Length: > 0 } path ? path : DefaultSocketPath,
     };
 
@@ -64,17 +75,17 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
             catch (SidecarException ex)
             {
                 await console.Error.WriteLineAsync($"xares: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 await console.Error.WriteLineAsync("xares: cancelled");
-                return 130;
+                return ExitCodes.Interrupted;
             }
             catch (Exception ex)
             {
                 await console.Error.WriteLineAsync($"xares: unexpected error: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
         };
 }

@@ -1,16 +1,25 @@
 using System.CommandLine;
 using Google.Protobuf.WellKnownTypes;
+using Xares.CommandLine;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Local;
 
 namespace Xares.Sidecar.Cli;
 
+/// <summary>
+/// `xares-sidecar status [--json]`: what the sidecar holds, never a secret. The exit code carries
+/// the state for scripts: 0 connected with a session, 3 not connected, 4 no session.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create(SidecarCli cli)
     {
         var socket = cli.SocketOption();
-        var command = new Command("status", "Show the sidecar's broker connection, session and cache (never a secret)") { socket };
+        var json = JsonOutput.Option();
+        var command = new Command("status", "Show the sidecar's broker connection, session and cache (never a secret); exit 3: not connected, 4: no session")
+        {
+            socket, json,
+        };
         command.SetAction(cli.Guard(async (parse, cancellationToken) =>
         {
             var response = await LocalSocketClient.SendAsync(
@@ -19,11 +28,35 @@ internal static class StatusCommand
                 verifyPeer: null,
                 cancellationToken);
             var status = LocalSocketClient.Expect(response, SidecarResponse.ResponseOneofCase.Status).Status;
-            await cli.Console.Out.WriteAsync(Format(status));
-            return 0;
+            if (parse.GetValue(json))
+            {
+                await CliJson.WriteAsync(cli.Console.Out, Report(status), CliJson.Default.StatusReport);
+            }
+            else
+            {
+                await cli.Console.Out.WriteAsync(Format(status));
+            }
+            return ExitCode(status);
         }));
         return command;
     }
+
+    /// <summary>No session outranks no connection: without a session nothing new can be served at all.</summary>
+    internal static int ExitCode(StatusResponse status) =>
+        !status.HasSession ? ExitCodes.NoSession
+        : !status.Connected ? ExitCodes.NotConnected
+        : ExitCodes.Success;
+
+    internal static StatusReport Report(StatusResponse status) => new(
+        status.BrokerUrl,
+        status.Connected,
+        status.HasSession,
+        OrNull(status.WorkspaceId),
+        status.SessionExpiresAt?.ToDateTime(),
+        status.TokenExpiresAt?.ToDateTime(),
+        status.CachedLeases,
+        status.RevocationSequence,
+        OrNull(status.LastError));
 
     internal static string Format(StatusResponse status)
     {
@@ -41,6 +74,8 @@ internal static class StatusCommand
         };
         return string.Concat(lines.Select(l => $"{l.Label + ":",-21}{l.Value}\n"));
     }
+
+    private static string? OrNull(string value) => value.Length == 0 ? null : value;
 
     private static string Or(string value) => value.Length == 0 ? "-" : value;
 

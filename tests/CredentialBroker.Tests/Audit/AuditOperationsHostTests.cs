@@ -41,7 +41,7 @@ public sealed class AuditOperationsHostTests
             var (withoutExit, _, _) = Run("audit", "verify", "--data-dir", directory);
             Assert.Equal(0, withoutExit); // the default file is not where this broker wrote: nothing to compare with
             var (exit, _, error) = Run("audit", "verify", "--data-dir", directory, "--audit-checkpoint-file", checkpointFile);
-            Assert.Equal(1, exit);
+            Assert.Equal(Xares.CommandLine.ExitCodes.CheckFailed, exit);
             Assert.Contains("older backup", error, StringComparison.Ordinal);
         }
         finally
@@ -102,7 +102,7 @@ public sealed class AuditOperationsHostTests
             command.ExecuteNonQuery();
         }
         var (brokenExit, _, error) = Run("audit", "verify", "--data-dir", broker.DataDirectory);
-        Assert.Equal(1, brokenExit);
+        Assert.Equal(Xares.CommandLine.ExitCodes.CheckFailed, brokenExit);
         Assert.Contains($"broken at record {first}", error, StringComparison.Ordinal);
     }
 

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Net;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Xares.Broker.Hosting;
 using Xares.Broker.Tests.Support;
+using Xares.CommandLine;
+using Xares.Tests.Shared;
 
 namespace Xares.Broker.Tests.Hosting;
 
@@ -94,8 +97,92 @@ public sealed class BrokerCommandLineTests
             command.ExecuteNonQuery();
         }
         var (brokenExit, _, error) = Run("audit", "verify", "--data-dir", host.DataDirectory);
-        Assert.Equal(1, brokenExit);
+        Assert.Equal(ExitCodes.CheckFailed, brokenExit);
         Assert.Contains("broken at record 1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditVerify_Json_SameShapeAsTheRestRoute()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        await host.CreateUserAsync();
+
+        var (exit, output, _) = Run("audit", "verify", "--json", "--data-dir", host.DataDirectory);
+        Assert.Equal(ExitCodes.Success, exit);
+        using (var intact = JsonDocument.Parse(output))
+        {
+            Assert.True(intact.RootElement.GetProperty("ok").GetBoolean());
+            Assert.True(intact.RootElement.GetProperty("verifiedRecords").GetInt64() > 0);
+            Assert.Equal(JsonValueKind.Null, intact.RootElement.GetProperty("firstBrokenSequence").ValueKind);
+            Assert.Equal(1, intact.RootElement.GetProperty("firstSequence").GetInt64());
+            Assert.Equal(0, intact.RootElement.GetProperty("checkpointsChecked").GetInt32());
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={host.DatabasePath}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1";
+            command.ExecuteNonQuery();
+        }
+        var (brokenExit, brokenOutput, _) = Run("audit", "verify", "--json", "--data-dir", host.DataDirectory);
+        Assert.Equal(ExitCodes.CheckFailed, brokenExit);
+        using var broken = JsonDocument.Parse(brokenOutput);
+        Assert.False(broken.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal(1, broken.RootElement.GetProperty("firstBrokenSequence").GetInt64());
+        Assert.False(string.IsNullOrEmpty(broken.RootElement.GetProperty("problem").GetString()));
+    }
+
+    [Theory]
+    [InlineData(new[] { "keys", "stats" }, "xares: keys: unknown command 'stats'; did you mean 'status'?", "xares-broker keys")]
+    [InlineData(new[] { "keys" }, "xares: keys: a command is required: rotate, rekey, status, prune", "xares-broker keys")]
+    [InlineData(new[] { "serve", "--lease-ttl-seconds", "abc" }, "xares: --lease-ttl-seconds: expected a whole number, got 'abc'", "xares-broker serve")]
+    [InlineData(new[] { "--bootstrap-ttl-seconds", "1.5" }, "xares: --bootstrap-ttl-seconds: expected a whole number, got '1.5'", "xares-broker")]
+    [InlineData(new[] { "docker", "claim", "--name", "w" }, "xares: docker claim: --user is required", "xares-broker docker claim")]
+    [InlineData(new[] { "backup" }, "xares: backup: --to is required", "xares-broker backup")]
+    [InlineData(new[] { "audit", "verify", "--jsno" }, "xares: audit verify: unknown option '--jsno'; did you mean '--json'?", "xares-broker audit verify")]
+    public async Task Run_BadCommandLine_OneLineThenHintExit2(string[] args, string line, string helpCommand)
+    {
+        var (exit, output, error) = await RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Equal("", output);
+        Assert.Equal($"{line}\nRun '{helpCommand} --help' for usage.\n", error.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("keys", "status", "--help")]
+    [InlineData("--version")]
+    public async Task Run_HelpOrVersion_Exit0(params string[] args)
+    {
+        var (exit, output, error) = await RunAsync(args);
+
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.NotEqual("", output);
+        Assert.Equal("", error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "keys", "st" }, new[] { "status" })]
+    [InlineData(new[] { "keys", "status", "--js" }, new[] { "--json" })]
+    [InlineData(new[] { "audit", "verify", "--audit-checkpoint-f" }, new[] { "--audit-checkpoint-file" })]
+    [InlineData(new[] { "keys", "status", "--data-d" }, new[] { "--data-dir" })]
+    [InlineData(new[] { "comp" }, new[] { "completion" })]
+    public async Task Completion_Bash_CompletesNestedCommandsAndInheritedOptions(string[] words, string[] expected)
+    {
+        var (exit, script, _) = await RunAsync("completion", "bash");
+        Assert.Equal(ExitCodes.Success, exit);
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, script);
+            Assert.Equal(expected, await ShellCompletion.BashAsync(file, BrokerCommandLine.Program, words));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -155,6 +242,14 @@ public sealed class BrokerCommandLineTests
             SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await BrokerCommandLine.RunAsync(args, new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
     }
 
     private static (int Exit, string Output, string Error) Run(params string[] args)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Xares.Broker.Hosting;
 using Xares.Broker.Tests.Support;
 using Xares.Broker.Vault;
@@ -41,6 +42,29 @@ public sealed class KeysCommandLineTests
             Assert.StartsWith($"xares: Another key operation is running: keys rotate (pid {Environment.ProcessId}", refused.Error);
             Assert.Contains("Running now: keys rotate", Run("keys", "status", "--data-dir", host.DataDirectory).Output);
         }
+    }
+
+    [Fact]
+    public async Task KeysStatus_Json_VersionsWithEveryUsageColumn()
+    {
+        await using var host = await BrokerTestHost.StartAsync();
+        var user = await host.CreateUserAsync();
+        await host.CreateGitCredentialAsync(user, "https://git.example.test", "alice", "secret-cli-json-abcdef");
+        Assert.Equal(0, Run("keys", "rotate", "--data-dir", host.DataDirectory).Exit);
+
+        var (exit, output, _) = Run("keys", "status", "--json", "--data-dir", host.DataDirectory);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var versions = json.RootElement.GetProperty("versions").EnumerateArray().ToList();
+        Assert.Equal([1, 2], versions.Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal([false, true], versions.Select(v => v.GetProperty("current").GetBoolean()));
+        Assert.False(versions[1].GetProperty("prunable").GetBoolean());
+        var usage = versions[1].GetProperty("usage").EnumerateArray().ToList();
+        Assert.Equal(KeyringUsage.References.Select(r => (r.Table, r.Column)), usage.Select(u => (u.GetProperty("table").GetString()!, u.GetProperty("column").GetString()!)));
+        Assert.Equal(1, usage.Single(u => u.GetProperty("table").GetString() == "credentials").GetProperty("count").GetInt64());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("unfinishedRotation").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("runningOperation").ValueKind);
     }
 
     private static (int Exit, string Output, string Error) Run(params string[] args)

@@ -54,6 +54,18 @@ public sealed class DockerFixture : IAsyncLifetime
     internal Task<CommandResult> ExecAsync(string container, params string[] command) =>
         Engine.DockerAsync(["exec", container, .. command]);
 
+    /// <summary>
+    /// What `xares-sidecar status --json` in the container says about its session, by exit code
+    /// (docs/cli.md: 0, or 3 while the broker is unreachable, with a session; 4 without) and by JSON.
+    /// </summary>
+    internal async Task AssertSessionAsync(string container, bool held)
+    {
+        var status = await ExecAsync(container, "xares-sidecar", "status", "--json");
+        Assert.True(held ? status.ExitCode is 0 or 3 : status.ExitCode == 4, status.ToString());
+        using var json = JsonDocument.Parse(status.Stdout);
+        Assert.Equal(held, json.RootElement.GetProperty("hasSession").GetBoolean());
+    }
+
     /// <param name="admin">REST of the broker that holds the workspace; the fixture's by default.</param>
     internal async Task<JsonElement> WorkspaceAsync(string id, AdminClient? admin = null) =>
         (await (admin ?? Admin).ListWorkspacesAsync()).Single(w => w.GetProperty("id").GetString() == id);

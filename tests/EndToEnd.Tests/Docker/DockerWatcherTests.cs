@@ -94,8 +94,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         Assert.True(await Poll.UntilAsync(async () => await fixture.SessionsAsync(workspaceId) is [var s] && s != first, TimeSpan.FromSeconds(5)),
             "no new session after docker restart\n" + fixture.Broker.LogTail());
         Assert.Contains(await fixture.AuditAsync("docker.stop"), a => a.GetProperty("workspaceId").GetString() == workspaceId);
-        var status = await fixture.ExecAsync(container, "xares-sidecar", "status").ShouldSucceedAsync();
-        Assert.Contains("session:             yes", status.Stdout, StringComparison.Ordinal);
+        await fixture.AssertSessionAsync(container, held: true);
     }
 
     [Fact]
@@ -118,8 +117,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
 
         foreach (var refused in new[] { second, stranger })
         {
-            var status = await fixture.ExecAsync(refused, "xares-sidecar", "status").ShouldSucceedAsync();
-            Assert.Contains("session:             no", status.Stdout, StringComparison.Ordinal);
+            await fixture.AssertSessionAsync(refused, held: false);
             await fixture.ExecAsync(refused, "test", "!", "-e", "/run/xares/bootstrap-token").ShouldSucceedAsync();
         }
         Assert.Equal([session], await fixture.SessionsAsync(workspaceId));
@@ -152,7 +150,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         Assert.True(await Poll.UntilAsync(async () => await fixture.SessionsAsync(restarted) is [var s] && s != oldRestartedSession,
             TimeSpan.FromSeconds(5)), "restarted container not re-bootstrapped\n" + fixture.Broker.LogTail());
         Assert.Equal([keptSession], await fixture.SessionsAsync(kept));
-        await fixture.ExecAsync(keptContainer, "xares-sidecar", "status").ShouldSucceedAsync();
+        await fixture.AssertSessionAsync(keptContainer, held: true);
         await WaitForSessionAsync(late);
     }
 

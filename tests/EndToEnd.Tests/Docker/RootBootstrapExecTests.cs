@@ -38,8 +38,7 @@ public sealed class RootBootstrapExecTests(DockerFixture fixture) : IClassFixtur
         var status = await fixture.Engine.DockerAsync("exec", "-u", "0", container, "xares-sidecar", "status");
         Assert.False(status.Succeeded, "root was served a status request\n" + status);
         Assert.Contains("without an answer", status.Stderr, StringComparison.Ordinal);
-        var asUser = await fixture.ExecAsync(container, "xares-sidecar", "status").ShouldSucceedAsync();
-        Assert.Contains("session:             yes", asUser.Stdout, StringComparison.Ordinal);
+        await fixture.AssertSessionAsync(container, held: true);
         Assert.True(await Poll.UntilAsync(async () => (await fixture.ExecAsync(container, "git", "config", "--global", "--get-regexp", "credential")).Succeeded,
             TimeSpan.FromSeconds(5)), "xares-sidecar install did not configure git\n" + await LogsAsync(container));
         await fixture.ExecAsync(container, "git", "clone", url, "/tmp/repo").ShouldSucceedAsync();

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Xares.CommandLine;
 using Xares.Protos.Sidecar.V1;
 using Xares.Sidecar.Cli;
 using Xares.Sidecar.Tests.Fakes;
@@ -55,10 +58,24 @@ public sealed class SidecarCliTests
             var serve = CliRunner.RunAsync(["serve"], environment: environment, cancellationToken: stop.Token);
             await broker.State.WaitForAsync(s => s.WatchOpens.Count > 0);
 
+            // The watch stream is open; the sidecar marks itself connected right after (exit 3 until then).
             var (exit, output, _) = await CliRunner.RunAsync(["status"], environment: environment);
-            Assert.Equal(0, exit);
+            for (var tries = 0; exit == ExitCodes.NotConnected && tries < 100; tries++)
+            {
+                await Task.Delay(100);
+                (exit, output, _) = await CliRunner.RunAsync(["status"], environment: environment);
+            }
+            Assert.Equal(ExitCodes.Success, exit);
             Assert.Contains("session:             yes", output);
             Assert.False(File.Exists(tokenFile));
+            var (jsonExit, json, _) = await CliRunner.RunAsync(["status", "--json"], environment: environment);
+            Assert.Equal(ExitCodes.Success, jsonExit);
+            using (var report = JsonDocument.Parse(json))
+            {
+                Assert.True(report.RootElement.GetProperty("hasSession").GetBoolean());
+                Assert.True(report.RootElement.GetProperty("connected").GetBoolean());
+                Assert.False(string.IsNullOrEmpty(report.RootElement.GetProperty("workspaceId").GetString()));
+            }
 
             await stop.CancelAsync();
             var result = await serve.WaitAsync(TimeSpan.FromSeconds(10));
@@ -106,6 +123,34 @@ public sealed class SidecarCliTests
         Assert.Equal(1, exit);
         Assert.Contains("writable by group or others", error);
         Assert.Equal(0, broker.State.OpenSessionCalls);
+    }
+
+    [Theory]
+    [InlineData(true, true, ExitCodes.Success)]
+    [InlineData(false, true, ExitCodes.NotConnected)]
+    [InlineData(true, false, ExitCodes.NoSession)]
+    [InlineData(false, false, ExitCodes.NoSession)]
+    public void StatusExitCode_State_FromTheTable(bool connected, bool hasSession, int expected) =>
+        Assert.Equal(expected, StatusCommand.ExitCode(new StatusResponse { Connected = connected, HasSession = hasSession }));
+
+    [Fact]
+    public void StatusJson_EveryField_DocumentedNamesAndNulls()
+    {
+        var report = StatusCommand.Report(new StatusResponse
+        {
+            BrokerUrl = "https://broker.example/",
+            Connected = false,
+            HasSession = true,
+            TokenExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.Parse("2030-01-02T03:04:05Z")),
+            CachedLeases = 3,
+            RevocationSequence = 42,
+        });
+
+        var json = JsonSerializer.Serialize(report, CliJson.Default.StatusReport);
+
+        Assert.Equal(
+            """{"brokerUrl":"https://broker.example/","connected":false,"hasSession":true,"workspaceId":null,"sessionExpiresAt":null,"tokenExpiresAt":"2030-01-02T03:04:05Z","cachedLeases":3,"revocationSequence":42,"lastError":null}""",
+            JsonNode.Parse(json)!.ToJsonString());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Xares.CommandLine;
 using Xares.Sidecar.Cli;
 using Xares.Sidecar.Install;
 using Xares.Sidecar.Tests.Fakes;
@@ -171,10 +173,51 @@ public sealed class InstallCommandTests : IAsyncLifetime
         var layout = Layout();
         using var output = new StringWriter();
 
-        Assert.Equal(1, await InstallCheck.RunAsync(layout, new CliConsole(TextReader.Null, output, output), CancellationToken.None));
+        Assert.Equal(ExitCodes.CheckFailed, await InstallCheck.RunAsync(layout, new CliConsole(TextReader.Null, output, output), json: false, CancellationToken.None));
         Assert.Contains($"{GlobalConfig}:", output.ToString());
         var loaded = layout with { Check = layout.Check.WithConf(layout.Files.ConfPath) };
-        Assert.Equal(0, await InstallCheck.RunAsync(loaded, new CliConsole(TextReader.Null, output, output), CancellationToken.None));
+        Assert.Equal(ExitCodes.Success, await InstallCheck.RunAsync(loaded, new CliConsole(TextReader.Null, output, output), json: false, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Check_Json_OneObjectNamingTheForeignHelper()
+    {
+        await InstallAsync();
+        await AppendStoreHelperAsync();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await InstallCheck.RunAsync(Layout(), new CliConsole(TextReader.Null, output, error), json: true, CancellationToken.None);
+
+        Assert.Equal(ExitCodes.CheckFailed, exitCode);
+        Assert.Equal("", error.ToString());
+        using var json = JsonDocument.Parse(output.ToString());
+        var report = json.RootElement;
+        Assert.False(report.GetProperty("ok").GetBoolean());
+        Assert.Equal(Path.Combine(EnvDirectory, GitEnvironmentFiles.ScriptFileName), report.GetProperty("scriptFile").GetString());
+        Assert.True(report.GetProperty("scriptPresent").GetBoolean());
+        Assert.False(report.GetProperty("environmentLoadsConf").GetBoolean());
+        Assert.Equal(JsonValueKind.Array, report.GetProperty("hooksMissing").ValueKind);
+        var urls = report.GetProperty("urls").EnumerateArray().Select(u => u.GetString()).ToList();
+        Assert.Contains("https://git.example.com:8443", urls);
+        var foreign = report.GetProperty("foreignHelpers").EnumerateArray().ToList();
+        // The [credential] section the store helper sits in applies to every served URL.
+        Assert.Equal(urls, foreign.Select(f => f.GetProperty("url").GetString()));
+        Assert.All(foreign, f => Assert.Equal("store", f.GetProperty("helper").GetString()));
+        Assert.All(foreign, f => Assert.StartsWith($"{GlobalConfig}:", f.GetProperty("location").GetString()));
+    }
+
+    [Fact]
+    public async Task Check_NothingInstalled_FailsTheCheckWithAnEmptyReport()
+    {
+        using var output = new StringWriter();
+
+        var exitCode = await InstallCheck.RunAsync(Layout(), new CliConsole(TextReader.Null, output, TextWriter.Null), json: true, CancellationToken.None);
+
+        Assert.Equal(ExitCodes.CheckFailed, exitCode);
+        using var json = JsonDocument.Parse(output.ToString());
+        Assert.False(json.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal(0, json.RootElement.GetProperty("urls").GetArrayLength());
     }
 
     [Fact]
