@@ -40,24 +40,31 @@ internal static class CredentialEndpoints
     private static async Task<Ok<CredentialList>> ListAsync(string userId, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
     {
         http.Caller().EnsureCanSee(userId, "User");
+        var items = await ReadForUserAsync(database, userId, time.GetUtcNow(), options.CredentialExpiringWindow);
+        return TypedResults.Ok(new CredentialList(items ?? throw new NotFoundException("User")));
+    }
+
+    /// <summary>A user's credentials with their health and usage, as REST and the web UI show them; null when the user does not exist.</summary>
+    internal static async Task<List<CredentialResponse>?> ReadForUserAsync(Database database, string userId, DateTimeOffset now, TimeSpan expiringWindow)
+    {
         var found = await database.ReadAsync(c => UserStore.Exists(c, null, userId)
             ? (Records: CredentialStore.ListForUser(c, userId), Health: CredentialHealthStore.ForUser(c, userId))
             : default);
-        var now = time.GetUtcNow();
-        return found.Records is null
-            ? throw new NotFoundException("User")
-            : TypedResults.Ok(new CredentialList(found.Records.Select(r =>
-                CredentialResponse.From(r, now, CredentialHealthView.Of(r, found.Health.GetValueOrDefault(r.Id), now, options.CredentialExpiringWindow))).ToList()));
+        return found.Records?.Select(r =>
+            CredentialResponse.From(r, now, CredentialHealthView.Of(r, found.Health.GetValueOrDefault(r.Id), now, expiringWindow))).ToList();
     }
 
-    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
+    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time) =>
+        TypedResults.Ok(await ReadOneAsync(database, http.Caller(), id, time.GetUtcNow(), options.CredentialExpiringWindow));
+
+    /// <summary>One credential the caller may see (else <see cref="NotFoundException"/>), with health and this month's use per workspace.</summary>
+    internal static async Task<CredentialResponse> ReadOneAsync(Database database, Caller caller, string id, DateTimeOffset now, TimeSpan expiringWindow)
     {
-        var now = time.GetUtcNow();
         var (record, health, byWorkspace) = await database.ReadAsync(c => (CredentialStore.Find(c, null, id), CredentialHealthStore.Find(c, id),
             Leases.AiRequestGrantStore.ByWorkspace(c, null, id, MonthlyQuota.MonthOf(now))));
-        var visible = CredentialWriter.Visible(http.Caller(), record);
-        return TypedResults.Ok(CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, options.CredentialExpiringWindow),
-            visible.Kind == CredentialKinds.Ai ? byWorkspace : null));
+        var visible = CredentialWriter.Visible(caller, record);
+        return CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, expiringWindow),
+            visible.Kind == CredentialKinds.Ai ? byWorkspace : null);
     }
 
     private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, Database database, BrokerOptions options,

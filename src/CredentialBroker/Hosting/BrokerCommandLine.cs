@@ -60,7 +60,7 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options))
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -192,6 +192,7 @@ internal static class BrokerCommandLine
             CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
             Audit = AuditCommandLine.Read(parse),
             Logging = LoggingCommandLine.Read(parse),
+            Ui = WebUi.WebUiCommandLine.Read(parse),
         });
         SettingsFile.For(parse).ThrowIfErrors();
         return read with
