@@ -27,7 +27,7 @@ internal static class UiSecurityHeaders
                     headers.XFrameOptions = "DENY";
                     headers["Referrer-Policy"] = "no-referrer";
                     headers["Cross-Origin-Opener-Policy"] = "same-origin";
-                    if (context.Request.Path != UiPaths.Stylesheet)
+                    if (context.Request.Path != UiPaths.Stylesheet && context.Request.Path != UiPaths.Icon)
                     {
                         headers.CacheControl = "no-store";
                     }

@@ -46,12 +46,8 @@ internal static class WebUiEndpoints
         {
             UiLog.InsecureCookies(app.Logger);
         }
-        var stylesheet = ReadAsset("ui.css");
-        app.MapGet(UiPaths.Stylesheet, (HttpContext http) =>
-        {
-            http.Response.Headers.CacheControl = "public, max-age=3600";
-            return Results.Bytes(stylesheet, "text/css; charset=utf-8");
-        }).ExcludeFromDescription();
+        MapAsset(app, UiPaths.Stylesheet, "ui.css", "text/css; charset=utf-8");
+        MapAsset(app, UiPaths.Icon, "favicon.svg", "image/svg+xml");
         app.MapGet(UiPaths.Root, () => Results.Redirect(UiPaths.Home)).ExcludeFromDescription();
         // Sign-in starts with a GET (a link, or the cookie scheme's redirect); the callback's state,
         // correlation cookie, nonce and PKCE verifier are what bind it to this browser.
@@ -63,6 +59,16 @@ internal static class WebUiEndpoints
 
     internal static bool IsLocal(string? url) =>
         url is { Length: > 1 } && url.StartsWith(UiPaths.Root + "/", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal);
+
+    private static void MapAsset(WebApplication app, string path, string name, string contentType)
+    {
+        var bytes = ReadAsset(name);
+        app.MapGet(path, (HttpContext http) =>
+        {
+            http.Response.Headers.CacheControl = "public, max-age=3600";
+            return Results.Bytes(bytes, contentType);
+        }).ExcludeFromDescription();
+    }
 
     private static byte[] ReadAsset(string name)
     {
