@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building, publishing (native AOT) and the end-to-end tests need: git, clang
-# (Debian's clang-14 is enough; Directory.Build.props points the AOT linker at it) and zlib
-# headers. Does nothing when they are present; runs `apt-get update` only when installing.
+# (Debian's clang-14 is enough; Directory.Build.props points the AOT linker at it), zlib
+# headers, and chromium (the web UI tests drive it through Playwright; no browser download).
+# Does nothing when they are present; runs `apt-get update` only when installing.
 set -euo pipefail
 
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 
 if ((${#missing[@]})); then
     echo "xares: installing ${missing[*]}" >&2
