@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building, publishing (native AOT) and the end-to-end tests need: git, clang
 # (Debian's clang-14 is enough; Directory.Build.props points the AOT linker at it), zlib
-# headers, systemd-analyze (the deploy tests verify deploy/systemd's unit with it), and zsh and
-# fish (the completion scripts are tested in each shell). Does nothing when they are present;
-# runs `apt-get update` only when installing.
+# headers, systemd-analyze (the deploy tests verify deploy/systemd's unit with it), zsh and fish
+# (the completion scripts are tested in each shell), and chromium (the web UI tests drive it
+# through Playwright; no browser download). Does nothing when they are present; runs
+# `apt-get update` only when installing.
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,7 @@ command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || missi
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 command -v fish >/dev/null 2>&1 || missing+=(fish)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 
 if ((${#missing[@]})); then
     echo "xares: installing ${missing[*]}" >&2

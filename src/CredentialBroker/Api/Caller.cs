@@ -8,17 +8,24 @@ internal static class CallerClaims
     public const string KeyId = "xares:key_id";
     public const string Scope = "xares:scope";
     public const string UserId = "xares:user_id";
+
+    /// <summary>Set when the caller is not an API key (a signed-in web UI user): the audit actor.</summary>
+    public const string Actor = "xares:actor";
 }
 
 /// <summary>Who is calling the REST API: an API key, its scopes, and the user it is bound to, if any.</summary>
 internal sealed record Caller(string KeyId, IReadOnlySet<string> Scopes, string? BoundUserId)
 {
-    public string Actor => $"apikey:{KeyId}";
+    public string Actor { get; init; } = $"apikey:{KeyId}";
 
-    public static Caller From(ClaimsPrincipal principal) => new(
-        principal.FindFirstValue(CallerClaims.KeyId) ?? throw new InvalidOperationException("The request is not authenticated."),
-        principal.FindAll(CallerClaims.Scope).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
-        principal.FindFirstValue(CallerClaims.UserId));
+    public static Caller From(ClaimsPrincipal principal)
+    {
+        var caller = new Caller(
+            principal.FindFirstValue(CallerClaims.KeyId) ?? throw new InvalidOperationException("The request is not authenticated."),
+            principal.FindAll(CallerClaims.Scope).Select(c => c.Value).ToHashSet(StringComparer.Ordinal),
+            principal.FindFirstValue(CallerClaims.UserId));
+        return principal.FindFirstValue(CallerClaims.Actor) is { } actor ? caller with { Actor = actor } : caller;
+    }
 
     public bool Has(string scope) => Scopes.Contains(ApiKeyScopes.Admin) || Scopes.Contains(scope);
 

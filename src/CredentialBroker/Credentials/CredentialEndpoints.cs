@@ -50,14 +50,26 @@ internal static class CredentialEndpoints
         return TypedResults.Ok(page ?? throw new NotFoundException("User"));
     }
 
-    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time)
+    /// <summary>
+    /// A user's credentials with their health and usage as the web UI shows them: the listing's
+    /// largest page (<see cref="ListingCursor.MaxLimit"/>); null when the user does not exist.
+    /// </summary>
+    internal static async Task<IReadOnlyList<CredentialResponse>?> ReadForUserAsync(Database database, string userId, DateTimeOffset now, TimeSpan expiringWindow) =>
+        (await database.ReadAsync(c => UserStore.Exists(c, null, userId)
+            ? CredentialListing.Read(c, userId, statuses: null, after: null, ListingCursor.MaxLimit, now, expiringWindow)
+            : null))?.Items;
+
+    private static async Task<Ok<CredentialResponse>> GetAsync(string id, HttpContext http, Database database, BrokerOptions options, TimeProvider time) =>
+        TypedResults.Ok(await ReadOneAsync(database, http.Caller(), id, time.GetUtcNow(), options.CredentialExpiringWindow));
+
+    /// <summary>One credential the caller may see (else <see cref="NotFoundException"/>), with health and this month's use per workspace.</summary>
+    internal static async Task<CredentialResponse> ReadOneAsync(Database database, Caller caller, string id, DateTimeOffset now, TimeSpan expiringWindow)
     {
-        var now = time.GetUtcNow();
         var (record, health, byWorkspace) = await database.ReadAsync(c => (CredentialStore.Find(c, null, id), CredentialHealthStore.Find(c, id),
             Leases.AiRequestGrantStore.ByWorkspace(c, null, id, MonthlyQuota.MonthOf(now))));
-        var visible = CredentialWriter.Visible(http.Caller(), record);
-        return TypedResults.Ok(CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, options.CredentialExpiringWindow),
-            visible.Kind == CredentialKinds.Ai ? byWorkspace : null));
+        var visible = CredentialWriter.Visible(caller, record);
+        return CredentialResponse.From(visible, now, CredentialHealthView.Of(visible, health, now, expiringWindow),
+            visible.Kind == CredentialKinds.Ai ? byWorkspace : null);
     }
 
     private static async Task<Ok<CredentialResponse>> UpdateAsync(string id, HttpContext http, CredentialWriter writer, Database database, BrokerOptions options,

@@ -76,7 +76,7 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options))
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -212,6 +212,7 @@ internal static class BrokerCommandLine
             ProblemTypeBase = Text(ProblemTypeBase, "XARES_PROBLEM_TYPE_BASE") ?? defaults.ProblemTypeBase,
             Audit = AuditCommandLine.Read(parse),
             Logging = LoggingCommandLine.Read(parse),
+            Ui = WebUi.WebUiCommandLine.Read(parse),
         });
         SettingsFile.For(parse).ThrowIfErrors();
         return read with

@@ -15,6 +15,7 @@ using Xares.Broker.Workspaces;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 using Xares.Broker.Vault;
+using Xares.Broker.WebUi;
 
 namespace Xares.Broker.Hosting;
 
@@ -58,8 +59,10 @@ internal static class BrokerHost
         services.AddProblemTypes(options.ProblemTypeBase);
         services.AddRateLimits(options);
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddAuthentication()
+        // API keys are the default (REST); the web UI's cookie and OpenID Connect schemes serve /ui only.
+        var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddWebUi(options, authentication);
         services.AddScopePolicies();
         services.AddBrokerOpenApi();
         services.AddSingleton<ApiKeyStore>();
@@ -108,6 +111,7 @@ internal static class BrokerHost
         app.UseHttpMetrics();
         app.UseScrapeTimeMetrics("/metrics");
         app.UseAuthFailureThrottle();
+        app.UseWebUi(options);
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -129,6 +133,7 @@ internal static class BrokerHost
         Connections.ConnectionEndpoints.MapConnections(api);
         api.MapApiKeys();
         api.MapAudit();
+        app.MapWebUi(options);
         return app;
     }
 

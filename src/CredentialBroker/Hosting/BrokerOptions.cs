@@ -79,6 +79,9 @@ internal sealed record BrokerOptions
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;
 
+    /// <summary>The web UI and its OpenID Connect sign-in (--ui-*); off unless an issuer is set.</summary>
+    public WebUi.WebUiSettings Ui { get; init; } = new();
+
     /// <summary>Audit checkpoints, retention and suspicious-activity flags.</summary>
     public Audit.AuditSettings Audit { get; init; } = new();
 

@@ -49,6 +49,10 @@ internal sealed class SettingsFile
             {
                 _errors.Add($"--config {Path}: the master key itself never goes in a settings file; name a file holding it with \"master-key-file\" or set XARES_MASTER_KEY.");
             }
+            else if (key == "ui-oidc-client-secret")
+            {
+                _errors.Add($"--config {Path}: the web UI's client secret never goes in a settings file; name a file holding it with \"ui-oidc-client-secret-file\" or set XARES_UI_OIDC_CLIENT_SECRET.");
+            }
             else if (!known.Contains(key))
             {
                 _errors.Add($"--config {Path}: unknown setting \"{key}\".");

@@ -16,6 +16,10 @@ internal static class UserStore
     public static UserRecord? Find(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Single(connection, transaction, $"SELECT {Columns} FROM users WHERE id = @id", Read, ("@id", id));
 
+    /// <summary>The oldest user with this email (compared without case), or null.</summary>
+    public static UserRecord? FindByEmail(DbConnection connection, DbTransaction? transaction, string email) =>
+        Sql.Single(connection, transaction, $"SELECT {Columns} FROM users WHERE lower(email) = lower(@email) ORDER BY created_at, id LIMIT 1", Read, ("@email", email));
+
     public static bool Exists(DbConnection connection, DbTransaction? transaction, string id) =>
         Sql.Scalar(connection, transaction, "SELECT 1 FROM users WHERE id = @id", ("@id", id)) is not null;
 

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Xares.Broker.Api;
+using Xares.Broker.Audit;
+using Xares.Broker.Storage;
+
+namespace Xares.Broker.WebUi.Pages;
+
+/// <summary>My audit trail, newest first, 25 a page, filterable by action: GET /api/v1/audit as a user-bound key sees it.</summary>
+internal sealed class ActivityModel(Database database) : PageModel
+{
+    public const string PageSize = "25";
+
+    public IReadOnlyList<AuditRecord> Records { get; private set; } = [];
+
+    public string? NextCursor { get; private set; }
+
+    [BindProperty(SupportsGet = true, Name = "action")]
+    public string? ActionFilter { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Cursor { get; set; }
+
+    public string? Problem { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        var me = HttpContext.Caller().BoundUserId!;
+        try
+        {
+            var query = AuditQuery.Parse(new AuditQueryParameters(me, null, null, string.IsNullOrWhiteSpace(ActionFilter) ? null : ActionFilter.Trim(), null, PageSize, Cursor));
+            (Records, NextCursor) = await database.ReadAsync(query.Run);
+        }
+        catch (ValidationException e)
+        {
+            Problem = e.Errors.Values.SelectMany(m => m).FirstOrDefault() ?? e.Message;
+        }
+        return Page();
+    }
+}

@@ -1,0 +1,40 @@
+namespace Xares.Broker.WebUi;
+
+/// <summary>
+/// Headers on every /ui response: a Content-Security-Policy with no inline script or style (the
+/// pages have no script at all), no framing, no referrer, and no caching of pages.
+/// </summary>
+internal static class UiSecurityHeaders
+{
+    /// <summary>`form-action` also names the issuer: a form posted after the session ended is redirected there to sign in again.</summary>
+    public static string Policy(Uri issuer) =>
+        $"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {issuer.GetLeftPart(UriPartial.Authority)}; " +
+        "frame-ancestors 'none'; base-uri 'none'";
+
+    public static IApplicationBuilder UseUiSecurityHeaders(this IApplicationBuilder app, WebUiSettings settings)
+    {
+        var policy = Policy(settings.Issuer!);
+        return app.Use((context, next) =>
+        {
+            if (UiPaths.IsUi(context.Request.Path))
+            {
+                // Set as the response starts, so error and redirect responses carry them too.
+                context.Response.OnStarting(() =>
+                {
+                    var headers = context.Response.Headers;
+                    headers.ContentSecurityPolicy = policy;
+                    headers.XContentTypeOptions = "nosniff";
+                    headers.XFrameOptions = "DENY";
+                    headers["Referrer-Policy"] = "no-referrer";
+                    headers["Cross-Origin-Opener-Policy"] = "same-origin";
+                    if (context.Request.Path != UiPaths.Stylesheet && context.Request.Path != UiPaths.Icon)
+                    {
+                        headers.CacheControl = "no-store";
+                    }
+                    return Task.CompletedTask;
+                });
+            }
+            return next(context);
+        });
+    }
+}

@@ -1,0 +1,65 @@
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace Xares.EndToEnd.Tests.WebUi;
+
+/// <summary>What every web UI page must pass: its security headers, an axe-core scan, and (for the docs) a screenshot.</summary>
+internal static class UiChecks
+{
+    /// <summary>The response's Content-Security-Policy forbids inline script and style and any framing.</summary>
+    public static void AssertStrictCsp(IResponse? response)
+    {
+        Assert.NotNull(response);
+        var csp = response.Headers.GetValueOrDefault("content-security-policy");
+        Assert.NotNull(csp);
+        Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Contains("style-src 'self'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("script-src", csp, StringComparison.Ordinal); // none at all: default-src 'none' applies
+        Assert.Equal("nosniff", response.Headers.GetValueOrDefault("x-content-type-options"));
+    }
+
+    /// <summary>axe-core (injected by Deque's package) finds no serious or critical violation on the page as it is now.</summary>
+    public static async Task AssertAccessibleAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}").ToList();
+        Assert.True(bad.Count == 0, $"axe-core on {page.Url}:\n{string.Join("\n", bad)}");
+    }
+
+    /// <summary>Writes docs/ui/NAME.png (the screenshots docs/ui.md shows).</summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(Artifacts.RepositoryRoot, "docs", "ui");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+    }
+
+    /// <summary>Collects console errors (a CSP violation is reported there) of the broker's pages.</summary>
+    public static List<string> WatchConsole(IPage page, string brokerUrl)
+    {
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error" && page.Url.StartsWith(brokerUrl, StringComparison.Ordinal))
+            {
+                lock (errors)
+                {
+                    errors.Add($"{page.Url}: {message.Text}");
+                }
+            }
+        };
+        return errors;
+    }
+
+    /// <summary>A form POST with the context's cookies but without the page's anti-forgery token; redirects are not followed.</summary>
+    public static Task<IAPIResponse> PostWithoutTokenAsync(IBrowserContext context, string path, string body = "") =>
+        context.APIRequest.PostAsync(path, new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["Content-Type"] = "application/x-www-form-urlencoded" },
+            DataString = body,
+            MaxRedirects = 0,
+        });
+}
