@@ -25,7 +25,8 @@ internal static class DockerWatcherRegistration
         foreach (var engine in options.DockerEngines)
         {
             services.AddKeyedSingleton<IDockerClient>(engine.Name, (_, _) => DockerClients.Create(engine));
-            services.AddHostedService(sp =>
+            // Not AddHostedService: it keeps one registration per implementation type, so only the first engine would be watched.
+            services.AddSingleton<IHostedService>(sp =>
             {
                 var docker = sp.GetRequiredKeyedService<IDockerClient>(engine.Name);
                 var bootstrapper = ActivatorUtilities.CreateInstance<ContainerBootstrapper>(sp, docker, engine, new BootstrapDelivery(docker));
