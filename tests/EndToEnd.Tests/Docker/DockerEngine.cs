@@ -26,18 +26,26 @@ internal sealed class DockerEngine
     /// <summary>True when the engine is the one scripts/setup-docker.sh runs (so a test may restart it).</summary>
     public bool Owned { get; }
 
-    public static async Task<DockerEngine> ConnectAsync(string logFile)
+    public static Task<DockerEngine> ConnectAsync(string logFile) => ConnectAsync(logFile, "XARES_TEST_DOCKER", null);
+
+    /// <summary>A second engine beside the first (tests of several engines): XARES_TEST_DOCKER2, or scripts/setup-docker.sh's under /tmp/xares-docker2.</summary>
+    public static Task<DockerEngine> ConnectSecondAsync(string logFile) => ConnectAsync(logFile, "XARES_TEST_DOCKER2", SecondDirectory);
+
+    public const string SecondDirectory = "/tmp/xares-docker2";
+
+    private static async Task<DockerEngine> ConnectAsync(string logFile, string variable, string? directory)
     {
-        if (Environment.GetEnvironmentVariable("XARES_TEST_DOCKER") is { Length: > 0 } given)
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } given)
         {
             return new DockerEngine(given, owned: false, logFile);
         }
-        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5));
+        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5),
+            directory is null ? null : new() { ["XARES_DOCKER_DIR"] = directory });
         if (!start.Succeeded)
         {
             throw new InvalidOperationException(
-                "No Docker engine: scripts/setup-docker.sh start failed (see /tmp/xares-docker/dockerd.log). " +
-                "These tests need a real dockerd; set XARES_TEST_DOCKER=unix:///path/docker.sock to use another one.\n" + start);
+                $"No Docker engine: scripts/setup-docker.sh start failed (see {directory ?? "/tmp/xares-docker"}/dockerd.log). " +
+                $"These tests need a real dockerd; set {variable}=unix:///path/docker.sock to use another one.\n" + start);
         }
         return new DockerEngine(start.Stdout.Trim().Split('\n')[^1].Trim(), owned: true, logFile);
     }
