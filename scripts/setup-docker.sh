@@ -10,6 +10,8 @@
 # which the tests read (or set XARES_TEST_DOCKER yourself to point them at another engine).
 # Nothing here is fatal to the rest of the test run: when the engine can't start, the Docker tests
 # report it and fail, with the reason in $XARES_DOCKER_DIR/dockerd.log.
+# Several engines run side by side when each has its own $XARES_DOCKER_DIR (socket, pid file,
+# data-root, exec-root and its containerd all live there), e.g. XARES_DOCKER_DIR=/tmp/xares-docker2.
 set -uo pipefail
 
 dir=${XARES_DOCKER_DIR:-/tmp/xares-docker}
