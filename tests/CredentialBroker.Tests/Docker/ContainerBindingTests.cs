@@ -204,16 +204,21 @@ public sealed class ContainerBindingTests : IAsyncLifetime
         Assert.Contains(await AuditDetailsAsync("docker.bootstrap", "failure"), d => d.Contains("no session", StringComparison.Ordinal));
     }
 
-    private async Task<string> CreateWorkspaceAsync()
+    private Task<string> CreateWorkspaceAsync() => CreateWorkspaceAsync(_host);
+
+    private Task<JsonElement> WorkspaceAsync(string id) => WorkspaceAsync(_host, id);
+
+    /// <summary>A new workspace of a new user, through REST.</summary>
+    internal static async Task<string> CreateWorkspaceAsync(BrokerTestHost host)
     {
-        var userId = await _host.CreateUserAsync("u" + Guid.NewGuid().ToString("N")[..8]);
-        var response = await _host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" });
+        var userId = await host.CreateUserAsync("u" + Guid.NewGuid().ToString("N")[..8]);
+        var response = await host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
 
-    private async Task<JsonElement> WorkspaceAsync(string id) =>
-        await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
+    internal static async Task<JsonElement> WorkspaceAsync(BrokerTestHost host, string id) =>
+        await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
 
     private async Task<List<string>> AuditDetailsAsync(string action, string outcome)
     {

@@ -108,13 +108,7 @@ public sealed class SeveralEnginesTests : IAsyncLifetime
         }
     }
 
-    private async Task<string> CreateWorkspaceAsync()
-    {
-        var userId = await _host.CreateUserAsync("u" + Guid.NewGuid().ToString("N")[..8]);
-        var response = await _host.Admin.PostAsJsonAsync("/api/v1/workspaces", new { userId, name = "w" });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
+    private Task<string> CreateWorkspaceAsync() => ContainerBindingTests.CreateWorkspaceAsync(_host);
 
-    private async Task<JsonElement> WorkspaceAsync(string id) => await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
+    private Task<JsonElement> WorkspaceAsync(string id) => ContainerBindingTests.WorkspaceAsync(_host, id);
 }
