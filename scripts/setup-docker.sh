@@ -11,6 +11,10 @@
 # which the tests read (or set XARES_TEST_DOCKER yourself to point them at another engine).
 # Nothing here is fatal to the rest of the test run: when the engine can't start, the Docker tests
 # report it and fail, with the reason in $XARES_DOCKER_DIR/dockerd.log.
+# Several engines run side by side when each has its own $XARES_DOCKER_DIR (socket, pid file,
+# data-root, exec-root and its containerd all live there), e.g. XARES_DOCKER_DIR=/tmp/xares-docker2.
+# With XARES_DOCKER_TLS_PORT set, the engine also listens on tcp://127.0.0.1:PORT with --tlsverify,
+# using ca.pem, server.pem and server-key.pem that the caller put in $XARES_DOCKER_DIR/tls.
 set -uo pipefail
 
 dir=${XARES_DOCKER_DIR:-/tmp/xares-docker}
@@ -43,8 +47,13 @@ answers() {
 launch() {
     local driver=$1
     mkdir -p "$dir/data" "$dir/exec"
+    local tls=()
+    if [ -n "${XARES_DOCKER_TLS_PORT:-}" ]; then
+        tls=(-H "tcp://127.0.0.1:$XARES_DOCKER_TLS_PORT" --tlsverify --tlscacert "$dir/tls/ca.pem"
+            --tlscert "$dir/tls/server.pem" --tlskey "$dir/tls/server-key.pem")
+    fi
     setsid "${sudo[@]}" dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
-        -H "unix://$sock" --storage-driver "$driver" \
+        -H "unix://$sock" "${tls[@]}" --storage-driver "$driver" \
         --iptables=false --ip-masq=false --bridge=none >>"$log" 2>&1 &
     for _ in $(seq 1 300); do
         answers && return 0

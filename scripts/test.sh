@@ -44,6 +44,8 @@ rm -rf "$results"
 bash scripts/setup-node-sdks.sh || { echo "xares: installing the node SDKs for the AI tests failed" >&2; status=1; }
 XARES_TEST_POSTGRES=$(bash scripts/setup-postgres.sh) && export XARES_TEST_POSTGRES || echo "xares: PostgreSQL did not start; its tests fail under CI=true" >&2
 bash scripts/setup-docker.sh start >/dev/null || echo "xares: the private Docker engine did not start (see /tmp/xares-docker/dockerd.log); the Docker tests fail" >&2
+# A second engine beside it, for the tests of a broker watching several engines.
+XARES_DOCKER_DIR=/tmp/xares-docker2 bash scripts/setup-docker.sh start >/dev/null || echo "xares: the second Docker engine did not start (see /tmp/xares-docker2/dockerd.log)" >&2
 if ! bash scripts/install-prerequisites.sh; then
     status=1
 elif ! dotnet build Xares.sln -c Release -nologo; then
@@ -59,5 +61,6 @@ else
     status=$?
 fi
 bash scripts/setup-docker.sh stop
+XARES_DOCKER_DIR=/tmp/xares-docker2 bash scripts/setup-docker.sh stop
 
 summarize

@@ -26,12 +26,12 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
     WorkspaceLifecycle lifecycle, WorkspaceClaims claims, BrokerOptions options, TimeProvider time)
 {
     /// <summary>Binds (or re-binds the same) container and mints a token; null when refused (audited once per reason).</summary>
-    public Task<ContainerGrant?> BindAndMintAsync(string containerId, string workspaceLabel, string why) =>
+    public Task<ContainerGrant?> BindAndMintAsync(ContainerRef container, string workspaceLabel, string why) =>
         writes.ExecuteAsync<ContainerGrant?>((c, t) =>
         {
             var workspace = WorkspaceStore.Find(c, t, workspaceLabel);
-            return BindWithin(c, t, workspace, containerId, why,
-                workspace is null ? $"container {DockerAudit.Short(containerId)} names unregistered workspace '{DockerAudit.Printable(workspaceLabel)}'" : null);
+            return BindWithin(c, t, workspace, container, why,
+                workspace is null ? $"container {container.Short} names unregistered workspace '{DockerAudit.Printable(workspaceLabel)}'" : null);
         });
 
     /// <summary>
@@ -39,12 +39,12 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
     /// unexpired claim creates the claimed workspace (audited) and is bound to it; the same container
     /// later (a restart) is bound again; any other is refused. Null when refused (audited).
     /// </summary>
-    public Task<ContainerGrant?> ClaimAndMintAsync(string containerId, string claimLabel, string why)
+    public Task<ContainerGrant?> ClaimAndMintAsync(ContainerRef container, string claimLabel, string why)
     {
         var problem = claims.TryRead(claimLabel, out var claim);
         return writes.ExecuteAsync<ContainerGrant?>((c, t) =>
         {
-            var shortId = DockerAudit.Short(containerId);
+            var shortId = container.Short;
             if (problem != ClaimProblem.None)
             {
                 var reason = problem switch
@@ -53,7 +53,7 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
                     ClaimProblem.BadSignature => "its signature does not match the claim key",
                     _ => "it is not a well-formed v1 claim",
                 };
-                return BindWithin(c, t, null, containerId, why, $"container {shortId} refused: {WorkspaceClaim.Label} label not accepted, {reason}");
+                return BindWithin(c, t, null, container, why, $"container {shortId} refused: {WorkspaceClaim.Label} label not accepted, {reason}");
             }
             var now = time.GetUtcNow();
             var workspace = WorkspaceStore.Find(c, t, claim!.WorkspaceId);
@@ -82,19 +82,19 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
                         + (claim.AllowedHosts is null ? "all hosts" : "allowed hosts: " + string.Join(' ', claim.AllowedHosts)),
                 });
             }
-            return BindWithin(c, t, workspace, containerId, why, refusal);
+            return BindWithin(c, t, workspace, container, why, refusal);
         });
     }
 
     /// <summary>Binds the container to <paramref name="workspace"/> and mints, or audits why not: <paramref name="refusal"/>, a revoked workspace, another container.</summary>
-    private ContainerGrant? BindWithin(DbConnection c, DbTransaction t, WorkspaceRecord? workspace, string containerId, string why, string? refusal)
+    private ContainerGrant? BindWithin(DbConnection c, DbTransaction t, WorkspaceRecord? workspace, ContainerRef container, string why, string? refusal)
     {
         refusal ??= workspace switch
         {
-            null => $"container {DockerAudit.Short(containerId)} names no workspace",
-            { RevokedAt: not null } => $"container {DockerAudit.Short(containerId)} names revoked workspace {workspace.Id}",
-            _ when !WorkspaceStore.BindContainer(c, t, workspace.Id, containerId) =>
-                $"container {DockerAudit.Short(containerId)} refused: workspace {workspace.Id} is bound to container {DockerAudit.Short(workspace.ContainerId!)}",
+            null => $"container {container.Short} names no workspace",
+            { RevokedAt: not null } => $"container {container.Short} names revoked workspace {workspace.Id}",
+            _ when !WorkspaceStore.BindContainer(c, t, workspace.Id, container.Engine, container.Id) =>
+                $"container {container.Short} refused: workspace {workspace.Id} is bound to container {new ContainerRef(workspace.ContainerEngine ?? "?", workspace.ContainerId!).Short}",
             _ => null,
         };
         if (refusal is not null)
@@ -109,37 +109,37 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
         {
             audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBind, AuditOutcomes.Success)
             {
-                Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, Detail = $"container {containerId}",
+                Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, Detail = $"container {container}",
             });
         }
-        return MintWithin(c, t, workspace, containerId, why);
+        return MintWithin(c, t, workspace, container, why);
     }
 
     /// <summary>A further token for the container already bound (re-delivery); null when it is no longer bound.</summary>
-    public Task<ContainerGrant?> MintAgainAsync(string workspaceId, string containerId, string why) =>
+    public Task<ContainerGrant?> MintAgainAsync(string workspaceId, ContainerRef container, string why) =>
         writes.ExecuteAsync<ContainerGrant?>((c, t) =>
-            WorkspaceStore.Find(c, t, workspaceId) is { RevokedAt: null } workspace && workspace.ContainerId == containerId
-                ? MintWithin(c, t, workspace, containerId, why)
+            WorkspaceStore.Find(c, t, workspaceId) is { RevokedAt: null } workspace && IsBoundTo(workspace, container)
+                ? MintWithin(c, t, workspace, container, why)
                 : null);
 
     private ContainerGrant MintWithin(DbConnection c, DbTransaction t, WorkspaceRecord workspace,
-        string containerId, string why)
+        ContainerRef container, string why)
     {
         var (token, _) = BootstrapTokens.Mint(c, t, workspace.Id, time.GetUtcNow(), options.BootstrapTokenLifetime);
         WorkspaceStore.SetContainerState(c, t, workspace.Id, ContainerStates.Starting);
         audit.Append(c, t, new AuditEntry(AuditActions.BootstrapMint, AuditOutcomes.Success)
         {
             Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id,
-            Detail = $"for container {DockerAudit.Short(containerId)}: {why}",
+            Detail = $"for container {container.Short}: {why}",
         });
         return new ContainerGrant(workspace.Id, token);
     }
 
     /// <summary>Records how delivery ended: running, or failing (audited) when no session appeared.</summary>
-    public Task RecordDeliveryAsync(string workspaceId, string containerId, bool delivered, string detail) =>
+    public Task RecordDeliveryAsync(string workspaceId, ContainerRef container, bool delivered, string detail) =>
         writes.ExecuteAsync((c, t) =>
         {
-            if (WorkspaceStore.Find(c, t, workspaceId) is not { RevokedAt: null } workspace || workspace.ContainerId != containerId)
+            if (WorkspaceStore.Find(c, t, workspaceId) is not { RevokedAt: null } workspace || !IsBoundTo(workspace, container))
             {
                 return;
             }
@@ -147,15 +147,15 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
             audit.Append(c, t, new AuditEntry(DockerAudit.ContainerBootstrap, delivered ? AuditOutcomes.Success : AuditOutcomes.Failure)
             {
                 Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspaceId,
-                Detail = $"container {DockerAudit.Short(containerId)}: {detail}",
+                Detail = $"container {container.Short}: {detail}",
             });
         });
 
     /// <summary>The container stopped: its workspace's sessions, leases and unused tokens end, and its sidecar is told.</summary>
-    public Task<string?> ContainerStoppedAsync(string containerId, string detail) =>
+    public Task<string?> ContainerStoppedAsync(ContainerRef container, string detail) =>
         writes.ExecuteAsync((c, t) =>
         {
-            if (WorkspaceStore.FindByContainer(c, t, containerId) is not { } workspace)
+            if (WorkspaceStore.FindByContainer(c, t, container.Engine, container.Id) is not { } workspace)
             {
                 return null;
             }
@@ -170,16 +170,16 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
             audit.Append(c, t, new AuditEntry(DockerAudit.ContainerStop, AuditOutcomes.Success)
             {
                 Actor = DockerAudit.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id,
-                Detail = $"container {DockerAudit.Short(containerId)} {detail}; sessions and leases revoked",
+                Detail = $"container {container.Short} {detail}; sessions and leases revoked",
             });
             return workspace.Id;
         });
 
     /// <summary>The container was removed: its workspace is revoked for good.</summary>
-    public async Task<string?> ContainerRemovedAsync(string containerId, string detail)
+    public async Task<string?> ContainerRemovedAsync(ContainerRef container, string detail)
     {
-        var workspace = await database.ReadAsync(c => WorkspaceStore.FindByContainer(c, null, containerId));
-        return workspace is not null && await lifecycle.RevokeAsync(workspace.Id, DockerAudit.Actor, null, $"container {DockerAudit.Short(containerId)} {detail}")
+        var workspace = await database.ReadAsync(c => WorkspaceStore.FindByContainer(c, null, container.Engine, container.Id));
+        return workspace is not null && await lifecycle.RevokeAsync(workspace.Id, DockerAudit.Actor, null, $"container {container.Short} {detail}")
             ? workspace.Id
             : null;
     }
@@ -190,8 +190,11 @@ internal sealed class ContainerBinding(Database database, WriteQueue writes, Aud
             "SELECT 1 FROM sessions WHERE workspace_id = @ws AND created_at >= @since AND revoked_at IS NULL AND expires_at > @now",
             ("@ws", workspaceId), ("@since", since.ToDb()), ("@now", time.GetUtcNow().ToDb())) is not null);
 
-    public Task<List<WorkspaceRecord>> ListBoundAsync() => database.ReadAsync(WorkspaceStore.ListBound);
+    public Task<List<WorkspaceRecord>> ListBoundAsync(string engine) => database.ReadAsync(c => WorkspaceStore.ListBound(c, engine));
 
-    public Task<WorkspaceRecord?> FindByContainerAsync(string containerId) =>
-        database.ReadAsync(c => WorkspaceStore.FindByContainer(c, null, containerId));
+    public Task<WorkspaceRecord?> FindByContainerAsync(ContainerRef container) =>
+        database.ReadAsync(c => WorkspaceStore.FindByContainer(c, null, container.Engine, container.Id));
+
+    private static bool IsBoundTo(WorkspaceRecord workspace, ContainerRef container) =>
+        workspace.ContainerEngine == container.Engine && workspace.ContainerId == container.Id;
 }

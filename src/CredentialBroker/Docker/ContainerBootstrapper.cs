@@ -8,8 +8,9 @@ namespace Xares.Broker.Docker;
 /// Bootstraps started containers, one hand-over at a time per container: check the label, bind
 /// and mint, deliver, wait for the sidecar's session; if none appears, deliver a fresh token once
 /// more, then report the workspace as failing. A stopped container's hand-over is cancelled.
+/// One per engine: container ids here are ids on <paramref name="engine"/>.
 /// </summary>
-internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBinding binding, BootstrapDelivery delivery, TimeProvider time,
+internal sealed class ContainerBootstrapper(IDockerClient docker, DockerEndpoint engine, ContainerBinding binding, BootstrapDelivery delivery, TimeProvider time,
     ILogger<ContainerBootstrapper> logger)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new();
@@ -59,8 +60,7 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
             }
             catch (Exception ex)
             {
-                var shortId = DockerAudit.Short(containerId);
-                DockerLog.HandlingFailed(logger, ex, shortId);
+                DockerLog.HandlingFailed(logger, ex, On(containerId).Short);
             }
             finally
             {
@@ -110,12 +110,12 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
         string refusal;
         if (labels.TryGetValue(DockerWatcher.WorkspaceLabel, out var label))
         {
-            grant = await binding.BindAndMintAsync(containerId, label.Trim(), why);
+            grant = await binding.BindAndMintAsync(On(containerId), label.Trim(), why);
             refusal = $"label {DockerWatcher.WorkspaceLabel}={DockerAudit.Printable(label)} names no workspace it may bind";
         }
         else if (labels.TryGetValue(WorkspaceClaim.Label, out var claim))
         {
-            grant = await binding.ClaimAndMintAsync(containerId, claim, why);
+            grant = await binding.ClaimAndMintAsync(On(containerId), claim, why);
             refusal = $"label {WorkspaceClaim.Label} was not accepted (see the audit log)";
         }
         else
@@ -126,8 +126,8 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
         {
             if (_refused.TryAdd(containerId, true))
             {
-                DockerLog.Refused(logger, DockerAudit.Short(containerId), refusal);
-                BrokerMetrics.DockerBootstraps.WithLabels("refused").Inc();
+                DockerLog.Refused(logger, On(containerId).Short, refusal);
+                BrokerMetrics.DockerBootstraps.WithLabels(engine.Name, "refused").Inc();
             }
             return;
         }
@@ -138,10 +138,11 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
     public async Task<bool> BootstrapAsync(ContainerGrant grant, string containerId, CancellationToken cancellationToken)
     {
         var problem = "";
-        var shortId = DockerAudit.Short(containerId);
+        var container = On(containerId);
+        var shortId = container.Short;
         for (var attempt = 1; attempt <= 2; attempt++)
         {
-            var current = attempt == 1 ? grant : await binding.MintAgainAsync(grant.WorkspaceId, containerId, "re-delivery: no session appeared");
+            var current = attempt == 1 ? grant : await binding.MintAgainAsync(grant.WorkspaceId, container, "re-delivery: no session appeared");
             if (current is null)
             {
                 return false;
@@ -151,17 +152,19 @@ internal sealed class ContainerBootstrapper(IDockerClient docker, ContainerBindi
             if (result.Delivered && await WaitForSessionAsync(grant.WorkspaceId, since, cancellationToken))
             {
                 DockerLog.Bootstrapped(logger, shortId, grant.WorkspaceId, attempt);
-                await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, true, $"session opened (attempt {attempt})");
-                BrokerMetrics.DockerBootstraps.WithLabels(ContainerStates.Running).Inc();
+                await binding.RecordDeliveryAsync(grant.WorkspaceId, container, true, $"session opened (attempt {attempt})");
+                BrokerMetrics.DockerBootstraps.WithLabels(engine.Name, ContainerStates.Running).Inc();
                 return true;
             }
             problem = result.Delivered ? $"no session within {SessionWait.TotalSeconds:0} s of delivery" : result.Problem;
             DockerLog.DeliveryFailed(logger, shortId, grant.WorkspaceId, attempt, problem);
         }
-        await binding.RecordDeliveryAsync(grant.WorkspaceId, containerId, false, $"bootstrap failed twice: {problem}");
-        BrokerMetrics.DockerBootstraps.WithLabels(ContainerStates.Failing).Inc();
+        await binding.RecordDeliveryAsync(grant.WorkspaceId, container, false, $"bootstrap failed twice: {problem}");
+        BrokerMetrics.DockerBootstraps.WithLabels(engine.Name, ContainerStates.Failing).Inc();
         return false;
     }
+
+    private ContainerRef On(string containerId) => new(engine.Name, containerId);
 
     private async Task<bool> WaitForSessionAsync(string workspaceId, DateTimeOffset since, CancellationToken cancellationToken)
     {

@@ -11,10 +11,12 @@ namespace Xares.Broker.Docker;
 /// Follows the Docker engine's container events (README, Docker): `start` bootstraps a bound
 /// container, `die` ends its session and leases, `destroy` revokes its workspace. Reconciles with
 /// the engine on start-up and after every reconnect; a lost engine is retried with backoff while
-/// the rest of the broker keeps serving. Runs only while this replica holds the watcher lease.
+/// the rest of the broker keeps serving. One per engine (`--docker`), each with its own lease, so
+/// an engine that is down holds up no other and replicas may lead different engines. Runs only
+/// while this replica holds that engine's watcher lease.
 /// </summary>
-internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding binding, ContainerBootstrapper bootstrapper, LeaderLease lease,
-    BrokerOptions options, string endpoint, ILogger<DockerWatcher> logger) : BackgroundService
+internal sealed class DockerWatcher(IDockerClient docker, DockerEndpoint engine, ContainerBinding binding, ContainerBootstrapper bootstrapper, LeaderLease lease,
+    BrokerOptions options, ILogger<DockerWatcher> logger) : BackgroundService
 {
     public const string WorkspaceLabel = "xares.workspace";
 
@@ -41,7 +43,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
                 {
                     if (!waiting)
                     {
-                        DockerLog.NotLeader(logger, lease.Holder);
+                        DockerLog.NotLeader(logger, engine.Name, lease.Holder);
                         waiting = true;
                     }
                     await Task.Delay(lease.Lifetime / 3, stoppingToken);
@@ -66,7 +68,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             }
             catch (Exception ex)
             {
-                DockerLog.Unreachable(logger, Describe(ex), (long)backoff.TotalMilliseconds);
+                DockerLog.Unreachable(logger, engine.Name, Describe(ex), (long)backoff.TotalMilliseconds);
                 await DelayQuietlyAsync(backoff, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
@@ -103,12 +105,12 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             .ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException() ?? new IOException("the Docker event stream ended")),
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         var supervisor = SuperviseAsync(events.Writer, connection.Token);
-        DockerLog.Connected(logger, endpoint);
+        DockerLog.Connected(logger, engine.Name, engine.Url);
         try
         {
             await ReconcileAsync(connection.Token);
             connected();
-            BrokerMetrics.DockerWatcherConnected.Set(1);
+            BrokerMetrics.DockerWatcherConnected.WithLabels(engine.Name).Set(1);
             await foreach (var message in events.Reader.ReadAllAsync(connection.Token))
             {
                 await HandleAsync(message, connection.Token);
@@ -116,7 +118,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         }
         finally
         {
-            BrokerMetrics.DockerWatcherConnected.Set(0);
+            BrokerMetrics.DockerWatcherConnected.WithLabels(engine.Name).Set(0);
             await connection.CancelAsync();
             await monitor;
             await supervisor;
@@ -191,6 +193,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         {
             return;
         }
+        var container = new ContainerRef(engine.Name, containerId);
         try
         {
             switch (message.Action)
@@ -201,18 +204,18 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
                 case "die":
                     await bootstrapper.CancelAsync(containerId);
                     var exit = message.Actor?.Attributes is { } attributes && attributes.TryGetValue("exitCode", out var code) ? code : "?";
-                    await StoppedAsync(containerId, $"stopped (exit code {exit})");
+                    await StoppedAsync(container, $"stopped (exit code {exit})");
                     break;
                 case "destroy":
                     await bootstrapper.CancelAsync(containerId);
                     bootstrapper.Forget(containerId);
-                    await RemovedAsync(containerId, "removed");
+                    await RemovedAsync(container, "removed");
                     break;
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException && ex is not HttpRequestException && ex is not IOException)
         {
-            DockerLog.HandlingFailed(logger, ex, DockerAudit.Short(containerId));
+            DockerLog.HandlingFailed(logger, ex, container.Short);
         }
     }
 
@@ -223,15 +226,15 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
             .Where(c => IsOurs(c.Labels)).ToList();
         var byId = containers.ToDictionary(c => c.ID);
         int stopped = 0, removed = 0, bootstrapped = 0;
-        foreach (var workspace in await binding.ListBoundAsync())
+        foreach (var workspace in await binding.ListBoundAsync(engine.Name))
         {
             if (!byId.TryGetValue(workspace.ContainerId!, out var container))
             {
-                removed += await RemovedAsync(workspace.ContainerId!, "removed while the watcher was away") ? 1 : 0;
+                removed += await RemovedAsync(new ContainerRef(engine.Name, workspace.ContainerId!), "removed while the watcher was away") ? 1 : 0;
             }
             else if (container.State != "running" && workspace.ContainerState != ContainerStates.Stopped)
             {
-                stopped += await StoppedAsync(container.ID, "found stopped") ? 1 : 0;
+                stopped += await StoppedAsync(new ContainerRef(engine.Name, container.ID), "found stopped") ? 1 : 0;
             }
         }
         // Oldest first, so "the first live container naming a workspace" is the one that wins.
@@ -243,7 +246,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
                 bootstrapper.Start(container.ID, "reconciled: running without a current session", cancellationToken);
             }
         }
-        DockerLog.Reconciled(logger, containers.Count, bootstrapped, stopped, removed);
+        DockerLog.Reconciled(logger, engine.Name, containers.Count, bootstrapped, stopped, removed);
     }
 
     /// <summary>True unless the container is bound and its workspace has a live session opened since the container (re)started.</summary>
@@ -253,7 +256,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         {
             return false;
         }
-        var workspace = await binding.FindByContainerAsync(containerId);
+        var workspace = await binding.FindByContainerAsync(new ContainerRef(engine.Name, containerId));
         if (workspace is null)
         {
             return true;
@@ -263,24 +266,22 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         return !await binding.HasSessionSinceAsync(workspace.Id, startedAt);
     }
 
-    private async Task<bool> StoppedAsync(string containerId, string detail)
+    private async Task<bool> StoppedAsync(ContainerRef container, string detail)
     {
-        var workspaceId = await binding.ContainerStoppedAsync(containerId, detail);
+        var workspaceId = await binding.ContainerStoppedAsync(container, detail);
         if (workspaceId is not null)
         {
-            var shortId = DockerAudit.Short(containerId);
-            DockerLog.ContainerChanged(logger, shortId, detail, workspaceId);
+            DockerLog.ContainerChanged(logger, container.Short, detail, workspaceId);
         }
         return workspaceId is not null;
     }
 
-    private async Task<bool> RemovedAsync(string containerId, string detail)
+    private async Task<bool> RemovedAsync(ContainerRef container, string detail)
     {
-        var workspaceId = await binding.ContainerRemovedAsync(containerId, detail);
+        var workspaceId = await binding.ContainerRemovedAsync(container, detail);
         if (workspaceId is not null)
         {
-            var shortId = DockerAudit.Short(containerId);
-            DockerLog.ContainerChanged(logger, shortId, detail, workspaceId);
+            DockerLog.ContainerChanged(logger, container.Short, detail, workspaceId);
         }
         return workspaceId is not null;
     }
@@ -295,7 +296,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
                 await Task.Delay(lease.Lifetime / 3, leadership.Token);
                 if (!await lease.TryAcquireAsync())
                 {
-                    DockerLog.LeaseLost(logger);
+                    DockerLog.LeaseLost(logger, engine.Name);
                     await leadership.CancelAsync();
                     return;
                 }
@@ -307,7 +308,7 @@ internal sealed class DockerWatcher(IDockerClient docker, ContainerBinding bindi
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The database is unavailable: without a renewed lease this replica must stop watching.
-            DockerLog.Unreachable(logger, "watcher lease not renewed: " + Describe(ex), 0);
+            DockerLog.Unreachable(logger, engine.Name, "watcher lease not renewed: " + Describe(ex), 0);
             await leadership.CancelAsync();
         }
     }

@@ -18,7 +18,6 @@ internal static class BrokerCommandLine
     private static readonly Option<string> DatabaseOption = new("--database") { Description = "Connection string (env XARES_DATABASE).", Recursive = true };
     private static readonly Option<string> RestUrl = new("--rest-url") { Description = "REST listener (env XARES_REST_URL)." };
     private static readonly Option<string> GrpcUrl = new("--grpc-url") { Description = "gRPC listener for sidecars (env XARES_GRPC_URL)." };
-    private static readonly Option<string> Docker = new("--docker") { Description = "Docker engine URL; unset: watcher off (env XARES_DOCKER)." };
     private static readonly Option<string> DockerClaimKeyFile = new("--docker-claim-key-file")
     {
         Description = "File with the base64 key (32+ bytes) the platform signs xares.claim container labels with; unset: claims off (env XARES_DOCKER_CLAIM_KEY_FILE).",
@@ -71,12 +70,12 @@ internal static class BrokerCommandLine
 
     public static RootCommand Create()
     {
-        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, Docker, DockerClaimKeyFile, TlsCert, TlsKey, GrpcClientCa, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
+        var serve = new Command("serve", "Run the broker (REST and gRPC).") { RestUrl, GrpcUrl, DockerClaimKeyFile, TlsCert, TlsKey, GrpcClientCa, PlaintextBehindProxy, LeaseTtl, SessionTtl, BootstrapTtl, EndedRetentionDays, OutboundAllow, CredentialTestInterval, ExpiringDays, MintedReuseMargin };
         foreach (var option in RateLimiting.RateLimitCommandLine.Options)
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options))
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options).Concat(DockerCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -191,7 +190,7 @@ internal static class BrokerCommandLine
             Database = Text(DatabaseOption, "XARES_DATABASE"),
             RestUrl = Text(RestUrl, "XARES_REST_URL") ?? defaults.RestUrl,
             GrpcUrl = Text(GrpcUrl, "XARES_GRPC_URL") ?? defaults.GrpcUrl,
-            Docker = Text(Docker, "XARES_DOCKER"),
+            DockerEngines = DockerCommandLine.Read(parse),
             DockerClaimKeyFile = Text(DockerClaimKeyFile, "XARES_DOCKER_CLAIM_KEY_FILE"),
             TlsCertificateFile = Text(TlsCert, "XARES_TLS_CERT"),
             TlsKeyFile = Text(TlsKey, "XARES_TLS_KEY"),

@@ -68,12 +68,13 @@ internal static class BrokerMetrics
         new CounterConfiguration { LabelNames = ["call", "limit"] });
 
     public static readonly Gauge DockerWatcherConnected = Metrics.CreateGauge(
-        "xares_docker_watcher_connected", "1 while this replica follows the Docker engine's events (it holds the watcher lease and the engine answers), else 0. "
-            + "With --docker set, alert when the sum over replicas stays 0.");
+        "xares_docker_watcher_connected", "1 while this replica follows the events of the Docker engine named by the label (it holds that engine's watcher lease "
+            + "and the engine answers), else 0. Alert per engine when the sum over replicas stays 0.",
+        new GaugeConfiguration { LabelNames = ["engine"] });
 
     public static readonly Counter DockerBootstraps = Metrics.CreateCounter(
-        "xares_docker_bootstraps_total", "Container hand-overs by outcome: running (a session opened), failing (none after two deliveries) or refused (no workspace it may bind).",
-        new CounterConfiguration { LabelNames = ["outcome"] });
+        "xares_docker_bootstraps_total", "Container hand-overs by engine and outcome: running (a session opened), failing (none after two deliveries) or refused (no workspace it may bind).",
+        new CounterConfiguration { LabelNames = ["engine", "outcome"] });
 
     public static readonly Counter PrunedRows = Metrics.CreateCounter(
         "xares_ended_state_pruned_total", "Rows of ended state deleted by retention (--ended-retention-days), by table.",

@@ -7,7 +7,9 @@ internal sealed record BrokerOptions
     public string? Database { get; init; }
     public string RestUrl { get; init; } = "http://127.0.0.1:7400";
     public string GrpcUrl { get; init; } = "http://127.0.0.1:7401";
-    public string? Docker { get; init; }
+
+    /// <summary>--docker: the engines the watcher follows, one watcher each; empty: watcher off.</summary>
+    public IReadOnlyList<Docker.DockerEndpoint> DockerEngines { get; init; } = [];
 
     /// <summary>How often the Docker watcher reconciles while connected, as a safety net for missed events.</summary>
     public TimeSpan DockerResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
@@ -93,7 +95,7 @@ internal sealed record BrokerOptions
     // A record prints every member: the master key, and a PostgreSQL password in the connection string.
     public override string ToString() =>
         $"{nameof(BrokerOptions)} {{ DataDirectory = {DataDirectory}, Database = {WithoutPassword(DatabaseConnectionString)}, RestUrl = {RestUrl}, GrpcUrl = {GrpcUrl}, " +
-        $"Docker = {Docker}, MasterKey = {(MasterKeyBase64 is null ? MasterKeyFile ?? "(data directory)" : "[redacted]")} }}";
+        $"Docker = [{string.Join(", ", DockerEngines)}], MasterKey = {(MasterKeyBase64 is null ? MasterKeyFile ?? "(data directory)" : "[redacted]")} }}";
 
     private static string WithoutPassword(string connectionString)
     {

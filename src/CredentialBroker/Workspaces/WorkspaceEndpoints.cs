@@ -19,7 +19,9 @@ internal static class WorkspaceEndpoints
 
     public sealed record WorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
         DateTimeOffset? RevokedAt, string? ContainerId, string Status, IReadOnlyList<SessionSummary> ActiveSessions, string? ContainerState,
-        IReadOnlyList<RepositoryGrant>? Repositories);
+        IReadOnlyList<RepositoryGrant>? Repositories,
+        [property: System.ComponentModel.Description("The Docker engine (its --docker name) containerId runs on; container ids are unique only within one engine.")]
+        string? ContainerEngine);
 
     public sealed record CreatedWorkspaceResponse(string Id, string UserId, string Name, IReadOnlyList<string>? AllowedHosts, DateTimeOffset CreatedAt,
         string BootstrapToken, DateTimeOffset BootstrapExpiresAt, IReadOnlyList<RepositoryGrant>? Repositories = null)
@@ -140,5 +142,5 @@ internal static class WorkspaceEndpoints
         w.Id, w.UserId, w.Name, w.AllowedHosts, w.CreatedAt, w.RevokedAt, w.ContainerId,
         // "failing": the Docker watcher could not bootstrap the workspace's container.
         w.RevokedAt is not null ? "revoked" : w.ContainerState == "failing" ? "failing" : "active",
-        activeSessions.Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState, w.Repositories);
+        activeSessions.Select(s => new SessionSummary(s.Id, s.ExpiresAt)).ToList(), w.ContainerState, w.Repositories, w.ContainerEngine);
 }

@@ -9,6 +9,9 @@ internal sealed record WorkspaceRecord(
     DateTimeOffset? RevokedAt,
     string? ContainerId)
 {
+    /// <summary>The Docker engine (its --docker name) <see cref="ContainerId"/> runs on; null when no container is bound.</summary>
+    public string? ContainerEngine { get; init; }
+
     /// <summary>Set by the Docker watcher: starting | running | failing | stopped; null without Docker.</summary>
     public string? ContainerState { get; init; }
 

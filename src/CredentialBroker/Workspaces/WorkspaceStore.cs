@@ -8,7 +8,7 @@ namespace Xares.Broker.Workspaces;
 internal static class WorkspaceStore
 {
     private const string Columns = "id, user_id, name, allowed_hosts, created_at, revoked_at, container_id";
-    private const string SelectColumns = Columns + ", container_state, repositories";
+    private const string SelectColumns = Columns + ", container_state, repositories, container_engine";
 
     public static void Insert(DbConnection connection, DbTransaction transaction, WorkspaceRecord workspace) =>
         Sql.Execute(connection, transaction,
@@ -45,19 +45,24 @@ internal static class WorkspaceStore
         Sql.Execute(connection, transaction, "UPDATE workspaces SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL",
             ("@id", id), ("@now", now.ToDb())) == 1;
 
-    /// <summary>The unrevoked workspace a container is bound to, if any.</summary>
-    public static WorkspaceRecord? FindByContainer(DbConnection connection, DbTransaction? transaction, string containerId) =>
-        Sql.Single(connection, transaction, $"SELECT {SelectColumns} FROM workspaces WHERE container_id = @c AND revoked_at IS NULL", Read, ("@c", containerId));
+    /// <summary>The unrevoked workspace a container (its engine and its id there) is bound to, if any.</summary>
+    public static WorkspaceRecord? FindByContainer(DbConnection connection, DbTransaction? transaction, string engine, string containerId) =>
+        Sql.Single(connection, transaction,
+            $"SELECT {SelectColumns} FROM workspaces WHERE container_engine = @e AND container_id = @c AND revoked_at IS NULL", Read, ("@e", engine), ("@c", containerId));
 
-    /// <summary>Unrevoked workspaces bound to a container (what the Docker watcher reconciles).</summary>
-    public static List<WorkspaceRecord> ListBound(DbConnection connection) =>
-        Sql.Query(connection, null, $"SELECT {SelectColumns} FROM workspaces WHERE container_id IS NOT NULL AND revoked_at IS NULL", Read);
+    /// <summary>Unrevoked workspaces bound to a container on <paramref name="engine"/> (what that engine's watcher reconciles).</summary>
+    public static List<WorkspaceRecord> ListBound(DbConnection connection, string engine) =>
+        Sql.Query(connection, null, $"SELECT {SelectColumns} FROM workspaces WHERE container_engine = @e AND container_id IS NOT NULL AND revoked_at IS NULL",
+            Read, ("@e", engine));
 
-    /// <summary>Binds the first container that names the workspace; false when another one is bound already.</summary>
-    public static bool BindContainer(DbConnection connection, DbTransaction transaction, string id, string containerId) =>
+    /// <summary>Binds the first container that names the workspace; false when another one (on any engine) is bound already.</summary>
+    public static bool BindContainer(DbConnection connection, DbTransaction transaction, string id, string engine, string containerId) =>
         Sql.Execute(connection, transaction,
-            "UPDATE workspaces SET container_id = @c WHERE id = @id AND revoked_at IS NULL AND (container_id IS NULL OR container_id = @c)",
-            ("@id", id), ("@c", containerId)) == 1;
+            """
+            UPDATE workspaces SET container_engine = @e, container_id = @c
+            WHERE id = @id AND revoked_at IS NULL AND (container_id IS NULL OR (container_engine = @e AND container_id = @c))
+            """,
+            ("@id", id), ("@e", engine), ("@c", containerId)) == 1;
 
     public static void SetContainerState(DbConnection connection, DbTransaction transaction, string id, string state) =>
         Sql.Execute(connection, transaction, "UPDATE workspaces SET container_state = @s WHERE id = @id", ("@id", id), ("@s", state));
@@ -69,5 +74,6 @@ internal static class WorkspaceStore
     {
         ContainerState = r.NullableString(7),
         Repositories = RepositoryGrant.Deserialize(r.NullableString(8)),
+        ContainerEngine = r.NullableString(9),
     };
 }

@@ -23,12 +23,12 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         SubstituteEngine.RecordExecs(_docker, _execs, token => _onExec(token));
-        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock" }, s => s.AddSingleton(_docker));
+        _host = await BrokerTestHost.StartAsync(o => o with { DockerEngines = [DockerEndpoint.Unix("unix:///nonexistent/docker.sock")] }, s => s.AddKeyedSingleton(DockerEndpoint.DefaultName, _docker));
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private ContainerBootstrapper Bootstrapper() => new(_docker, _host.Get<ContainerBinding>(), new BootstrapDelivery(_docker), TimeProvider.System,
+    private ContainerBootstrapper Bootstrapper() => new(_docker, DockerEndpoint.Unix("unix:///nonexistent/docker.sock"), _host.Get<ContainerBinding>(), new BootstrapDelivery(_docker), TimeProvider.System,
         NullLogger<ContainerBootstrapper>.Instance)
     {
         SessionWait = TimeSpan.FromMilliseconds(300), PollInterval = TimeSpan.FromMilliseconds(20), RetryDelay = TimeSpan.FromMilliseconds(20),
@@ -38,7 +38,7 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
     public async Task BootstrapAsync_SidecarRedeems_RunningAfterOneDelivery()
     {
         var workspaceId = await CreateWorkspaceAsync();
-        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync(On("c1"), workspaceId, "container started");
         _onExec = async token => await _host.Get<SessionService>().OpenAsync(token, null);
 
         Assert.True(await Bootstrapper().BootstrapAsync(grant!, "c1", CancellationToken.None));
@@ -79,7 +79,7 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
     public async Task BootstrapAsync_NoSessionAppears_RedeliversFreshTokenOnceThenFailing()
     {
         var workspaceId = await CreateWorkspaceAsync();
-        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync(On("c1"), workspaceId, "container started");
 
         Assert.False(await Bootstrapper().BootstrapAsync(grant!, "c1", CancellationToken.None));
 
@@ -95,7 +95,7 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
     public async Task BootstrapAsync_SecondDeliveryWorks_Running()
     {
         var workspaceId = await CreateWorkspaceAsync();
-        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync("c1", workspaceId, "container started");
+        var grant = await _host.Get<ContainerBinding>().BindAndMintAsync(On("c1"), workspaceId, "container started");
         _onExec = async token =>
         {
             if (_execs.Count == 2)
@@ -120,4 +120,6 @@ public sealed class ContainerBootstrapperTests : IAsyncLifetime
 
     private async Task<JsonElement> WorkspaceAsync(string id) =>
         await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/workspaces/{id}");
+
+    private static ContainerRef On(string id) => new(DockerEndpoint.DefaultName, id);
 }

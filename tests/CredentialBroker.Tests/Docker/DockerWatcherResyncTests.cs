@@ -24,8 +24,8 @@ public sealed class DockerWatcherResyncTests : IAsyncLifetime
     {
         // The sidecar in the container redeems what it is handed.
         SubstituteEngine.RecordExecs(_docker, _execs, async token => await _host.Get<SessionService>().OpenAsync(token, null));
-        _host = await BrokerTestHost.StartAsync(o => o with { Docker = "unix:///nonexistent/docker.sock", DockerResyncInterval = TimeSpan.FromMilliseconds(300) },
-            s => s.AddSingleton(_docker));
+        _host = await BrokerTestHost.StartAsync(o => o with { DockerEngines = [DockerEndpoint.Unix("unix:///nonexistent/docker.sock")], DockerResyncInterval = TimeSpan.FromMilliseconds(300) },
+            s => s.AddKeyedSingleton(DockerEndpoint.DefaultName, _docker));
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

@@ -12,12 +12,14 @@ internal sealed class DockerEngine
     private static readonly string Cli = File.Exists("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
 
     private readonly string logFile;
+    private readonly Dictionary<string, string>? scriptEnvironment;
 
-    private DockerEngine(string endpoint, bool owned, string logFile)
+    private DockerEngine(string endpoint, bool owned, string logFile, Dictionary<string, string>? scriptEnvironment = null)
     {
         Endpoint = endpoint;
         Owned = owned;
         this.logFile = logFile;
+        this.scriptEnvironment = scriptEnvironment;
     }
 
     /// <summary>unix:///…/docker.sock</summary>
@@ -26,27 +28,49 @@ internal sealed class DockerEngine
     /// <summary>True when the engine is the one scripts/setup-docker.sh runs (so a test may restart it).</summary>
     public bool Owned { get; }
 
-    public static async Task<DockerEngine> ConnectAsync(string logFile)
+    public static Task<DockerEngine> ConnectAsync(string logFile) => ConnectAsync(logFile, "XARES_TEST_DOCKER", null);
+
+    /// <summary>A second engine beside the first (tests of several engines): XARES_TEST_DOCKER2, or scripts/setup-docker.sh's under /tmp/xares-docker2.</summary>
+    public static Task<DockerEngine> ConnectSecondAsync(string logFile) => ConnectAsync(logFile, "XARES_TEST_DOCKER2", SecondDirectory);
+
+    public const string SecondDirectory = "/tmp/xares-docker2";
+
+    private static async Task<DockerEngine> ConnectAsync(string logFile, string variable, string? directory)
     {
-        if (Environment.GetEnvironmentVariable("XARES_TEST_DOCKER") is { Length: > 0 } given)
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } given)
         {
             return new DockerEngine(given, owned: false, logFile);
         }
-        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5));
+        Dictionary<string, string>? environment = directory is null ? null : new() { ["XARES_DOCKER_DIR"] = directory };
+        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5), environment);
         if (!start.Succeeded)
         {
             throw new InvalidOperationException(
-                "No Docker engine: scripts/setup-docker.sh start failed (see /tmp/xares-docker/dockerd.log). " +
-                "These tests need a real dockerd; set XARES_TEST_DOCKER=unix:///path/docker.sock to use another one.\n" + start);
+                $"No Docker engine: scripts/setup-docker.sh start failed (see {directory ?? "/tmp/xares-docker"}/dockerd.log). " +
+                $"These tests need a real dockerd; set {variable}=unix:///path/docker.sock to use another one.\n" + start);
         }
-        return new DockerEngine(start.Stdout.Trim().Split('\n')[^1].Trim(), owned: true, logFile);
+        return new DockerEngine(start.Stdout.Trim().Split('\n')[^1].Trim(), owned: true, logFile, environment);
     }
 
     /// <summary>Stops and starts the private engine (its containers stop with it).</summary>
     public async Task RestartAsync()
     {
-        await RunScriptAsync("scripts/setup-docker.sh", ["stop"], logFile, TimeSpan.FromMinutes(1)).ShouldSucceedAsync();
-        await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(2)).ShouldSucceedAsync();
+        await StopAsync();
+        await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(2), scriptEnvironment).ShouldSucceedAsync();
+    }
+
+    public async Task StopAsync() =>
+        await RunScriptAsync("scripts/setup-docker.sh", ["stop"], logFile, TimeSpan.FromMinutes(1), scriptEnvironment).ShouldSucceedAsync();
+
+    /// <summary>
+    /// A private engine under <paramref name="directory"/> that also listens on tcp://127.0.0.1:<paramref name="port"/>
+    /// with --tlsverify, its ca.pem, server.pem and server-key.pem in <paramref name="directory"/>/tls.
+    /// </summary>
+    public static async Task<DockerEngine> StartWithTlsAsync(string logFile, string directory, int port)
+    {
+        var environment = new Dictionary<string, string> { ["XARES_DOCKER_DIR"] = directory, ["XARES_DOCKER_TLS_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var start = await RunScriptAsync("scripts/setup-docker.sh", ["start"], logFile, TimeSpan.FromMinutes(5), environment).ShouldSucceedAsync();
+        return new DockerEngine(start.Stdout.Trim().Split('\n')[^1].Trim(), owned: true, logFile, environment);
     }
 
     /// <summary>Builds (or reuses) the offline test images; returns the workspace image name.</summary>

@@ -8,9 +8,9 @@ namespace Xares.EndToEnd.Tests.Docker;
 /// A real Docker engine, the offline-built workspace image, a broker watching that engine and a
 /// dev git server on loopback (containers run with --network host, so they reach both).
 /// </summary>
-public sealed class DockerFixture : IAsyncLifetime
+public class DockerFixture : IAsyncLifetime
 {
-    private readonly List<string> containers = [];
+    private readonly List<(DockerEngine Engine, string Id)> containers = [];
     private int counter;
 
     internal ScratchDirectory Directory { get; } = ScratchDirectory.Create("xd-");
@@ -33,26 +33,37 @@ public sealed class DockerFixture : IAsyncLifetime
     /// <param name="labelName">xares.workspace (the label is a workspace id) or xares.claim (a signed claim).</param>
     /// <param name="image">The image to run; the fixture's workspace image by default.</param>
     /// <param name="tmpfsOwner">The uid that owns /run/xares (the sidecar's, when the image's USER is not root).</param>
+    /// <param name="engine">The engine to run it on; the fixture's first by default.</param>
     internal async Task<string> RunContainerAsync(string label, int bootstrapWaitSeconds = 20, int sidecarDelaySeconds = 0, BrokerProcess? broker = null,
-        string labelName = "xares.workspace", string? image = null, int? tmpfsOwner = null)
+        string labelName = "xares.workspace", string? image = null, int? tmpfsOwner = null, DockerEngine? engine = null)
     {
+        engine ??= Engine;
         image ??= Image;
         string[] late = sidecarDelaySeconds > 0
             ? ["--entrypoint", "sh", image, "-c", $"sleep {sidecarDelaySeconds}; exec /usr/local/bin/xares-entrypoint.sh sleep infinity"]
             : [image];
         var tmpfs = tmpfsOwner is { } uid ? $"/run/xares:mode=0700,uid={uid}" : "/run/xares:mode=0700";
-        var id = await Engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", tmpfs,
+        var id = await engine.DockerOkAsync(["run", "-d", "--network", "host", "--tmpfs", tmpfs,
             "--label", $"{labelName}={label}", "-e", $"XARES_BROKER_URL={(broker ?? Broker).GrpcUrl}",
             "-e", $"XARES_BOOTSTRAP_WAIT={bootstrapWaitSeconds}", .. late]);
         lock (containers)
         {
-            containers.Add(id);
+            containers.Add((engine, id));
         }
         return id;
     }
 
+    /// <summary>docker exec on the engine the fixture ran <paramref name="container"/> on.</summary>
     internal Task<CommandResult> ExecAsync(string container, params string[] command) =>
-        Engine.DockerAsync(["exec", container, .. command]);
+        EngineOf(container).DockerAsync(["exec", container, .. command]);
+
+    internal DockerEngine EngineOf(string container)
+    {
+        lock (containers)
+        {
+            return containers.Where(c => c.Id == container).Select(c => c.Engine).FirstOrDefault() ?? Engine;
+        }
+    }
 
     /// <summary>
     /// What `xares-sidecar status --json` in the container says about its session, by exit code
@@ -109,17 +120,24 @@ public sealed class DockerFixture : IAsyncLifetime
     {
         Engine = await DockerEngine.ConnectAsync(Path.Combine(Directory.Logs, "docker.log"));
         Image = await Engine.BuildImagesAsync();
+        await StartMoreEnginesAsync();
         GitServer = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
         await File.WriteAllTextAsync(ClaimKeyFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
-        Broker = await BrokerProcess.StartAsync(Directory, "--docker", Engine.Endpoint, "--docker-claim-key-file", ClaimKeyFile);
+        Broker = await BrokerProcess.StartAsync(Directory, [.. DockerArguments(), "--docker-claim-key-file", ClaimKeyFile]);
         Admin = new AdminClient(Broker.RestUrl, Broker.AdminKey);
     }
 
+    /// <summary>Engines besides <see cref="Engine"/>, started before the broker.</summary>
+    private protected virtual Task StartMoreEnginesAsync() => Task.CompletedTask;
+
+    /// <summary>The broker's --docker options.</summary>
+    private protected virtual string[] DockerArguments() => ["--docker", Engine.Endpoint];
+
     public async Task DisposeAsync()
     {
-        if (Engine is not null && containers.Count > 0)
+        foreach (var group in containers.GroupBy(c => c.Engine))
         {
-            await Engine.DockerAsync(["rm", "-f", .. containers]);
+            await group.Key.DockerAsync(["rm", "-f", .. group.Select(c => c.Id)]);
         }
         Admin?.Dispose();
         if (Broker is not null)

@@ -203,7 +203,7 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         Assert.True(await Poll.UntilAsync(async () => await MetricAsync(fixture.Broker, Bootstraps("refused")) >= refused + 1, TimeSpan.FromSeconds(5)));
     }
 
-    private static string Bootstraps(string outcome) => $"xares_docker_bootstraps_total{{outcome=\"{outcome}\"}}";
+    private static string Bootstraps(string outcome) => $"xares_docker_bootstraps_total{{engine=\"default\",outcome=\"{outcome}\"}}";
 
     [Fact]
     public async Task EngineSilentBehindASocketProxy_WatcherNoticesReconnectsAndCatchesUp()
@@ -233,9 +233,10 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         Assert.Equal(1, await WatcherConnectedAsync(broker));
     }
 
-    private static async Task<int> WatcherConnectedAsync(BrokerProcess broker) => (int)await MetricAsync(broker, "xares_docker_watcher_connected");
+    internal static async Task<int> WatcherConnectedAsync(BrokerProcess broker, string engine = "default") =>
+        (int)await MetricAsync(broker, $"xares_docker_watcher_connected{{engine=\"{engine}\"}}");
 
-    /// <summary>A sample of the broker's /metrics, e.g. <c>xares_docker_bootstraps_total{outcome="running"}</c>; 0 when absent.</summary>
+    /// <summary>A sample of the broker's /metrics, e.g. <c>xares_docker_bootstraps_total{engine="default",outcome="running"}</c>; 0 when absent.</summary>
     private static async Task<double> MetricAsync(BrokerProcess broker, string sample)
     {
         using var client = new HttpClient();
@@ -251,8 +252,10 @@ public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<Do
         return sessions[0];
     }
 
+    private Task WaitForGitConfigAsync(string container) => WaitForGitConfigAsync(fixture, container);
+
     /// <summary>The entrypoint runs `xares-sidecar install` right after the session opens.</summary>
-    private async Task WaitForGitConfigAsync(string container) =>
+    internal static async Task WaitForGitConfigAsync(DockerFixture fixture, string container) =>
         Assert.True(await Poll.UntilAsync(async () => (await fixture.ExecAsync(container, "git", "config", "--global", "--get-regexp", "credential")).Succeeded,
             TimeSpan.FromSeconds(5)), "xares-sidecar install did not configure git");
 }

@@ -48,7 +48,7 @@ public sealed class BrokerTlsTests
         File.ReadAllText(sidecar.LogFile).Contains("\"@l\":\"Warning\"", StringComparison.Ordinal);
 
     /// <summary>A private CA with a server certificate for 127.0.0.1 and a client certificate, as PEM files.</summary>
-    private sealed class TestPki
+    internal sealed class TestPki
     {
         public TestPki(string folder)
         {
