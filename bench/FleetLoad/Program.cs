@@ -16,4 +16,5 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
     Console.Error.WriteLine(ex.Message);
     return 2;
 }
+Xares.Bench.FleetLoad.Sidecars.SidecarChannel.KeepAlivePingDelay = options.KeepAlivePingDelay;
 return options.Replicas == 0 ? await new SqliteRun(options).RunAsync() : await new PostgresRun(options).RunAsync();

@@ -7,7 +7,8 @@ internal sealed record RunOptions
 {
     public const string Usage =
         "usage: xares-fleet-load [--sidecars 1000] [--replicas 0] [--busy 32] [--warmup 10] [--lease-seconds 10] [--idle-seconds 30]\n" +
-        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [--session-ttl SECONDS] [-- BROKER_SERVE_OPTIONS…]\n" +
+        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [--session-ttl SECONDS] [--keepalive-seconds 30]\n" +
+        "                        [-- BROKER_SERVE_OPTIONS…]\n" +
         "--replicas 0 runs one broker on SQLite (idle, revocation, lease rate, restart); 2 runs two replicas on PostgreSQL (idle, revocation via each).";
 
     public int Sidecars { get; init; } = 1000;
@@ -17,9 +18,9 @@ internal sealed record RunOptions
 
     public int Busy { get; init; } = 32;
 
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(30);
 
-    public TimeSpan LeaseWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan LeaseWindow { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -31,6 +32,9 @@ internal sealed record RunOptions
 
     /// <summary>The brokers' session token lifetime (their default when null); the sidecars refresh at 60 % of it.</summary>
     public int? SessionTtlSeconds { get; init; }
+
+    /// <summary>The simulated sidecars' HTTP/2 keep-alive ping delay; the real sidecar's by default.</summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     public IReadOnlyList<string> BrokerArguments { get; init; } = [];
 
@@ -64,6 +68,7 @@ internal sealed record RunOptions
                 "--connect-parallelism" => options with { ConnectParallelism = value },
                 "--revocation-timeout" => options with { RevocationTimeout = TimeSpan.FromSeconds(value) },
                 "--session-ttl" => options with { SessionTtlSeconds = value },
+                "--keepalive-seconds" => options with { KeepAlivePingDelay = TimeSpan.FromSeconds(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}.\n{Usage}"),
             };
         }

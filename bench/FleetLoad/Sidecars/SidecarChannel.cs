@@ -6,19 +6,23 @@ namespace Xares.Bench.FleetLoad.Sidecars;
 
 /// <summary>
 /// One HTTP/2 connection per simulated sidecar, set up as the real sidecar's (src/WorkspaceSidecar
-/// Broker/BrokerChannel): 2 s connect timeout, a keep-alive ping every 10 s, no idle timeout. Each
+/// Broker/BrokerChannel): 2 s connect timeout, a keep-alive ping every 30 s (--keepalive-seconds),
+/// no idle timeout. Each
 /// connection leaves from its own loopback address (127.1.x.y), so the broker sees what a fleet
 /// looks like: one client address per sidecar, each with its own rate-limit bucket.
 /// </summary>
 internal static class SidecarChannel
 {
+    /// <summary>Set once from the command line, before the first channel.</summary>
+    public static TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     public static GrpcChannel Create(Uri broker, int index)
     {
         var source = SourceAddress(index);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(2),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingDelay = KeepAlivePingDelay,
             KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,

@@ -17,26 +17,18 @@ namespace Xares.Broker.Connections;
 /// to stored credentials: no provider serves the host, the owner has no active connection there,
 /// the host is not allowed (the stored path denies and audits that), or no token could be had.
 /// </summary>
-internal sealed class ConnectionGitSource(Database database, WriteQueue writes, AuditChain audit, SessionService sessions, ConnectionRefresher refresher,
+internal sealed class ConnectionGitSource(WriteQueue writes, AuditChain audit, SessionService sessions, ConnectionRefresher refresher,
     BrokerOptions options, TimeProvider time)
 {
-    public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
+    /// <summary>
+    /// The outcome for a fill on <paramref name="provider"/>'s git host with the owner's
+    /// <paramref name="connection"/> there (both read by <see cref="GitLeaseRoute"/>); null leaves
+    /// the request to stored credentials.
+    /// </summary>
+    public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, SessionContext session, OAuthProviderRecord provider, ConnectionRecord? connection,
+        GitRequestTarget target, GitLeaseRequest request, string? remoteAddress)
     {
-        if (!GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target))
-        {
-            return null;
-        }
-        var now = time.GetUtcNow();
-        var read = await database.ReadAsync(c =>
-        {
-            var lookup = SessionStore.Authenticate(c, null, sessionToken, now);
-            if (lookup.Check != SessionCheck.Valid || OAuthProviderStore.FindByGitOrigin(c, null, target.Scheme, target.Host, target.Port) is not { } provider)
-            {
-                return default;
-            }
-            return (Session: lookup.Session, Provider: provider, Connection: ConnectionStore.CurrentFor(c, null, lookup.Session!.UserId, provider.Id));
-        });
-        if (read is not { Session: { } session, Provider: { } provider, Connection: { Status: ConnectionStatus.Active } connection }
+        if (connection is not { Status: ConnectionStatus.Active }
             || !HostAllowList.TryParse(session.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port)
             || (!string.IsNullOrEmpty(request.Username) && !string.Equals(request.Username, provider.GitUsername, StringComparison.Ordinal)))
         {

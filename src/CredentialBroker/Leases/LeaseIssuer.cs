@@ -14,42 +14,40 @@ using Xares.GitTargets;
 namespace Xares.Broker.Leases;
 
 /// <summary>
-/// Issues git leases. The decision runs in one write unit: the session is re-checked, the
-/// credential chosen and its secret version read, the lease and its audit record written — so
-/// a lease is issued only for a credential version that is current at commit, and the secret
-/// is returned only after the audit record is durable (invariant 3).
-/// On PostgreSQL the session check, the match (session and candidates read by one statement) and
-/// the decryption run first, on a pooled connection outside the write unit (in parallel across
-/// requests, off the replicas' shared write lock); the write unit then only claims the use with
-/// one conditional statement that re-checks all of it (<see cref="LeaseClaim"/>), held back with
-/// the batch's other writes, so a lease costs the lock no round trip of its own. When the request would not plainly end in a
-/// lease, or the claim finds something changed, the write unit decides from scratch as above.
-/// SQLite keeps the plain path: its writer is in-process, and the extra reads measured slower.
+/// Issues git leases. One read (<see cref="GitLeaseRoute"/>, the session authenticated once)
+/// picks the source: a minted GitHub App token on a repository-scoped host, the owner's OAuth
+/// connection, or a stored credential. A stored credential's decision runs in one write unit:
+/// the session is re-checked, the credential chosen and its secret version read, the lease and
+/// its audit record written — so a lease is issued only for a credential version that is current
+/// at commit, and the secret is returned only after the audit record is durable (invariant 3).
+/// On PostgreSQL the route read also reads the candidates (one statement with the session), and
+/// the match and the decryption run outside the write unit (in parallel across requests, off the
+/// replicas' shared write lock); the write unit then only claims the use with one conditional
+/// statement that re-checks all of it (<see cref="LeaseClaim"/>), held back with the batch's other
+/// writes, so a lease costs the lock no round trip of its own. When the request would not plainly
+/// end in a lease, or the claim finds something changed, the write unit decides from scratch as
+/// above. SQLite decides in the write unit alone: its writer is in-process, and planning measured slower.
 /// </summary>
 internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, SessionService sessions, UsageRecorder usage,
     MintedGitSource minted, Connections.ConnectionGitSource connections, BrokerOptions options, TimeProvider time)
 {
     public async Task<GitLeaseOutcome> IssueGitAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
     {
-        // Minted tokens come first (a repository-scoped host never falls back to stored tokens); null leaves the request to stored credentials.
-        if (await minted.TryIssueAsync(sessionToken, request, remoteAddress) is { } mintedOutcome)
+        var plan = GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target)
+            ? await RouteAsync(sessionToken, request, target, remoteAddress)
+            : null;
+        if (plan?.Outcome is { } routed)
         {
-            return mintedOutcome;
+            return routed;
         }
-        // Then the owner's OAuth connection for this host; null leaves the request to stored credentials.
-        if (await connections.TryIssueAsync(sessionToken, request, remoteAddress) is { } connectionOutcome)
-        {
-            return connectionOutcome;
-        }
-        var plan = database.Kind == DatabaseKind.Postgres ? await database.ReadAsync(c => Plan(c, sessionToken, request, time.GetUtcNow())) : null;
         return await writes.ExecuteAsync((c, t) =>
         {
             var now = time.GetUtcNow();
-            if (plan is { Stale: false } && NewLease(OpaqueToken.NewId("lease_"), plan.Session, plan.Credential, now) is var planned
-                && LeaseClaim.InsertLeaseIfCurrent(c, t, sessionToken!, plan.Credential, planned, () => plan.Stale = true))
+            if (plan?.Lease is { Stale: false } lease && NewLease(OpaqueToken.NewId("lease_"), lease.Session, lease.Credential, now) is var planned
+                && LeaseClaim.InsertLeaseIfCurrent(c, t, sessionToken!, lease.Credential, planned, () => lease.Stale = true))
             {
-                CredentialUsageStore.AddUnlimited(c, t, plan.Credential.Id, 1, now);
-                return new GitLeaseOutcome(SessionCheck.Valid, Granted(c, t, plan.Session, plan.Target, plan.Credential, plan.Secret, planned, remoteAddress));
+                CredentialUsageStore.AddUnlimited(c, t, lease.Credential.Id, 1, now);
+                return new GitLeaseOutcome(SessionCheck.Valid, Granted(c, t, lease.Session, lease.Target, lease.Credential, lease.Secret, planned, remoteAddress));
             }
             var lookup = sessions.CheckWithin(c, t, sessionToken, now, remoteAddress);
             if (lookup.Check != SessionCheck.Valid)
@@ -60,16 +58,37 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
         });
     }
 
-    /// <summary>What a plain successful issue needs, read without writing; null when the request would not plainly end in a lease.</summary>
-    private LeasePlan? Plan(DbConnection c, string? sessionToken, GitLeaseRequest request, DateTimeOffset now)
+    /// <summary>
+    /// One read decides the source: minted tokens first (a repository-scoped host never falls back to
+    /// stored tokens), then the owner's OAuth connection for the host, then stored credentials — for
+    /// which PostgreSQL plans the lease from the same read. Null, or a route without an outcome or a
+    /// plan, leaves the decision to the write unit (session problems are answered and audited there).
+    /// </summary>
+    private async Task<GitRoutePlan?> RouteAsync(string? sessionToken, GitLeaseRequest request, GitRequestTarget target, string? remoteAddress)
     {
-        if (!GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target))
+        var route = await database.ReadAsync(c => GitLeaseRoute.Read(c, database.Kind, sessionToken, target, time.GetUtcNow()));
+        if (route.Lookup is not { Check: SessionCheck.Valid, Session: { } session })
         {
             return null;
         }
-        var (lookup, candidates) = CredentialStore.AuthenticateWithGitCandidates(c, sessionToken, now, target.Scheme, target.Host, target.Port);
-        if (lookup.Check != SessionCheck.Valid
-            || !HostAllowList.TryParse(lookup.Session!.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port))
+        if (route.Grants.Count > 0 && await minted.TryIssueAsync(sessionToken, session, route.Grants, route.App, target, remoteAddress) is { } mintedOutcome)
+        {
+            return new GitRoutePlan(mintedOutcome, null);
+        }
+        if (route.Provider is { } provider
+            && await connections.TryIssueAsync(sessionToken, session, provider, route.Connection, target, request, remoteAddress) is { } connectionOutcome)
+        {
+            return new GitRoutePlan(connectionOutcome, null);
+        }
+        return database.Kind == DatabaseKind.Postgres ? new GitRoutePlan(null, Plan(session, route.Candidates, target, request, time.GetUtcNow())) : null;
+    }
+
+    private sealed record GitRoutePlan(GitLeaseOutcome? Outcome, LeasePlan? Lease);
+
+    /// <summary>What a plain successful stored issue needs, read without writing; null when the request would not plainly end in a lease.</summary>
+    private LeasePlan? Plan(SessionContext session, List<GitCredentialRow> candidates, GitRequestTarget target, GitLeaseRequest request, DateTimeOffset now)
+    {
+        if (!HostAllowList.TryParse(session.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port))
         {
             return null;
         }
@@ -80,7 +99,7 @@ internal sealed class LeaseIssuer(Database database, WriteQueue writes, AuditCha
         }
         try
         {
-            return new LeasePlan(lookup.Session, target, credential, Encoding.UTF8.GetString(keyring.Open(credential.Sealed, credential.Context)));
+            return new LeasePlan(session, target, credential, Encoding.UTF8.GetString(keyring.Open(credential.Sealed, credential.Context)));
         }
         catch (SecretIntegrityException)
         {

@@ -37,30 +37,15 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
     private readonly string _claimHolder = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, (int Count, DateTimeOffset RetryAt, string Reason)> _failures = new(StringComparer.Ordinal);
 
-    /// <summary>Null when no minted source decides this request; otherwise the outcome (a lease, or nothing).</summary>
-    public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, GitLeaseRequest request, string? remoteAddress)
+    /// <summary>
+    /// The outcome (a lease, or nothing) for a fill on a host where the workspace names repositories
+    /// (<paramref name="grants"/>, read with <paramref name="app"/> by <see cref="GitLeaseRoute"/>);
+    /// null when the host is not allowed, which the stored path denies and audits.
+    /// </summary>
+    public async Task<GitLeaseOutcome?> TryIssueAsync(string? sessionToken, SessionContext session, IReadOnlyList<RepositoryGrant> grants,
+        GitHubAppRecord? app, GitRequestTarget target, string? remoteAddress)
     {
-        if (!GitRequestTarget.TryCreate(request.Protocol, request.Host, request.Path, out var target))
-        {
-            return null;
-        }
-        var now = time.GetUtcNow();
-        var read = await database.ReadAsync(c =>
-        {
-            var lookup = SessionStore.Authenticate(c, null, sessionToken, now);
-            if (lookup.Check != SessionCheck.Valid)
-            {
-                return default;
-            }
-            var grants = RepositoryGrant.Deserialize(WorkspaceStore.RepositoriesOf(c, lookup.Session!.WorkspaceId))?
-                .Where(g => g.SameHost(target.Scheme, target.Host, target.Port)).ToList();
-            return grants is { Count: > 0 }
-                ? (Session: lookup.Session, Grants: grants, App: GitHubAppStore.FindByGitOrigin(c, null, target.Scheme, target.Host, target.Port))
-                : default;
-        });
-        // Session problems and hosts without named repositories are the stored path's to answer.
-        if (read.Session is not { } session
-            || !HostAllowList.TryParse(session.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port))
+        if (!HostAllowList.TryParse(session.AllowedHosts, out var allowList, out _) || !allowList.Allows(target.Host, target.Port))
         {
             return null;
         }
@@ -71,18 +56,18 @@ internal sealed partial class MintedGitSource(Database database, WriteQueue writ
                 ? $"{where}: the path is not owner/repo; this host is repository-scoped for the workspace"
                 : $"{where}: git sent no repository path (credential.useHttpPath); this host is repository-scoped for the workspace");
         }
-        var grant = read.Grants.FirstOrDefault(g => g.Covers(target.Scheme, target.Host, target.Port, owner, repository));
+        var grant = grants.FirstOrDefault(g => g.Covers(target.Scheme, target.Host, target.Port, owner, repository));
         if (grant is null)
         {
             return await DeniedAsync(session, remoteAddress, $"{where}/{owner}/{repository} is not a repository of this workspace's policy");
         }
-        if (read.App is not { } app)
+        if (app is null)
         {
             return await FailedAsync(session, null, remoteAddress, $"{where}/{grant.Name}: no GitHub App is registered for this git host");
         }
 
         // One token per owner and access: every repository of that owner the policy names with this access.
-        var repositories = read.Grants
+        var repositories = grants
             .Where(g => g.Access == grant.Access && string.Equals(g.Owner, owner, StringComparison.OrdinalIgnoreCase))
             .Select(g => g.Repository).OrderBy(r => r, StringComparer.OrdinalIgnoreCase).ToList();
         var minted = await ObtainAsync(session, app, grant.Owner, repositories, grant.Access, remoteAddress);
