@@ -20,17 +20,28 @@ internal sealed class WriteQueue : IAsyncDisposable
     // The after-commit actions of the batch running on this thread (a batch runs synchronously, on one thread).
     [ThreadStatic]
     private static List<Action>? t_afterCommit;
+
+    // The before-commit actions of the batch running on this thread, in the order units registered them.
+    [ThreadStatic]
+    private static List<Action>? t_beforeCommit;
     private readonly Channel<IWorkItem> _channel = Channel.CreateUnbounded<IWorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Database _database;
     private readonly Action _afterCommit;
+    private readonly Action? _commitGate;
     private readonly Task _writer;
     private int _waiting;
 
     /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake the revocation dispatcher).</param>
-    public WriteQueue(Database database, Action afterCommit)
+    /// <param name="commitGate">
+    /// Runs on the writer just before each COMMIT, after the units' <see cref="BeforeCommit"/> actions
+    /// (the required audit devices take the batch's records here). What it throws fails every unit of
+    /// the batch, and nothing commits.
+    /// </param>
+    public WriteQueue(Database database, Action afterCommit, Action? commitGate = null)
     {
         _database = database;
         _afterCommit = afterCommit;
+        _commitGate = commitGate;
         _writer = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -64,6 +75,23 @@ internal sealed class WriteQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the writer just before the batch of the unit that calls this
+    /// commits (after PostgreSQL's held-back audit records are numbered), and not at all if the unit
+    /// rolls back. Outside a write unit it runs at once.
+    /// </summary>
+    public static void BeforeCommit(Action action)
+    {
+        if (t_beforeCommit is { } pending)
+        {
+            pending.Add(action);
+        }
+        else
+        {
+            action();
+        }
+    }
+
     /// <summary>Units waiting for the writer (not yet in a running batch).</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
@@ -87,8 +115,17 @@ internal sealed class WriteQueue : IAsyncDisposable
                 try
                 {
                     connection ??= _database.Open();
-                    RunBatch(connection, batch);
+                    RunBatch(connection, batch, _commitGate);
                     _afterCommit();
+                }
+                catch (Audit.Devices.AuditDeviceUnavailableException refused)
+                {
+                    // The gate refused the batch before its COMMIT: it rolled back, the connection is fine.
+                    foreach (var item in batch)
+                    {
+                        item.Fail(refused);
+                        item.Complete();
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -110,7 +147,7 @@ internal sealed class WriteQueue : IAsyncDisposable
         }
     }
 
-    private static void RunBatch(DbConnection connection, List<IWorkItem> batch)
+    private static void RunBatch(DbConnection connection, List<IWorkItem> batch, Action? commitGate)
     {
         // SQLite: each unit in a savepoint, so a failing one rolls back alone. PostgreSQL: a
         // savepoint costs two round trips per unit, so units run bare and a failing one (rare:
@@ -123,12 +160,23 @@ internal sealed class WriteQueue : IAsyncDisposable
         var deferWrites = !savepoints;
         var pending = batch;
         var afterCommit = new List<Action>();
+        var beforeCommit = new List<Action>();
+        void PassGate()
+        {
+            foreach (var action in beforeCommit)
+            {
+                action();
+            }
+            commitGate?.Invoke();
+        }
         while (pending.Count > 0)
         {
             using var transaction = connection.BeginTransaction();
             // Each attempt registers its own: what an attempt rolled back registered nothing.
             afterCommit.Clear();
+            beforeCommit.Clear();
             t_afterCommit = afterCommit;
+            t_beforeCommit = beforeCommit;
             try
             {
                 // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
@@ -142,7 +190,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                     pending = pending.Where(item => item != failed).ToList();
                     continue;
                 }
-                PendingWrites.Commit(connection, transaction);
+                PendingWrites.Commit(connection, transaction, PassGate);
             }
             catch (DeferredWriteFailedException ex) when (deferWrites)
             {
@@ -158,6 +206,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                 PendingWrites.Discard(connection);
                 PostgresLocks.EndBatch();
                 t_afterCommit = null;
+                t_beforeCommit = null;
             }
             break;
         }
@@ -173,11 +222,11 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private static IWorkItem? RunInSavepoints(DbConnection connection, DbTransaction transaction, List<IWorkItem> batch)
     {
-        var afterCommit = t_afterCommit!;
+        var (afterCommit, beforeCommit) = (t_afterCommit!, t_beforeCommit!);
         foreach (var item in batch)
         {
             Sql.Execute(connection, transaction, "SAVEPOINT unit");
-            var registered = afterCommit.Count;
+            var (registered, registeredBefore) = (afterCommit.Count, beforeCommit.Count);
             try
             {
                 item.Run(connection, transaction);
@@ -187,6 +236,7 @@ internal sealed class WriteQueue : IAsyncDisposable
             {
                 Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
                 afterCommit.RemoveRange(registered, afterCommit.Count - registered);
+                beforeCommit.RemoveRange(registeredBefore, beforeCommit.Count - registeredBefore);
                 item.Fail(ex);
             }
         }
