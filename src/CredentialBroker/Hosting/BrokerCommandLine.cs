@@ -60,7 +60,7 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options))
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(TracingCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -166,7 +166,7 @@ internal static class BrokerCommandLine
             Scaled(option, env, TimeSpan.FromDays, minimum, OptionValues.MaxRetentionDays, fallback);
 
         var defaults = new BrokerOptions();
-        var read = RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
+        var read = RateLimiting.RateLimitCommandLine.Read(parse, TracingCommandLine.Read(parse, new BrokerOptions
         {
             DataDirectory = Text(DataDir, "XARES_DATA_DIR") ?? defaults.DataDirectory,
             Database = Text(DatabaseOption, "XARES_DATABASE"),
@@ -192,7 +192,7 @@ internal static class BrokerCommandLine
             CredentialExpiringWindow = Days(ExpiringDays, "XARES_CREDENTIAL_EXPIRING_DAYS", 0, defaults.CredentialExpiringWindow),
             Audit = AuditCommandLine.Read(parse),
             Logging = LoggingCommandLine.Read(parse),
-        });
+        }));
         SettingsFile.For(parse).ThrowIfErrors();
         return read with
         {

@@ -75,6 +75,7 @@ internal static class BrokerHost
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
         services.AddDockerWatcher(options);
         services.AddAuditOperations();
+        services.AddBrokerTracing(options);
         services.AddSingleton<EndedStatePruner>().AddHostedService<EndedStateRetentionService>();
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);

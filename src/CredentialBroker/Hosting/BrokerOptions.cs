@@ -76,6 +76,11 @@ internal sealed record BrokerOptions
     /// <summary>Largest REST body or gRPC message accepted; credentials are small.</summary>
     public int MaxRequestBytes { get; init; } = 64 * 1024;
 
+    /// <summary>--otlp-endpoint: the OpenTelemetry collector traces are exported to; null: tracing off.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    public OpenTelemetry.Exporter.OtlpExportProtocol OtlpProtocol { get; init; } = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+
     /// <summary>Audit checkpoints, retention and suspicious-activity flags.</summary>
     public Audit.AuditSettings Audit { get; init; } = new();
 

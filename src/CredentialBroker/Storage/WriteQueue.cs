@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using System.Data.Common;
 using Xares.Broker.Storage.Postgres;
@@ -48,7 +49,7 @@ internal sealed class WriteQueue : IAsyncDisposable
     /// <summary>Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.</summary>
     public Task<T> ExecuteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
-        var item = new WorkItem<T>(work);
+        var item = new WorkItem<T>(work) { Trace = StartUnitSpan() };
         Interlocked.Increment(ref _waiting);
         if (!_channel.Writer.TryWrite(item))
         {
@@ -56,6 +57,16 @@ internal sealed class WriteQueue : IAsyncDisposable
             throw new ObjectDisposedException(nameof(WriteQueue));
         }
         return item.Completion.Task;
+    }
+
+    // A `db.write` span under the caller's (the request's) span, from queueing to commit. The caller's
+    // current span stays current: this method returns before the unit runs.
+    private static Activity? StartUnitSpan()
+    {
+        var caller = Activity.Current;
+        var span = Hosting.BrokerTracing.Source.StartActivity("db.write");
+        Activity.Current = caller;
+        return span;
     }
 
     /// <summary>
@@ -112,6 +123,10 @@ internal sealed class WriteQueue : IAsyncDisposable
                     batch.Add(item);
                     Interlocked.Decrement(ref _waiting);
                 }
+                // One span per commit, linked to the units' spans (they belong to other requests' traces).
+                using var span = Hosting.BrokerTracing.Source.StartActivity("db.write_batch", ActivityKind.Client, default(ActivityContext),
+                    [new("db.system.name", _database.Kind == DatabaseKind.Postgres ? "postgresql" : "sqlite"), new("xares.write.units", batch.Count)],
+                    batch.Select(item => item.Trace).OfType<Activity>().Select(unit => new ActivityLink(unit.Context)));
                 try
                 {
                     connection ??= _database.Open();
@@ -120,6 +135,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                 }
                 catch (Audit.Devices.AuditDeviceUnavailableException refused)
                 {
+                    span?.SetStatus(ActivityStatusCode.Error, "refused by a required audit device");
                     // The gate refused the batch before its COMMIT: it rolled back, the connection is fine.
                     foreach (var item in batch)
                     {
@@ -133,6 +149,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                     connection?.Dispose();
                     connection = null;
                     var failure = new StorageUnavailableException("The database could not commit the change.", ex);
+                    span?.SetStatus(ActivityStatusCode.Error, "the database could not commit");
                     foreach (var item in batch)
                     {
                         item.Fail(failure);
@@ -269,6 +286,9 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private interface IWorkItem
     {
+        /// <summary>The unit's `db.write` span, when tracing is on.</summary>
+        Activity? Trace { get; }
+
         void Run(DbConnection connection, DbTransaction transaction);
         void Complete();
         void Fail(Exception exception);
@@ -281,12 +301,25 @@ internal sealed class WriteQueue : IAsyncDisposable
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public Activity? Trace { get; init; }
+
         public void Run(DbConnection connection, DbTransaction transaction) => _result = work(connection, transaction);
 
         public void Fail(Exception exception) => _error ??= exception;
 
         public void Complete()
         {
+            if (Trace is { } span)
+            {
+                // Stopping a span makes its parent current; the writer's thread keeps none.
+                var current = Activity.Current;
+                if (_error is not null)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, _error.GetType().Name);
+                }
+                span.Stop();
+                Activity.Current = current;
+            }
             if (_error is not null)
             {
                 Completion.TrySetException(_error);
