@@ -83,9 +83,16 @@ public sealed class AuditDeviceTests
         var after = await ExportAsync(admin);
         var added = after.Skip(exported.Count).ToList();
         Assert.Contains(added, line => line.Contains("\"user.create\"", StringComparison.Ordinal));
-        Assert.Equal(after, File.ReadAllLines(file));
-        Assert.Equal(after, JsonParts(await unix.WaitForAsync(after.Count, Patience)));
         Assert.Equal(added, JsonParts(await restarted.WaitForAsync(added.Count, Patience)));
+        // The file and the Unix socket took the refused record before the TCP device failed the
+        // first time (docs/audit.md: that one record never committed, its sequence was reused);
+        // after that the failed device went first, and nothing else reached them uncommitted.
+        var fileLines = File.ReadAllLines(file);
+        Assert.Equal(after, fileLines.Where(after.Contains));
+        var uncommitted = Assert.Single(fileLines.Except(after));
+        Assert.Equal("user.create", JsonDocument.Parse(uncommitted).RootElement.GetProperty("action").GetString());
+        Assert.Contains(after, line => line.StartsWith(uncommitted[..uncommitted.IndexOf(",\"at\"", StringComparison.Ordinal)], StringComparison.Ordinal));
+        Assert.Equal(fileLines, JsonParts(await unix.WaitForAsync(fileLines.Length, Patience)));
         Assert.Contains("xares_audit_device_failures_total{device=\"syslog+tcp://127.0.0.1:" + port + "\"}", await admin.GetRawAsync("metrics"), StringComparison.Ordinal);
 
         // logrotate: the file is moved, SIGHUP reopens the path, a fresh 0600 file takes the next record.
@@ -96,7 +103,7 @@ public sealed class AuditDeviceTests
         var rotated = Assert.Single(File.ReadAllLines(file));
         Assert.Equal("user.create", JsonDocument.Parse(rotated).RootElement.GetProperty("action").GetString());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Equal(after, File.ReadAllLines(file + ".1"));
+        Assert.Equal(fileLines, File.ReadAllLines(file + ".1"));
     }
 
     private static async Task<List<string>> ExportAsync(AdminClient admin) =>

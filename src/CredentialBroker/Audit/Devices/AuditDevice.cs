@@ -23,6 +23,9 @@ internal abstract partial class AuditDevice(AuditDeviceAddress address, TimeProv
 
     public AuditDeviceAddress Address => address;
 
+    /// <summary>When a write last failed (<see cref="DateTimeOffset.MinValue"/>: never).</summary>
+    public DateTimeOffset LastFailure { get; private set; } = DateTimeOffset.MinValue;
+
     public static AuditDevice Create(AuditDeviceAddress address, TimeProvider time, ILogger logger) => address.Kind switch
     {
         AuditDeviceKind.File => new AuditFileDevice(address, time, logger),
@@ -45,7 +48,8 @@ internal abstract partial class AuditDevice(AuditDeviceAddress address, TimeProv
             }
             catch (Exception ex) when (ex is IOException or SocketException or UnauthorizedAccessException or ObjectDisposedException or OperationCanceledException)
             {
-                _retryAt = time.GetUtcNow() + Backoff;
+                LastFailure = time.GetUtcNow();
+                _retryAt = LastFailure + Backoff;
                 Close();
                 AuditDeviceMetrics.Failures.WithLabels(address.Name).Inc();
                 LogWriteFailed(logger, address.Name, lines.Count, ex);

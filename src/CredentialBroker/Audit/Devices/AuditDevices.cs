@@ -37,8 +37,7 @@ internal sealed class AuditDevices : IAsyncDisposable
         {
             return;
         }
-        var lines = records.Select((record, i) =>
-            new AuditDeviceLine(record.Sequence, record.At, record.Outcome, JsonSerializer.Serialize(AuditExportLine.From(record, macs[i]), _lineType))).ToArray();
+        var lines = records.Select((record, i) => Line(record with { At = Stored(record.At) }, macs[i])).ToArray();
         if (_required.Length > 0)
         {
             Storage.WriteQueue.BeforeCommit(() => _staged.AddRange(lines));
@@ -48,6 +47,12 @@ internal sealed class AuditDevices : IAsyncDisposable
             Storage.WriteQueue.AfterCommit(() => forwarder.Post(lines));
         }
     }
+
+    private AuditDeviceLine Line(AuditRecord record, byte[] mac) =>
+        new(record.Sequence, record.At, record.Outcome, JsonSerializer.Serialize(AuditExportLine.From(record, mac), _lineType));
+
+    // The database keeps (and the MAC covers) whole milliseconds: a device line reads as the export's.
+    private static DateTimeOffset Stored(DateTimeOffset at) => DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
 
     /// <summary>
     /// The write queue's last step before a COMMIT: every required device takes the batch's records
@@ -62,7 +67,9 @@ internal sealed class AuditDevices : IAsyncDisposable
         try
         {
             _staged.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-            foreach (var device in _required)
+            // The device that failed last goes first: while it is down (refusing at once, or failing
+            // again), the others are not handed records that will not commit.
+            foreach (var device in _required.OrderByDescending(d => d.LastFailure))
             {
                 device.Write(_staged);
             }
