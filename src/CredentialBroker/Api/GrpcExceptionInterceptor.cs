@@ -43,6 +43,7 @@ internal sealed partial class GrpcExceptionInterceptor(ILogger<GrpcExceptionInte
             ConflictException e => new Status(StatusCode.FailedPrecondition, e.Message),
             ForbiddenException e => new Status(StatusCode.PermissionDenied, e.Message),
             StorageUnavailableException => new Status(StatusCode.Unavailable, "The broker's database is unavailable."),
+            Audit.Devices.AuditDeviceUnavailableException e => new Status(StatusCode.Unavailable, e.Message),
             _ => new Status(StatusCode.Internal, "An internal error occurred."),
         };
         if (status.StatusCode == StatusCode.Internal)

@@ -10,8 +10,9 @@ namespace Xares.Broker.Audit;
 /// records, or neither does) and verifies the chain. Each record carries an HMAC over its fields
 /// and the previous MAC, keyed by a keyring version whose id is stored with it: someone who can
 /// write the database but lacks the master key cannot recompute the chain after an edit.
+/// Chained records also go to the audit devices (<see cref="Devices.AuditDevices"/>), if any.
 /// </summary>
-internal sealed class AuditChain(Keyring keyring, TimeProvider time)
+internal sealed class AuditChain(Keyring keyring, TimeProvider time, Devices.AuditDevices? devices = null)
 {
     /// <summary>
     /// Appends a record. Inside a PostgreSQL write batch that has not yet read the chain's end, the
@@ -120,6 +121,7 @@ internal sealed class AuditChain(Keyring keyring, TimeProvider time)
             """,
             ("@seq", lastSequence), ("@mac", lastMac), ("@kv", records[^1].KeyVersion), ("@anchor", HeadAnchor(records[^1].KeyVersion, lastSequence, lastMac)));
         t_last = batch is null ? null : new ChainEnd(batch.Value, lastSequence, lastMac);
+        devices?.Chained(records, macs);
         return records[^1];
     }
 

@@ -46,8 +46,19 @@ internal static class AuditCommandLine
         Description = "Flag a client address with this many failed authentications within 5 minutes (env XARES_AUDIT_FLAG_AUTH_FAILURES, default 20).",
     };
 
+    private static readonly Option<string[]> Device = new("--audit-device")
+    {
+        Description = "Also append every committed audit record to file:/path, syslog+unix:///dev/log or syslog+tcp://host:port; repeat it "
+            + "(env XARES_AUDIT_DEVICE, comma-separated).",
+    };
+
+    private static readonly Option<bool?> DeviceRequired = new("--audit-device-required")
+    {
+        Description = "Fail closed: a write whose audit records an --audit-device cannot take fails with 503 and nothing commits (env XARES_AUDIT_DEVICE_REQUIRED=true).",
+    };
+
     public static IEnumerable<Option> ServeOptions =>
-        [CheckpointFile, CheckpointInterval, RetentionDays, FlagInterval, FlagLeaseFactor, FlagLeaseFloor, FlagRejections, FlagAuthFailures];
+        [CheckpointFile, CheckpointInterval, RetentionDays, FlagInterval, FlagLeaseFactor, FlagLeaseFloor, FlagRejections, FlagAuthFailures, Device, DeviceRequired];
 
     public static AuditSettings Read(ParseResult parse)
     {
@@ -58,6 +69,8 @@ internal static class AuditCommandLine
             CheckpointFile = OptionValues.Text(parse, CheckpointFile, "XARES_AUDIT_CHECKPOINT_FILE"),
             CheckpointInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, CheckpointInterval, "XARES_AUDIT_CHECKPOINT_INTERVAL", 0, OptionValues.MaxIntervalSeconds) ?? defaults.CheckpointInterval.TotalSeconds),
             RetentionDays = (int?)OptionValues.Number(parse, RetentionDays, "XARES_AUDIT_RETENTION_DAYS", 1, OptionValues.MaxRetentionDays),
+            Devices = ReadDevices(parse),
+            DevicesRequired = OptionValues.Flag(parse, DeviceRequired, "XARES_AUDIT_DEVICE_REQUIRED"),
             Flags = new AuditFlagThresholds
             {
                 ScanInterval = TimeSpan.FromSeconds(OptionValues.Number(parse, FlagInterval, "XARES_AUDIT_FLAG_INTERVAL", 0, OptionValues.MaxIntervalSeconds) ?? flags.ScanInterval.TotalSeconds),
@@ -67,5 +80,25 @@ internal static class AuditCommandLine
                 AuthFailures = (int)(OptionValues.Number(parse, FlagAuthFailures, "XARES_AUDIT_FLAG_AUTH_FAILURES", 1) ?? flags.AuthFailures),
             },
         };
+    }
+
+    private static List<Devices.AuditDeviceAddress> ReadDevices(ParseResult parse)
+    {
+        var devices = new List<Devices.AuditDeviceAddress>();
+        var given = OptionValues.Texts(parse, Device, "XARES_AUDIT_DEVICE")
+            .SelectMany(text => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        foreach (var text in given)
+        {
+            OptionValues.Check(parse, () => devices.Add(Devices.AuditDeviceAddress.Parse(text)));
+        }
+        if (devices.DistinctBy(d => d.Name).Count() != devices.Count)
+        {
+            OptionValues.Check(parse, () => throw new InvalidOperationException("--audit-device names the same device twice."));
+        }
+        if (OptionValues.Flag(parse, DeviceRequired, "XARES_AUDIT_DEVICE_REQUIRED") && devices.Count == 0)
+        {
+            OptionValues.Check(parse, () => throw new InvalidOperationException("--audit-device-required needs at least one --audit-device."));
+        }
+        return devices;
     }
 }

@@ -40,7 +40,7 @@ internal sealed class AuditFlagScanner(WriteQueue writes, AuditFlagDetector dete
                 {
                     await ScanAsync();
                 }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
+                catch (Exception ex) when (ex is StorageUnavailableException or Audit.Devices.AuditDeviceUnavailableException or System.Data.Common.DbException)
                 {
                     AuditLog.JobFailed(logger, "flags", ex);
                 }

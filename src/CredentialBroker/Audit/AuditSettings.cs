@@ -14,6 +14,12 @@ internal sealed record AuditSettings
 
     public AuditFlagThresholds Flags { get; init; } = new();
 
+    /// <summary>--audit-device: files and syslog endpoints every committed record is appended to.</summary>
+    public IReadOnlyList<Devices.AuditDeviceAddress> Devices { get; init; } = [];
+
+    /// <summary>--audit-device-required: a write fails unless every device took its records (fail closed).</summary>
+    public bool DevicesRequired { get; init; }
+
     public string CheckpointPath(string dataDirectory) => CheckpointFile ?? Path.Combine(dataDirectory, AuditCheckpointFile.DefaultName);
 }
 

@@ -46,7 +46,7 @@ internal sealed class CredentialHealthMonitor(CredentialTester tester, Database 
         {
             await lease.ReleaseAsync();
         }
-        catch (Exception ex) when (ex is StorageUnavailableException or ObjectDisposedException)
+        catch (Exception ex) when (ex is StorageUnavailableException or Audit.Devices.AuditDeviceUnavailableException or ObjectDisposedException)
         {
             // The lease simply expires.
         }

@@ -78,7 +78,7 @@ internal sealed class DockerWatcher(IDockerClient docker, DockerEndpoint engine,
         {
             await lease.ReleaseAsync();
         }
-        catch (Exception ex) when (ex is StorageUnavailableException or ObjectDisposedException)
+        catch (Exception ex) when (ex is StorageUnavailableException or Audit.Devices.AuditDeviceUnavailableException or ObjectDisposedException)
         {
             // The lease simply expires.
         }

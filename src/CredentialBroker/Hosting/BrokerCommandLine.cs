@@ -75,7 +75,8 @@ internal static class BrokerCommandLine
         {
             serve.Options.Add(option);
         }
-        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options).Concat(DockerCommandLine.Options))
+        foreach (var option in AuditCommandLine.ServeOptions.Concat(LoggingCommandLine.Options).Concat(WebUi.WebUiCommandLine.Options)
+                     .Concat(DockerCommandLine.Options).Concat(TracingCommandLine.Options))
         {
             serve.Options.Add(option);
         }
@@ -184,7 +185,7 @@ internal static class BrokerCommandLine
             Scaled(option, env, TimeSpan.FromDays, minimum, OptionValues.MaxRetentionDays, fallback);
 
         var defaults = new BrokerOptions();
-        var read = RateLimiting.RateLimitCommandLine.Read(parse, new BrokerOptions
+        var read = RateLimiting.RateLimitCommandLine.Read(parse, TracingCommandLine.Read(parse, new BrokerOptions
         {
             DataDirectory = Text(DataDir, "XARES_DATA_DIR") ?? defaults.DataDirectory,
             Database = Text(DatabaseOption, "XARES_DATABASE"),
@@ -212,7 +213,7 @@ internal static class BrokerCommandLine
             Audit = AuditCommandLine.Read(parse),
             Logging = LoggingCommandLine.Read(parse),
             Ui = WebUi.WebUiCommandLine.Read(parse),
-        });
+        }));
         SettingsFile.For(parse).ThrowIfErrors();
         return read with
         {

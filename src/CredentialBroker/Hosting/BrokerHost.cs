@@ -79,6 +79,7 @@ internal static class BrokerHost
         services.AddWorkspaces().AddLeases().AddSidecarBroker();
         services.AddDockerWatcher(options);
         services.AddAuditOperations();
+        services.AddBrokerTracing(options);
         services.AddSingleton<EndedStatePruner>().AddHostedService<EndedStateRetentionService>();
         // Feature registrations
         Users.UserEndpoints.AddUsers(services);
@@ -143,7 +144,12 @@ internal static class BrokerHost
         services.AddSingleton(keyring);
         services.AddSingleton<RevocationSignal>();
         // Resolving the Database first makes the container dispose it after the queue has drained.
-        services.AddSingleton(sp => new WriteQueue(sp.GetRequiredService<Database>(), sp.GetRequiredService<RevocationSignal>().PulseIfPending));
+        // Required audit devices take each batch's records just before its COMMIT (fail closed).
+        services.AddSingleton(sp => new Audit.Devices.AuditDevices(sp.GetRequiredService<BrokerOptions>().Audit,
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>(), TimeProvider.System,
+            sp.GetRequiredService<ILogger<Audit.Devices.AuditDevices>>()));
+        services.AddSingleton(sp => new WriteQueue(sp.GetRequiredService<Database>(), sp.GetRequiredService<RevocationSignal>().PulseIfPending,
+            sp.GetRequiredService<Audit.Devices.AuditDevices>().WriteRequired));
         services.AddSingleton<RevocationLog>();
         if (database.Kind == DatabaseKind.Postgres)
         {

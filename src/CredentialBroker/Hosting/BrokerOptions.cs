@@ -84,6 +84,11 @@ internal sealed record BrokerOptions
     /// <summary>The web UI and its OpenID Connect sign-in (--ui-*); off unless an issuer is set.</summary>
     public WebUi.WebUiSettings Ui { get; init; } = new();
 
+    /// <summary>--otlp-endpoint: the OpenTelemetry collector traces are exported to; null: tracing off.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    public OpenTelemetry.Exporter.OtlpExportProtocol OtlpProtocol { get; init; } = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+
     /// <summary>Audit checkpoints, retention and suspicious-activity flags.</summary>
     public Audit.AuditSettings Audit { get; init; } = new();
 

@@ -4,11 +4,13 @@ namespace Xares.Broker.Hosting;
 
 /// <summary>
 /// SIGHUP reads the settings again (flags, XARES_* variables and the settings file) and applies
-/// what can change without a restart: log levels and the TLS certificate. Listeners, sessions and
+/// what can change without a restart: log levels and the TLS certificate; audit device files and
+/// sockets are reopened (for logrotate). Listeners, sessions and
 /// sidecar streams stay up. A reload that finds a bad setting or an unreadable certificate changes
 /// nothing and says why. Without this handler SIGHUP would end the process.
 /// </summary>
-internal sealed partial class HangupReload(BrokerOptions options, LogLevelSwitches logLevels, TlsCertificate certificate, ILogger<HangupReload> logger)
+internal sealed partial class HangupReload(BrokerOptions options, LogLevelSwitches logLevels, TlsCertificate certificate,
+    Audit.Devices.AuditDevices auditDevices, ILogger<HangupReload> logger)
     : IHostedService, IDisposable
 {
     private PosixSignalRegistration? _registration;
@@ -33,6 +35,8 @@ internal sealed partial class HangupReload(BrokerOptions options, LogLevelSwitch
 
     public void Reload()
     {
+        // Whatever else the reload finds, a rotated audit file is written under its path again.
+        auditDevices.Reopen();
         BrokerOptions fresh;
         try
         {

@@ -19,7 +19,7 @@ internal static class HourlyPass
                 {
                     await pass(stoppingToken);
                 }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
+                catch (Exception ex) when (ex is StorageUnavailableException or Audit.Devices.AuditDeviceUnavailableException or System.Data.Common.DbException)
                 {
                     failed(ex);
                 }

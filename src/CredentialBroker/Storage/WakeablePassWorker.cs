@@ -43,7 +43,7 @@ internal abstract class WakeablePassWorker(TimeSpan interval) : BackgroundServic
                 {
                     await RunPassAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is StorageUnavailableException or System.Data.Common.DbException)
+                catch (Exception ex) when (ex is StorageUnavailableException or Audit.Devices.AuditDeviceUnavailableException or System.Data.Common.DbException)
                 {
                     LogPassFailed(ex.GetType().Name);
                 }

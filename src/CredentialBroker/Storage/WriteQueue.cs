@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using System.Data.Common;
 using Xares.Broker.Storage.Postgres;
@@ -20,24 +21,35 @@ internal sealed class WriteQueue : IAsyncDisposable
     // The after-commit actions of the batch running on this thread (a batch runs synchronously, on one thread).
     [ThreadStatic]
     private static List<Action>? t_afterCommit;
+
+    // The before-commit actions of the batch running on this thread, in the order units registered them.
+    [ThreadStatic]
+    private static List<Action>? t_beforeCommit;
     private readonly Channel<IWorkItem> _channel = Channel.CreateUnbounded<IWorkItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Database _database;
     private readonly Action _afterCommit;
+    private readonly Action? _commitGate;
     private readonly Task _writer;
     private int _waiting;
 
     /// <param name="afterCommit">Runs on the writer after each durable commit (e.g. to wake the revocation dispatcher).</param>
-    public WriteQueue(Database database, Action afterCommit)
+    /// <param name="commitGate">
+    /// Runs on the writer just before each COMMIT, after the units' <see cref="BeforeCommit"/> actions
+    /// (the required audit devices take the batch's records here). What it throws fails every unit of
+    /// the batch, and nothing commits.
+    /// </param>
+    public WriteQueue(Database database, Action afterCommit, Action? commitGate = null)
     {
         _database = database;
         _afterCommit = afterCommit;
+        _commitGate = commitGate;
         _writer = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.</summary>
     public Task<T> ExecuteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
-        var item = new WorkItem<T>(work);
+        var item = new WorkItem<T>(work) { Trace = StartUnitSpan() };
         Interlocked.Increment(ref _waiting);
         if (!_channel.Writer.TryWrite(item))
         {
@@ -45,6 +57,16 @@ internal sealed class WriteQueue : IAsyncDisposable
             throw new ObjectDisposedException(nameof(WriteQueue));
         }
         return item.Completion.Task;
+    }
+
+    // A `db.write` span under the caller's (the request's) span, from queueing to commit. The caller's
+    // current span stays current: this method returns before the unit runs.
+    private static Activity? StartUnitSpan()
+    {
+        var caller = Activity.Current;
+        var span = Hosting.BrokerTracing.Source.StartActivity("db.write");
+        Activity.Current = caller;
+        return span;
     }
 
     /// <summary>
@@ -55,6 +77,23 @@ internal sealed class WriteQueue : IAsyncDisposable
     public static void AfterCommit(Action action)
     {
         if (t_afterCommit is { } pending)
+        {
+            pending.Add(action);
+        }
+        else
+        {
+            action();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the writer just before the batch of the unit that calls this
+    /// commits (after PostgreSQL's held-back audit records are numbered), and not at all if the unit
+    /// rolls back. Outside a write unit it runs at once.
+    /// </summary>
+    public static void BeforeCommit(Action action)
+    {
+        if (t_beforeCommit is { } pending)
         {
             pending.Add(action);
         }
@@ -84,11 +123,25 @@ internal sealed class WriteQueue : IAsyncDisposable
                     batch.Add(item);
                     Interlocked.Decrement(ref _waiting);
                 }
+                // One span per commit, linked to the units' spans (they belong to other requests' traces).
+                using var span = Hosting.BrokerTracing.Source.StartActivity("db.write_batch", ActivityKind.Client, default(ActivityContext),
+                    [new("db.system.name", _database.Kind == DatabaseKind.Postgres ? "postgresql" : "sqlite"), new("xares.write.units", batch.Count)],
+                    batch.Select(item => item.Trace).OfType<Activity>().Select(unit => new ActivityLink(unit.Context)));
                 try
                 {
                     connection ??= _database.Open();
-                    RunBatch(connection, batch);
+                    RunBatch(connection, batch, _commitGate);
                     _afterCommit();
+                }
+                catch (Audit.Devices.AuditDeviceUnavailableException refused)
+                {
+                    span?.SetStatus(ActivityStatusCode.Error, "refused by a required audit device");
+                    // The gate refused the batch before its COMMIT: it rolled back, the connection is fine.
+                    foreach (var item in batch)
+                    {
+                        item.Fail(refused);
+                        item.Complete();
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -96,6 +149,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                     connection?.Dispose();
                     connection = null;
                     var failure = new StorageUnavailableException("The database could not commit the change.", ex);
+                    span?.SetStatus(ActivityStatusCode.Error, "the database could not commit");
                     foreach (var item in batch)
                     {
                         item.Fail(failure);
@@ -110,7 +164,7 @@ internal sealed class WriteQueue : IAsyncDisposable
         }
     }
 
-    private static void RunBatch(DbConnection connection, List<IWorkItem> batch)
+    private static void RunBatch(DbConnection connection, List<IWorkItem> batch, Action? commitGate)
     {
         // SQLite: each unit in a savepoint, so a failing one rolls back alone. PostgreSQL: a
         // savepoint costs two round trips per unit, so units run bare and a failing one (rare:
@@ -123,12 +177,23 @@ internal sealed class WriteQueue : IAsyncDisposable
         var deferWrites = !savepoints;
         var pending = batch;
         var afterCommit = new List<Action>();
+        var beforeCommit = new List<Action>();
+        void PassGate()
+        {
+            foreach (var action in beforeCommit)
+            {
+                action();
+            }
+            commitGate?.Invoke();
+        }
         while (pending.Count > 0)
         {
             using var transaction = connection.BeginTransaction();
             // Each attempt registers its own: what an attempt rolled back registered nothing.
             afterCommit.Clear();
+            beforeCommit.Clear();
             t_afterCommit = afterCommit;
+            t_beforeCommit = beforeCommit;
             try
             {
                 // On PostgreSQL, batches of all replicas take turns (see Database.LockForWrite).
@@ -142,7 +207,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                     pending = pending.Where(item => item != failed).ToList();
                     continue;
                 }
-                PendingWrites.Commit(connection, transaction);
+                PendingWrites.Commit(connection, transaction, PassGate);
             }
             catch (DeferredWriteFailedException ex) when (deferWrites)
             {
@@ -158,6 +223,7 @@ internal sealed class WriteQueue : IAsyncDisposable
                 PendingWrites.Discard(connection);
                 PostgresLocks.EndBatch();
                 t_afterCommit = null;
+                t_beforeCommit = null;
             }
             break;
         }
@@ -173,11 +239,11 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private static IWorkItem? RunInSavepoints(DbConnection connection, DbTransaction transaction, List<IWorkItem> batch)
     {
-        var afterCommit = t_afterCommit!;
+        var (afterCommit, beforeCommit) = (t_afterCommit!, t_beforeCommit!);
         foreach (var item in batch)
         {
             Sql.Execute(connection, transaction, "SAVEPOINT unit");
-            var registered = afterCommit.Count;
+            var (registered, registeredBefore) = (afterCommit.Count, beforeCommit.Count);
             try
             {
                 item.Run(connection, transaction);
@@ -187,6 +253,7 @@ internal sealed class WriteQueue : IAsyncDisposable
             {
                 Database.Execute(connection, "ROLLBACK TO unit; RELEASE unit", transaction);
                 afterCommit.RemoveRange(registered, afterCommit.Count - registered);
+                beforeCommit.RemoveRange(registeredBefore, beforeCommit.Count - registeredBefore);
                 item.Fail(ex);
             }
         }
@@ -219,6 +286,9 @@ internal sealed class WriteQueue : IAsyncDisposable
 
     private interface IWorkItem
     {
+        /// <summary>The unit's `db.write` span, when tracing is on.</summary>
+        Activity? Trace { get; }
+
         void Run(DbConnection connection, DbTransaction transaction);
         void Complete();
         void Fail(Exception exception);
@@ -231,12 +301,25 @@ internal sealed class WriteQueue : IAsyncDisposable
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public Activity? Trace { get; init; }
+
         public void Run(DbConnection connection, DbTransaction transaction) => _result = work(connection, transaction);
 
         public void Fail(Exception exception) => _error ??= exception;
 
         public void Complete()
         {
+            if (Trace is { } span)
+            {
+                // Stopping a span makes its parent current; the writer's thread keeps none.
+                var current = Activity.Current;
+                if (_error is not null)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, _error.GetType().Name);
+                }
+                span.Stop();
+                Activity.Current = current;
+            }
             if (_error is not null)
             {
                 Completion.TrySetException(_error);

@@ -147,9 +147,11 @@ internal static class PendingWrites
     /// the COMMIT (a failing write, or a conditional one that changed nothing, stops the batch before
     /// the COMMIT runs, and the transaction is left to roll back).
     /// </summary>
-    public static void Commit(DbConnection connection, DbTransaction transaction)
+    /// <param name="beforeCommit">Runs once the held-back work is numbered and before anything is sent; what it throws stops the commit.</param>
+    public static void Commit(DbConnection connection, DbTransaction transaction, Action beforeCommit)
     {
         RunBeforeSend(connection);
+        beforeCommit();
         if (!ByConnection.TryGetValue(connection, out var pending) || pending.Count == 0)
         {
             transaction.Commit();
