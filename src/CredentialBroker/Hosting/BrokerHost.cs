@@ -57,6 +57,7 @@ internal static class BrokerHost
         services.AddRequestIds();
         services.AddRateLimits(options);
         services.AddExceptionHandler<ProblemMapping>();
+        services.AddSingleton<Api.Idempotency.IdempotentRequests>();
         services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddScopePolicies();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Storage;
@@ -24,7 +25,7 @@ internal static class LeaseEndpoints
         var group = routes.MapGroup("/leases").WithTags("Leases");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
             .WithSummary("List leases, newest first; live ones only unless includeEnded=true; workspaceId narrows to one workspace; " + ListingCursor.QueryHelp);
-        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite).WithEntityTag(VersionedTable.Leases);
         return group;
     }
 
