@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Hosting;
 using Xares.Broker.Storage;
 using Xares.Broker.Tests.Support;
 using Xares.Broker.Vault;
@@ -112,9 +113,9 @@ public abstract class RequestSafetyContractTests(StorageBackend backend)
         var replica = db.AddReplica();
         await replica.Writes.ExecuteAsync((c, t) => Sql.Execute(c, t, "INSERT INTO users (id, name, created_at) VALUES ('usr_1', 'ann', 0)"));
 
-        var refused = new WritePrecondition(VersionedTable.Users, "usr_1", version => throw new Api.PreconditionFailedException());
+        var refused = new WritePrecondition(VersionedTable.Users, "usr_1", version => throw new Broker.Api.PreconditionFailedException());
         WritePrecondition.Set(refused);
-        await Assert.ThrowsAsync<Api.PreconditionFailedException>(() =>
+        await Assert.ThrowsAsync<Broker.Api.PreconditionFailedException>(() =>
             replica.Writes.ExecuteAsync((c, t) => Sql.Execute(c, t, "UPDATE users SET name = 'mallory' WHERE id = 'usr_1'")));
         WritePrecondition.Set(null);
         Assert.Equal("ann", await replica.Database.ReadAsync(c => Sql.Scalar(c, null, "SELECT name FROM users WHERE id = 'usr_1'")));
@@ -136,9 +137,9 @@ public abstract class RequestSafetyContractTests(StorageBackend backend)
     {
         var db = await ContractDatabase.CreateAsync(backend, migrate: false);
         await using var database = db;
-        BrokerOptions(out var options, db);
-        await using var a = await BrokerTestHost.StartAsync(options);
-        await using var b = await BrokerTestHost.StartAsync(options);
+        BrokerOptions Options(BrokerOptions o) => o with { DataDirectory = db.Directory, Database = db.ConnectionString };
+        await using var a = await BrokerTestHost.StartAsync(Options);
+        await using var b = await BrokerTestHost.StartAsync(Options);
         // The same admin key works on both: one database.
         using var onB = b.CreateClient(a.AdminKey);
 
@@ -146,16 +147,13 @@ public abstract class RequestSafetyContractTests(StorageBackend backend)
             i % 2 == 0 ? a.Admin : onB, "/api/v1/users", """{"name":"raced"}""", "race-key")));
 
         Assert.All(replies, r => Assert.True(r.Status is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{r.Status} {r.Body}"));
-        Assert.Single(replies.Where(r => r.Status == HttpStatusCode.Created && r.Replayed is null));
+        Assert.Single(replies, r => r.Status == HttpStatusCode.Created && r.Replayed is null);
         Assert.Single(replies.Where(r => r.Status == HttpStatusCode.Created).Select(r => r.Body).Distinct());
         var database2 = a.Get<Database>();
         Assert.Equal(1L, Convert.ToInt64(await database2.ReadAsync(c => Sql.Scalar(c, null, "SELECT COUNT(*) FROM users WHERE name = 'raced'"))));
         Assert.Equal(1L, Convert.ToInt64(await database2.ReadAsync(c => Sql.Scalar(c, null,
             "SELECT COUNT(*) FROM audit_log WHERE action = 'user.create' AND user_id IN (SELECT id FROM users WHERE name = 'raced')"))));
     }
-
-    private static void BrokerOptions(out Func<Hosting.BrokerOptions, Hosting.BrokerOptions> options, ContractDatabase db) =>
-        options = o => o with { DataDirectory = db.Directory, Database = db.ConnectionString };
 
     private static Task<IdempotencyOutcome> BeginAsync(ContractDatabase.Replica replica, string caller, string key, byte[] hash, DateTimeOffset now) =>
         replica.Writes.ExecuteAsync((c, t) => IdempotencyStore.Begin(c, t, caller, key, hash, now, Day, Lock).Outcome);
