@@ -44,13 +44,14 @@ internal static class LeaseEndpoints
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)
     {
         var caller = http.Caller();
-        var found = await writes.ExecuteAsync((c, t) =>
+        // Not found is thrown inside the unit, so it wins over a failed If-Match (no probing of ids).
+        await writes.ExecuteAsync((c, t) =>
         {
             var lease = LeaseStore.Find(c, t, id);
             var workspace = lease is null ? null : WorkspaceStore.Find(c, t, lease.WorkspaceId);
             if (lease is null || workspace is null || !caller.CanSee(workspace.UserId))
             {
-                return false;
+                throw new NotFoundException("The lease");
             }
             if (revocation.RevokeLease(c, t, id, lease.WorkspaceId, time.GetUtcNow()))
             {
@@ -60,9 +61,8 @@ internal static class LeaseEndpoints
                     RemoteAddress = http.RemoteAddress(),
                 });
             }
-            return true;
         });
-        return found ? TypedResults.NoContent() : throw new NotFoundException("The lease");
+        return TypedResults.NoContent();
     }
 
     private static LeaseResponse ToResponse(LeaseRecord l, DateTimeOffset now) => new(
