@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
@@ -22,11 +24,12 @@ internal static class ApiKeyEndpoints
     public static RouteGroupBuilder MapApiKeys(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/api-keys").RequireAuthorization(ApiKeyScopes.Admin);
-        group.MapPost("", CreateAsync).Accepts<CreateApiKeyRequest>("application/json");
+        group.MapPost("", CreateAsync).Accepts<CreateApiKeyRequest>("application/json").WithIdempotencyKey(answerCarriesSecret: true);
         group.MapGet("", ListAsync)
             .WithSummary("List API keys, oldest first (never a token); " + ListingCursor.QueryHelp);
-        group.MapDelete("/{id}", RevokeAsync);
-        group.MapPost("/{id}/rotate", RotateAsync).Accepts<RotateApiKeyRequest>(isOptional: true, "application/json");
+        group.MapDelete("/{id}", RevokeAsync).WithEntityTag(VersionedTable.ApiKeys);
+        group.MapPost("/{id}/rotate", RotateAsync).Accepts<RotateApiKeyRequest>(isOptional: true, "application/json")
+            .WithIdempotencyKey(answerCarriesSecret: true);
         return group;
     }
 

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
@@ -26,22 +28,22 @@ internal static class ConnectionEndpoints
     public static IEndpointRouteBuilder MapConnections(this IEndpointRouteBuilder api)
     {
         var providers = api.MapGroup("/oauth-providers").WithTags("OAuth connections");
-        providers.MapPost("/", CreateProviderAsync).Accepts<CreateOAuthProviderRequest>("application/json").RequireAuthorization(ApiKeyScopes.Admin)
+        providers.MapPost("/", CreateProviderAsync).Accepts<CreateOAuthProviderRequest>("application/json").RequireAuthorization(ApiKeyScopes.Admin).WithIdempotencyKey()
             .WithSummary("Register an OAuth 2.0 provider (endpoints, client id and secret, scopes, git host and username); users connect accounts to it");
         providers.MapGet("/", ListProvidersAsync).RequireAuthorization(ApiKeyScopes.Admin).WithSummary("List OAuth providers, oldest first; " + ListingCursor.QueryHelp);
-        providers.MapGet("/{id}", GetProviderAsync).RequireAuthorization(ApiKeyScopes.Admin);
-        providers.MapDelete("/{id}", DeleteProviderAsync).RequireAuthorization(ApiKeyScopes.Admin)
+        providers.MapGet("/{id}", GetProviderAsync).RequireAuthorization(ApiKeyScopes.Admin).WithEntityTag(VersionedTable.OAuthProviders);
+        providers.MapDelete("/{id}", DeleteProviderAsync).RequireAuthorization(ApiKeyScopes.Admin).WithEntityTag(VersionedTable.OAuthProviders)
             .WithSummary("Delete an OAuth provider no connection uses (409 otherwise: disconnect them first)");
 
         var connections = api.MapGroup("").WithTags("OAuth connections");
         connections.MapPost("/users/{userId}/connections", StartAsync).Accepts<CreateConnectionRequest>("application/json")
-            .RequireAuthorization(ApiKeyScopes.CredentialsWrite)
+            .RequireAuthorization(ApiKeyScopes.CredentialsWrite).WithIdempotencyKey()
             .WithSummary("Start connecting the user's account (device authorization grant): show verificationUri and userCode to the user; the broker polls and stores the tokens");
         connections.MapGet("/users/{userId}/connections", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
             .WithSummary("The user's connections, oldest first; " + ListingCursor.QueryHelp);
-        connections.MapGet("/connections/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
+        connections.MapGet("/connections/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead).WithEntityTag(VersionedTable.OAuthConnections)
             .WithSummary("A connection's status: pending | active | reconnect_required | denied | expired");
-        connections.MapDelete("/connections/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite)
+        connections.MapDelete("/connections/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite).WithEntityTag(VersionedTable.OAuthConnections)
             .WithSummary("Disconnect: its leases end at once and its tokens are revoked at the provider (RFC 7009) in the background where offered");
         return api;
     }

@@ -66,12 +66,13 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
 
     public async Task DisconnectAsync(string id, Caller? caller, string actor, string? remoteAddress)
     {
-        var found = await writes.ExecuteAsync((c, t) =>
+        // Not found is thrown inside the unit, so it wins over a failed If-Match (no probing of ids).
+        await writes.ExecuteAsync((c, t) =>
         {
             var connection = ConnectionStore.Find(c, t, id);
             if (connection is null || (caller is not null && !caller.CanSee(connection.UserId)))
             {
-                return false;
+                throw new NotFoundException("The connection");
             }
             var queued = End(c, t, connection, time.GetUtcNow());
             audit.Append(c, t, new AuditEntry(ConnectionAuditActions.Disconnect, AuditOutcomes.Success)
@@ -79,12 +80,7 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
                 Actor = actor, UserId = connection.UserId, CredentialId = id, RemoteAddress = remoteAddress,
                 Detail = $"status was {connection.Status}; {queued} token(s) queued for revocation at the provider",
             });
-            return true;
         });
-        if (!found)
-        {
-            throw new NotFoundException("The connection");
-        }
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.CredentialHealth;
 using Xares.Broker.Hosting;
@@ -19,12 +21,14 @@ internal static class CredentialEndpoints
     public static RouteGroupBuilder MapCredentials(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("");
-        group.MapPost("/users/{userId}/credentials", CreateAsync).Accepts<CreateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapPost("/users/{userId}/credentials", CreateAsync).Accepts<CreateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite)
+            .WithIdempotencyKey();
         group.MapGet("/users/{userId}/credentials", ListAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead)
             .WithSummary("List a user's credentials with their health, oldest first; " + ListingCursor.QueryHelp);
-        group.MapGet("/credentials/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead);
-        group.MapPatch("/credentials/{id}", UpdateAsync).Accepts<UpdateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite);
-        group.MapDelete("/credentials/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite);
+        group.MapGet("/credentials/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.CredentialsRead).WithEntityTag(VersionedTable.Credentials);
+        group.MapPatch("/credentials/{id}", UpdateAsync).Accepts<UpdateCredentialRequest>("application/json").RequireAuthorization(ApiKeyScopes.CredentialsWrite)
+            .WithEntityTag(VersionedTable.Credentials);
+        group.MapDelete("/credentials/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.CredentialsWrite).WithEntityTag(VersionedTable.Credentials);
         return group;
     }
 

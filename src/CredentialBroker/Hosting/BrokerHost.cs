@@ -59,6 +59,7 @@ internal static class BrokerHost
         services.AddProblemTypes(options.ProblemTypeBase);
         services.AddRateLimits(options);
         services.AddExceptionHandler<ProblemMapping>();
+        services.AddSingleton<Api.Idempotency.IdempotentRequests>();
         // API keys are the default (REST); the web UI's cookie and OpenID Connect schemes serve /ui only.
         var authentication = services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Storage;
@@ -24,7 +25,7 @@ internal static class LeaseEndpoints
         var group = routes.MapGroup("/leases").WithTags("Leases");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
             .WithSummary("List leases, newest first; live ones only unless includeEnded=true; workspaceId narrows to one workspace; " + ListingCursor.QueryHelp);
-        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite).WithEntityTag(VersionedTable.Leases);
         return group;
     }
 
@@ -43,13 +44,14 @@ internal static class LeaseEndpoints
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)
     {
         var caller = http.Caller();
-        var found = await writes.ExecuteAsync((c, t) =>
+        // Not found is thrown inside the unit, so it wins over a failed If-Match (no probing of ids).
+        await writes.ExecuteAsync((c, t) =>
         {
             var lease = LeaseStore.Find(c, t, id);
             var workspace = lease is null ? null : WorkspaceStore.Find(c, t, lease.WorkspaceId);
             if (lease is null || workspace is null || !caller.CanSee(workspace.UserId))
             {
-                return false;
+                throw new NotFoundException("The lease");
             }
             if (revocation.RevokeLease(c, t, id, lease.WorkspaceId, time.GetUtcNow()))
             {
@@ -59,9 +61,8 @@ internal static class LeaseEndpoints
                     RemoteAddress = http.RemoteAddress(),
                 });
             }
-            return true;
         });
-        return found ? TypedResults.NoContent() : throw new NotFoundException("The lease");
+        return TypedResults.NoContent();
     }
 
     private static LeaseResponse ToResponse(LeaseRecord l, DateTimeOffset now) => new(

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
@@ -23,14 +25,14 @@ internal static class GitHubAppEndpoints
     public static RouteGroupBuilder MapGitHubApps(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/github-apps").WithTags("GitHub Apps");
-        group.MapPost("/", CreateAsync).Accepts<CreateGitHubAppRequest>("application/json").RequireAuthorization(ApiKeyScopes.Admin)
+        group.MapPost("/", CreateAsync).Accepts<CreateGitHubAppRequest>("application/json").RequireAuthorization(ApiKeyScopes.Admin).WithIdempotencyKey()
             .WithSummary("Register a GitHub App (app id, private key PEM, apiUrl, gitUrl); workspaces naming repositories on its git host get installation tokens minted per workspace");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.Admin)
             .WithSummary("List GitHub Apps, oldest first; " + ListingCursor.QueryHelp);
-        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.Admin);
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.Admin).WithEntityTag(VersionedTable.GitHubApps);
         group.MapGet("/{id}/installations", InstallationsAsync).RequireAuthorization(ApiKeyScopes.Admin)
             .WithSummary("The app's installations as GitHub lists them (GET /app/installations, first 100)");
-        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.Admin)
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.Admin).WithEntityTag(VersionedTable.GitHubApps)
             .WithSummary("Delete a GitHub App; every token minted through it is revoked, here at once and at GitHub in the background");
         return group;
     }

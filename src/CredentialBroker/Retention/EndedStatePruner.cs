@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Xares.Broker.Api.Idempotency;
 using Xares.Broker.Hosting;
 using Xares.Broker.Leases;
 using Xares.Broker.Minted;
@@ -15,7 +16,10 @@ internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapT
     /// <summary>Minted upstream tokens (their ciphertext included) that expired before the cutoff.</summary>
     public int MintedTokens { get; init; }
 
-    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens;
+    /// <summary>Idempotency keys past their 24 h (README, REST conventions).</summary>
+    public int IdempotencyKeys { get; init; }
+
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens + IdempotencyKeys;
 }
 
 /// <summary>
@@ -47,6 +51,12 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
         {
             // Their leases ended with them (a lease never outlives its token) and were deleted above.
             MintedTokens = await DrainAsync("minted_tokens", (c, t) => MintedTokenStore.DeleteExpiredBefore(c, t, cutoff, ChunkSize), cancellationToken),
+            // Not held for the retention: a key's 24 h is the API's promise; answers holding a secret go once their replay window ends.
+            IdempotencyKeys = await DrainAsync("idempotency_keys", (c, t) =>
+            {
+                IdempotencyStore.EraseEndedReplays(c, t, now);
+                return IdempotencyStore.DeleteExpiredBefore(c, t, now, ChunkSize);
+            }, cancellationToken),
         };
     }
 

@@ -46,10 +46,13 @@ internal sealed class WriteQueue : IAsyncDisposable
         _writer = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
-    /// <summary>Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction; completes after the commit is durable.
+    /// A <see cref="WritePrecondition"/> set for the caller's request is checked in the same transaction.
+    /// </summary>
     public Task<T> ExecuteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
-        var item = new WorkItem<T>(work) { Trace = StartUnitSpan() };
+        var item = new WorkItem<T>(WritePrecondition.Guard(work)) { Trace = StartUnitSpan() };
         Interlocked.Increment(ref _waiting);
         if (!_channel.Writer.TryWrite(item))
         {

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Audit;
 using Xares.Broker.Credentials;
@@ -17,11 +19,11 @@ internal static class UserEndpoints
     public static RouteGroupBuilder MapUsers(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/users");
-        group.MapPost("", CreateAsync).Accepts<CreateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite);
+        group.MapPost("", CreateAsync).Accepts<CreateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite).WithIdempotencyKey();
         group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead)
             .WithSummary("List users, oldest first; " + ListingCursor.QueryHelp);
-        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead);
-        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite);
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead).WithEntityTag(VersionedTable.Users);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite).WithEntityTag(VersionedTable.Users);
         return group;
     }
 

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
+using Xares.Broker.Api.Idempotency;
+using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
 using Xares.Broker.Credentials;
 using Xares.Broker.Hosting;
@@ -43,14 +45,15 @@ internal static class WorkspaceEndpoints
     public static RouteGroupBuilder MapWorkspaces(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/workspaces").WithTags("Workspaces");
-        group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapPost("/", CreateAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite).WithIdempotencyKey(answerCarriesSecret: true);
         group.MapGet("/", ListAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead)
             .WithSummary("List workspaces, oldest first; userId narrows to one user; " + ListingCursor.QueryHelp);
-        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead);
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.WorkspacesRead).WithEntityTag(VersionedTable.Workspaces);
         group.MapPatch("/{id}", UpdateAsync).Accepts<UpdateWorkspaceRequest>("application/json").RequireAuthorization(ApiKeyScopes.WorkspacesWrite)
+            .WithEntityTag(VersionedTable.Workspaces)
             .WithSummary("Change a workspace's name, allowedHosts or repositories (JSON merge patch); narrowing revokes the leases (and minted tokens) no longer allowed");
-        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
-        group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite).WithEntityTag(VersionedTable.Workspaces);
+        group.MapPost("/{id}/bootstrap", MintBootstrapAsync).RequireAuthorization(ApiKeyScopes.WorkspacesWrite).WithIdempotencyKey(answerCarriesSecret: true);
         return group;
     }
 

@@ -146,6 +146,59 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
         await world.AssertUnchangedAsync(before);
     }
 
+    public static TheoryData<string> IdempotencyKeyAttacks() =>
+    [
+        "   ", "\"\"", new string('k', 256), "two words", "a,b", "\"unterminated", "\"bad\\escape\"", "\u00e9t\u00e9", "repeated",
+    ];
+
+    public static TheoryData<string> IfMatchAttacks() => ["\"stale\"", "garbage", "W/\"weak\"", "\"unterminated", "\"a\" \"b\"", new string('x', 10_000)];
+
+    [Theory]
+    [MemberData(nameof(IdempotencyKeyAttacks))]
+    public async Task EveryCreatingPost_BadIdempotencyKey_400AndNothingChanged(string attack)
+    {
+        var before = await world.SnapshotAsync();
+        foreach (var operation in world.Operations.Where(o => o.Method == "POST" && !o.Template.EndsWith("/test", StringComparison.Ordinal) && !o.Template.EndsWith("/ack", StringComparison.Ordinal)))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, operation.Fill(world.VictimIdFor))
+            {
+                Content = JsonContent.Create(new { name = "x", kind = "git", provider = "generic", url = "https://git.example.test", username = "m", secret = "s", userId = world.VictimUserId }),
+            };
+            if (attack == "repeated")
+            {
+                request.Headers.TryAddWithoutValidation("Idempotency-Key", ["one", "two"]);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation("Idempotency-Key", attack);
+            }
+            using var response = await world.Admin.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            AssertProblem(response, body, operation.Name, HttpStatusCode.BadRequest);
+            Assert.Contains("invalid-idempotency-key", body, StringComparison.Ordinal);
+        }
+        await world.AssertUnchangedAsync(before);
+    }
+
+    [Theory]
+    [MemberData(nameof(IfMatchAttacks))]
+    public async Task EveryConditionalWrite_StaleOrMalformedIfMatch_412AndNothingChanged(string attack)
+    {
+        var before = await world.SnapshotAsync();
+        foreach (var operation in world.Operations.Where(o => o.Method is "PATCH" or "DELETE"))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(operation.Method), operation.Fill(world.VictimIdFor))
+            {
+                Content = operation.Method == "PATCH" ? JsonContent.Create(new { name = "renamed" }) : null,
+            };
+            request.Headers.TryAddWithoutValidation("If-Match", attack);
+            // The operation's own refusals come first (RFC 9110, 13.2.1): a provider still in use is a 409 either way.
+            var inUse = operation.Template.StartsWith("/api/v1/oauth-providers", StringComparison.Ordinal);
+            await AssertProblemAsync(world.Admin, request, operation, expected: inUse ? HttpStatusCode.Conflict : HttpStatusCode.PreconditionFailed);
+        }
+        await world.AssertUnchangedAsync(before);
+    }
+
     [Fact]
     public async Task EveryOperation_OtherUsersIdsWithUserBoundKey_NotFoundAndNothingChanged()
     {
@@ -153,6 +206,9 @@ public sealed class HostileInputTests(HostileInputTests.Fixture world) : IClassF
         foreach (var operation in world.Operations.Where(o => o.Template.Contains('{', StringComparison.Ordinal)))
         {
             using var request = new HttpRequestMessage(new HttpMethod(operation.Method), operation.Fill(world.VictimIdFor));
+            // Conditions cannot probe ids either: a foreign id is not found before any If-Match or Idempotency-Key is judged.
+            request.Headers.TryAddWithoutValidation("If-Match", "\"stale\"");
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", "probe");
             if (operation.HasBody)
             {
                 // A body the operation would accept, so only the foreign id can make it fail.
