@@ -39,7 +39,7 @@ public sealed class IdempotentRequestsTests : IAsyncLifetime
         var other = await PostAsync(_host.Admin, "/api/v1/users", """{"name":"bob"}""", "k-2");
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, other.Status);
-        Assert.EndsWith("/idempotency-key-mismatch", JsonDocument.Parse(other.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("#idempotency-key-mismatch", JsonDocument.Parse(other.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
         Assert.Equal(0L, await CountAsync("SELECT COUNT(*) FROM users WHERE name = 'bob'"));
     }
 
@@ -93,7 +93,7 @@ public sealed class IdempotentRequestsTests : IAsyncLifetime
 
         var retry = await PostAsync(_host.Admin, "/api/v1/api-keys", body, "key-late");
         Assert.Equal(HttpStatusCode.Gone, retry.Status);
-        Assert.EndsWith("/idempotency-replay-expired", JsonDocument.Parse(retry.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("#idempotency-replay-expired", JsonDocument.Parse(retry.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
         Assert.Equal(1L, await CountAsync("SELECT COUNT(*) FROM api_keys WHERE name = 'late'"));
 
         await _host.Get<Retention.EndedStatePruner>().PruneAsync();
@@ -129,7 +129,7 @@ public sealed class IdempotentRequestsTests : IAsyncLifetime
         var busy = await PostAsync(_host.Admin, "/api/v1/users", """{"name":"fay"}""", "k-busy");
         Assert.Equal(HttpStatusCode.Conflict, busy.Status);
         Assert.Equal("1", busy.RetryAfter);
-        Assert.EndsWith("/idempotency-key-in-use", JsonDocument.Parse(busy.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("#idempotency-key-in-use", JsonDocument.Parse(busy.Body).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
         Assert.Equal(0L, await CountAsync("SELECT COUNT(*) FROM users WHERE name = 'fay'"));
     }
 

@@ -47,7 +47,7 @@ public sealed class ConditionalRequestsTests : IAsyncLifetime
         var second = await SendAsync(HttpMethod.Patch, $"/api/v1/credentials/{id}", stale, new { name = "second edit" });
         Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
         Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
-        Assert.EndsWith("/precondition-failed", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("#precondition-failed", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString(), StringComparison.Ordinal);
         var current = await _host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/credentials/{id}");
         Assert.Equal("first edit", current.GetProperty("name").GetString());
         Assert.Equal(1L, await CountAsync($"SELECT COUNT(*) FROM audit_log WHERE action = 'credential.update' AND credential_id = '{id}'"));
