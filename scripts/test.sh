@@ -41,7 +41,9 @@ summarize() {
 }
 
 rm -rf "$results"
-bash scripts/setup-node-sdks.sh || { echo "xares: installing the node SDKs for the AI tests failed" >&2; status=1; }
+# npm downloads while the rest is set up and built; waited for before the tests.
+bash scripts/setup-node-sdks.sh > /tmp/xares-node-setup.log 2>&1 &
+node_setup=$!
 XARES_TEST_POSTGRES=$(bash scripts/setup-postgres.sh) && export XARES_TEST_POSTGRES || echo "xares: PostgreSQL did not start; its tests fail under CI=true" >&2
 bash scripts/setup-docker.sh start >/dev/null || echo "xares: the private Docker engine did not start (see /tmp/xares-docker/dockerd.log); the Docker tests fail" >&2
 # A second engine beside it, for the tests of a broker watching several engines.
@@ -53,6 +55,10 @@ elif ! dotnet build Xares.sln -c Release -nologo; then
     status=1
 elif ! bash scripts/publish.sh --no-build; then
     echo "xares: publish failed" >&2
+    status=1
+elif ! wait "$node_setup"; then
+    cat /tmp/xares-node-setup.log
+    echo "xares: installing the node SDKs for the AI tests failed" >&2
     status=1
 else
     dotnet test Xares.sln -c Release --no-build -nologo \

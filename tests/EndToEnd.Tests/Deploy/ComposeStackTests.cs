@@ -10,6 +10,7 @@ namespace Xares.EndToEnd.Tests.Deploy;
 /// two broker replicas watching the engine and the git server; a registered workspace's container
 /// bootstrapped by the watcher; git through its sidecar; one replica stopped; a revocation heard.
 /// </summary>
+[Collection(DockerEngineCollection.Name)]
 public sealed partial class ComposeStackTests : IDisposable
 {
     private readonly ScratchDirectory directory = ScratchDirectory.Create("xdeploy-");

@@ -5,6 +5,7 @@ using Xares.EndToEnd.Tests.Infrastructure;
 namespace Xares.EndToEnd.Tests.Docker;
 
 /// <summary>The Docker watcher's workspace lifecycle (README, Docker) against a real Docker engine.</summary>
+[Collection(DockerEngineCollection.Name)]
 public sealed class DockerWatcherTests(DockerFixture fixture) : IClassFixture<DockerFixture>
 {
     // These tests check that a session starts and a removal revokes, not how fast: timing is for

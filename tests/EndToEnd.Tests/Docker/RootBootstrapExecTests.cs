@@ -8,6 +8,7 @@ namespace Xares.EndToEnd.Tests.Docker;
 /// the broker's bootstrap exec still runs as root (the workspace user cannot trace it), and the
 /// sidecar takes the token from that root peer (issue 15, item 7).
 /// </summary>
+[Collection(DockerEngineCollection.Name)]
 public sealed class RootBootstrapExecTests(DockerFixture fixture) : IClassFixture<DockerFixture>
 {
     // Unique to this test: other worktrees build their own xares-test/* images on the same engine.

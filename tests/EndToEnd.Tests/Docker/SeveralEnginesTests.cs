@@ -21,6 +21,7 @@ public sealed class TwoEnginesFixture : DockerFixture
 }
 
 /// <summary>Several Docker engines (README, Docker): each watched on its own, containers known as (engine, id).</summary>
+[Collection(DockerEngineCollection.Name)]
 public sealed class SeveralEnginesTests(TwoEnginesFixture fixture) : IClassFixture<TwoEnginesFixture>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);

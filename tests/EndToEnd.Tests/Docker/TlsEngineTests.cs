@@ -7,6 +7,7 @@ namespace Xares.EndToEnd.Tests.Docker;
 /// A tcp:// engine: a real dockerd with --tlsverify on a loopback port and certificates made here.
 /// The broker follows it with the client certificate and the engine's CA; with another CA it does not.
 /// </summary>
+[Collection(DockerEngineCollection.Name)]
 public sealed class TlsEngineTests : IAsyncLifetime
 {
     // Short and fixed: dockerd's sockets live under it (unix socket paths are limited to 108 bytes).

@@ -6,6 +6,7 @@ namespace Xares.EndToEnd.Tests.Flows;
 /// `xares-sidecar run --mode inject`, `xares-sidecar env`, pass-through of exit codes and stdin, and
 /// bad input (unknown tool, no credential, broker or sidecar down): a clear error, never a hang.
 /// </summary>
+[Collection(DeadlineCollection.Name)]
 public sealed class AiRunTests(AiFixture fixture) : IClassFixture<AiFixture>
 {
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);

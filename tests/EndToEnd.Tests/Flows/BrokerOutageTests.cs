@@ -7,6 +7,7 @@ namespace Xares.EndToEnd.Tests.Flows;
 /// The sidecar keeps serving unexpired cached leases while the broker is down, and fails fast on a
 /// miss; after a restart every sidecar is back, resumed from its revocation sequence.
 /// </summary>
+[Collection(DeadlineCollection.Name)]
 public sealed class BrokerOutageTests(XaresFixture fixture) : IClassFixture<XaresFixture>
 {
     private static readonly TimeSpan FailFast = TimeSpan.FromSeconds(2);

@@ -7,6 +7,7 @@ namespace Xares.EndToEnd.Tests.Flows;
 /// Revocation reaches a sidecar holding a cached lease within a second (design §3). This is a
 /// functional requirement, not a benchmark: measured from the REST call's return, allowed 1.5 s.
 /// </summary>
+[Collection(DeadlineCollection.Name)]
 public sealed class RevocationTests(XaresFixture fixture) : IClassFixture<XaresFixture>
 {
     private static readonly TimeSpan Allowed = TimeSpan.FromSeconds(1.5);

@@ -7,6 +7,7 @@ namespace Xares.EndToEnd.Tests.Flows;
 /// the real sidecar hears the revocation and git loses access; and an AI credential the policy
 /// excludes is named as such by `xares-sidecar run`.
 /// </summary>
+[Collection(DeadlineCollection.Name)]
 public sealed class WorkspacePolicyTests(XaresFixture fixture) : IClassFixture<XaresFixture>
 {
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(10);

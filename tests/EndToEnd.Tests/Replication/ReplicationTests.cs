@@ -15,6 +15,7 @@ namespace Xares.EndToEnd.Tests.Replication;
 /// concurrent leases through both keep one verifiable audit chain, and delete-vs-issue races
 /// never leave a live lease behind.
 /// </summary>
+[Collection(DeadlineCollection.Name)]
 public sealed class ReplicationTests(ReplicaSetFixture fixture) : IClassFixture<ReplicaSetFixture>
 {
     // The requirement is 1 s; as in RevocationTests, measured from the REST call's return with

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -18,6 +19,19 @@ internal static class UiChecks
         Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
         Assert.DoesNotContain("script-src", csp, StringComparison.Ordinal); // none at all: default-src 'none' applies
         Assert.Equal("nosniff", response.Headers.GetValueOrDefault("x-content-type-options"));
+    }
+
+    /// <summary>
+    /// Waits until the page is at a path matching <paramref name="pathPattern"/> (<c>*</c>: one path
+    /// segment or part of it, <c>**</c>: anything; a query may follow) and shows its heading.
+    /// Not WaitForURLAsync: when the URL already matches it waits for a load event, and after a
+    /// POST answered by a redirect that wait was seen to miss the event and time out.
+    /// </summary>
+    public static async Task ArriveAsync(IPage page, string pathPattern)
+    {
+        var path = Regex.Escape(pathPattern).Replace(@"\*\*", ".*", StringComparison.Ordinal).Replace(@"\*", "[^/?]*", StringComparison.Ordinal);
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"^https?://[^/]+{path}(\\?.*)?$"));
+        await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
     }
 
     /// <summary>axe-core (injected by Deque's package) finds no serious or critical violation on the page as it is now.</summary>

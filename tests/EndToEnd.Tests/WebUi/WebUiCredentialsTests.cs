@@ -30,7 +30,7 @@ public sealed class WebUiCredentialsTests(WebUiFixture ui) : IClassFixture<WebUi
         await page.FillAsync("#secret", token);
         await page.FillAsync("#limit", "100");
         await page.ClickAsync("text=Add token");
-        await page.WaitForURLAsync("**/ui/credentials/cred_*");
+        await UiChecks.ArriveAsync(page, "/ui/credentials/cred_*");
         var id = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         seen.Add(page.Url + await page.ContentAsync());
         Assert.Equal("team app", await page.Locator("h1").TextContentAsync());
@@ -67,11 +67,11 @@ public sealed class WebUiCredentialsTests(WebUiFixture ui) : IClassFixture<WebUi
 
         await page.GotoAsync($"/ui/credentials/{id}");
         await page.ClickAsync("text=Delete…");
-        await page.WaitForURLAsync($"**/ui/credentials/{id}/delete");
+        await UiChecks.ArriveAsync(page, $"/ui/credentials/{id}/delete");
         await UiChecks.AssertAccessibleAsync(page);
         await UiChecks.ScreenshotAsync(page, "delete");
         await page.ClickAsync("button:text('Delete')");
-        await page.WaitForURLAsync("**/ui/credentials");
+        await UiChecks.ArriveAsync(page, "/ui/credentials");
         Assert.Equal(0, await page.Locator("tbody tr", new PageLocatorOptions { HasText = "team app" }).CountAsync());
         var gone = await Assert.ThrowsAsync<HttpRequestException>(() => ui.Admin.SendAsync(HttpMethod.Get, $"api/v1/credentials/{id}"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
@@ -140,7 +140,7 @@ public sealed class WebUiCredentialsTests(WebUiFixture ui) : IClassFixture<WebUi
         await page.FillAsync("#username", "bob");
         await page.FillAsync("#secret", TestSecrets.NewToken());
         await page.ClickAsync("text=Add token");
-        await page.WaitForURLAsync("**/ui/credentials/cred_*");
+        await UiChecks.ArriveAsync(page, "/ui/credentials/cred_*");
         Assert.Equal(hostile, await page.Locator("h1").TextContentAsync());
         await page.GotoAsync("/ui/credentials");
 

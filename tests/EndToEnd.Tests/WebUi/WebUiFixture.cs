@@ -51,6 +51,8 @@ public sealed class WebUiFixture : IAsyncLifetime
         Git = await GitHttpServer.StartAsync(new GitHttpServerOptions { RepositoriesRoot = Directory.Sub("git") });
         await Git.CreateRepositoryAsync("team/app.git");
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        // Expectations poll; 5 s (the default) is short for a loaded 2-core machine.
+        Assertions.SetDefaultExpectTimeout(30_000);
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
     }
 
@@ -71,7 +73,7 @@ public sealed class WebUiFixture : IAsyncLifetime
         await page.FillAsync("input[name=login]", login);
         await page.FillAsync("input[name=password]", "any password");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.StartsWith(Broker.RestUrl + "/ui/", StringComparison.Ordinal));
+        await UiChecks.ArriveAsync(page, "/ui/**");
         return page;
     }
 

@@ -31,12 +31,12 @@ public sealed class WebUiSignInTests(WebUiFixture ui) : IClassFixture<WebUiFixtu
         await page.FillAsync("input[name=login]", "bob");
         await page.FillAsync("input[name=password]", "x");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(ui.Broker.RestUrl + "/ui/credentials");
+        await UiChecks.ArriveAsync(page, "/ui/credentials");
         var first = await SessionCookieAsync(context);
         Assert.NotEqual("planted-by-an-attacker", first);
 
         await page.ClickAsync("text=Sign out");
-        await page.WaitForURLAsync("**/ui/signed-out");
+        await UiChecks.ArriveAsync(page, "/ui/signed-out");
         UiChecks.AssertStrictCsp(await page.ReloadAsync());
         await UiChecks.AssertAccessibleAsync(page);
         Assert.Null(await SessionCookieOrNullAsync(context));
@@ -50,7 +50,7 @@ public sealed class WebUiSignInTests(WebUiFixture ui) : IClassFixture<WebUiFixtu
 
         // Signing in again (the provider remembers bob: no form) makes a new session id.
         await page.GotoAsync("/ui/credentials");
-        await page.WaitForURLAsync(ui.Broker.RestUrl + "/ui/credentials");
+        await UiChecks.ArriveAsync(page, "/ui/credentials");
         Assert.NotEqual(first, await SessionCookieAsync(context));
         await context.CloseAsync();
         await thief.CloseAsync();
