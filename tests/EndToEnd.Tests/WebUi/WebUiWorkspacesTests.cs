@@ -122,6 +122,10 @@ public sealed class WebUiWorkspacesTests(WebUiFixture ui) : IClassFixture<WebUiF
             }
             await UiChecks.AssertAccessibleAsync(bob);
             await UiChecks.ScreenshotAsync(bob, "not-found");
+            // Outside /ui, a 404 stays a problem document.
+            var rest = await bob.Context.APIRequest.GetAsync("/api/v1/no-such-thing");
+            Assert.Equal(404, rest.Status);
+            Assert.StartsWith("application/problem+json", rest.Headers["content-type"], StringComparison.Ordinal);
             await bob.GotoAsync("/ui/workspaces");
             var content = await bob.ContentAsync();
             Assert.DoesNotContain(grant.Id, content, StringComparison.Ordinal);
