@@ -16,6 +16,7 @@ internal static class WebUiEndpoints
             return;
         }
         services.AddWebUiAuthentication(options, authentication);
+        services.AddSingleton<UiOneTimeForms>();
         services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/WebUi/Pages";
