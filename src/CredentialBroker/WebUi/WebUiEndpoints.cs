@@ -17,6 +17,7 @@ internal static class WebUiEndpoints
             return;
         }
         services.AddWebUiAuthentication(options, authentication);
+        services.AddSingleton<UiOneTimeForms>();
         services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/WebUi/Pages";
