@@ -120,6 +120,23 @@ public abstract class UiSessionStoreContractTests(StorageBackend backend)
         Assert.Throws<Broker.Vault.SecretIntegrityException>(() => Repository(b).GetAllElements());
     }
 
+    [Fact]
+    public async Task SealedKeyElement_OpensOnlyUnderItsOwnKeyId_AndNotWhenAltered()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend);
+        var repository = Repository(db.AddReplica());
+        var element = new System.Xml.Linq.XElement("key", new System.Xml.Linq.XAttribute("id", "6f1c9a62-0000-4000-8000-000000000001"),
+            new System.Xml.Linq.XElement("masterKey", "c2VjcmV0LWtleS1tYXRlcmlhbA=="));
+        var sealedElement = repository.Seal("key-6f1c9a62-0000-4000-8000-000000000001", element);
+
+        Assert.Equal(element.ToString(), repository.Open("key-6f1c9a62-0000-4000-8000-000000000001", sealedElement).ToString());
+        Assert.DoesNotContain("c2VjcmV0", Encoding.UTF8.GetString(sealedElement.Ciphertext), StringComparison.Ordinal);
+        Assert.Throws<Broker.Vault.SecretIntegrityException>(() => repository.Open("key-6f1c9a62-0000-4000-8000-000000000002", sealedElement));
+        var flipped = sealedElement with { Ciphertext = [.. sealedElement.Ciphertext] };
+        flipped.Ciphertext[10] ^= 0x40;
+        Assert.Throws<Broker.Vault.SecretIntegrityException>(() => repository.Open("key-6f1c9a62-0000-4000-8000-000000000001", flipped));
+    }
+
     private DatabaseXmlRepository Repository(ContractDatabase.Replica replica) => new(replica.Database, replica.Writes, replica.Keyring, _time);
 
     private IDataProtectionProvider Protection(ContractDatabase.Replica replica)
