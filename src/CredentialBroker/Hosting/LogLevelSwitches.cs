@@ -19,6 +19,9 @@ internal sealed class LogLevelSwitches
         // ASP.NET's "not authenticated"/"challenged" lines come under the handler's name: a failed
         // authentication logs once, as AuthFailureLog's warning.
         [typeof(ApiKeyAuthenticationHandler).FullName!] = LogEventLevel.Warning,
+        // Its "no XML encryptor configured" warning is wrong here: DatabaseXmlRepository seals every
+        // key element with the vault itself (where the key's id is known).
+        ["Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager"] = LogEventLevel.Error,
     };
 
     private readonly Dictionary<string, LoggingLevelSwitch> _categories;

@@ -19,7 +19,10 @@ internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapT
     /// <summary>Idempotency keys past their 24 h (README, REST conventions).</summary>
     public int IdempotencyKeys { get; init; }
 
-    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens + IdempotencyKeys;
+    /// <summary>Web UI sessions past their idle expiry.</summary>
+    public int UiSessions { get; init; }
+
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens + IdempotencyKeys + UiSessions;
 }
 
 /// <summary>
@@ -57,6 +60,8 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
                 IdempotencyStore.EraseEndedReplays(c, t, now);
                 return IdempotencyStore.DeleteExpiredBefore(c, t, now, ChunkSize);
             }, cancellationToken),
+            // Not held for the retention either: an expired UI session can never be used again.
+            UiSessions = await DrainAsync("ui_sessions", (c, t) => WebUi.UiSessionRows.DeleteExpiredBefore(c, t, now, ChunkSize), cancellationToken),
         };
     }
 

@@ -139,6 +139,7 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
         // pairs are sealed again under the current version by every refresh.
         new("oauth_providers", (c, t, id) => Connections.OAuthProviderStore.Find(c, t, id) is { } provider ? (provider.SealedSecret, provider.SecretContext) : null),
         new("oauth_revocations", (c, t, id) => Connections.ConnectionRevocationOutbox.Find(c, t, id) is { } queued ? (queued.Sealed, queued.Context) : null),
+        new("data_protection_keys", WebUi.DatabaseXmlRepository.Find),
     ];
 
     private sealed record SealedTable(string Name, Func<DbConnection, DbTransaction, string, (SealedSecret Sealed, SecretContext Context)?> Read);

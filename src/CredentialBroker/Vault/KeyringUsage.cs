@@ -25,6 +25,7 @@ internal static class KeyringUsage
         new("oauth_connections", "device_kek_version", "OAuth device codes"),
         new("oauth_revocations", "kek_version", "OAuth revocations"),
         new("idempotency_keys", "kek_version", "stored idempotent answers"),
+        new("data_protection_keys", "kek_version", "web UI data protection keys"),
     ];
 
     /// <summary>For each version in use, how many rows of each kind use it.</summary>

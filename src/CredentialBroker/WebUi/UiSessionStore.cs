@@ -1,65 +1,76 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.Extensions.Caching.Memory;
+using Microsoft.AspNetCore.DataProtection;
+using Xares.Broker.Api;
+using Xares.Broker.Storage;
 
 namespace Xares.Broker.WebUi;
 
 /// <summary>
-/// Server-side web UI sessions: the cookie carries only a random session id, the signed-in
-/// identity stays here. Signing out removes the entry, so a copied cookie is dead afterwards;
-/// every sign-in stores a new entry under a new id (no session fixation). Sessions live in this
-/// process: a restart, or another replica, asks the browser to sign in again.
+/// Server-side web UI sessions in ui_sessions, shared by every replica and surviving restarts: the
+/// cookie carries only a random session id, the row is keyed by its SHA-256 and holds the ticket
+/// protected with DataProtection (bound to that hash). Signing out deletes the row, so a copied
+/// cookie is dead everywhere afterwards; every sign-in stores a new row under a new id (no session
+/// fixation). The cookie handler renews (writes) only when its sliding expiry moves on.
 /// </summary>
-internal sealed class UiSessionStore(TimeProvider time) : ITicketStore, IDisposable
+internal sealed class UiSessionStore(Database database, WriteQueue writes, IDataProtectionProvider protection, WebUiSettings settings, TimeProvider time) : ITicketStore
 {
-    private readonly MemoryCache _sessions = new(new MemoryCacheOptions { Clock = new TimeProviderClock(time) });
+    private readonly IDataProtector _protector = protection.CreateProtector("Xares.Broker.WebUi.UiSessionStore.v1");
 
-    public int Count => _sessions.Count;
-
-    public Task<string> StoreAsync(AuthenticationTicket ticket)
+    public async Task<string> StoreAsync(AuthenticationTicket ticket)
     {
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        Put(id, ticket);
-        return Task.FromResult(id);
+        var hash = Hash(id);
+        var userId = ticket.Principal.FindFirstValue(CallerClaims.UserId)
+            ?? throw new InvalidOperationException("A web UI session needs the signed-in user's id.");
+        var now = time.GetUtcNow();
+        var protectedTicket = Protect(hash, ticket);
+        await writes.ExecuteAsync((c, t) => UiSessionRows.Insert(c, t, hash, userId, now, ExpiresAt(ticket, now), protectedTicket));
+        return id;
     }
 
-    public Task RenewAsync(string key, AuthenticationTicket ticket)
+    public async Task RenewAsync(string key, AuthenticationTicket ticket)
     {
-        // Only a session still held is renewed: one signed out (removed) stays ended.
-        if (_sessions.TryGetValue(key, out _))
-        {
-            Put(key, ticket);
-        }
-        return Task.CompletedTask;
+        var hash = Hash(key);
+        var now = time.GetUtcNow();
+        var protectedTicket = Protect(hash, ticket);
+        await writes.ExecuteAsync((c, t) => UiSessionRows.Renew(c, t, hash, now, ExpiresAt(ticket, now), protectedTicket));
     }
 
-    public Task<AuthenticationTicket?> RetrieveAsync(string key) => Task.FromResult(_sessions.Get<AuthenticationTicket>(key));
+    public async Task<AuthenticationTicket?> RetrieveAsync(string key)
+    {
+        var hash = Hash(key);
+        var row = await database.ReadAsync(c => UiSessionRows.Find(c, hash, time.GetUtcNow()));
+        if (row is null)
+        {
+            return null;
+        }
+        try
+        {
+            return TicketSerializer.Default.Deserialize(Protector(hash).Unprotect(row.Ticket));
+        }
+        catch (CryptographicException)
+        {
+            return null; // protected under a key no longer held, or altered: the browser signs in again
+        }
+    }
 
     public Task RemoveAsync(string key)
     {
-        _sessions.Remove(key);
-        return Task.CompletedTask;
+        var hash = Hash(key);
+        return writes.ExecuteAsync((c, t) => UiSessionRows.Delete(c, t, hash));
     }
 
-    public void Dispose() => _sessions.Dispose();
+    internal static byte[] Hash(string id) => SHA256.HashData(Encoding.UTF8.GetBytes(id));
 
-    private void Put(string key, AuthenticationTicket ticket)
-    {
-        var entry = new MemoryCacheEntryOptions();
-        if (ticket.Properties.ExpiresUtc is { } expires)
-        {
-            entry.AbsoluteExpiration = expires;
-        }
-        _sessions.Set(key, ticket, entry);
-    }
+    private byte[] Protect(byte[] hash, AuthenticationTicket ticket) => Protector(hash).Protect(TicketSerializer.Default.Serialize(ticket));
 
-#pragma warning disable CS0618 // ISystemClock is what MemoryCacheOptions.Clock takes
-    private sealed class TimeProviderClock(TimeProvider time) : Microsoft.Extensions.Internal.ISystemClock
-    {
-        public DateTimeOffset UtcNow => time.GetUtcNow();
-    }
-#pragma warning restore CS0618
+    private IDataProtector Protector(byte[] hash) => _protector.CreateProtector(Convert.ToHexString(hash));
+
+    private DateTimeOffset ExpiresAt(AuthenticationTicket ticket, DateTimeOffset now) => ticket.Properties.ExpiresUtc ?? now + settings.IdleTimeout;
 
     /// <summary>Points the UI cookie at the store (options are built after the container).</summary>
     internal sealed class Binder(UiSessionStore store) : Microsoft.Extensions.Options.IPostConfigureOptions<CookieAuthenticationOptions>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Xares.Broker.Hosting;
 
@@ -19,6 +20,9 @@ internal static class WebUiAuthentication
     public const string AdminPolicy = "web-ui-admin";
     public const string CallbackPath = "/ui/signin-oidc";
 
+    /// <summary>Fixed, so every replica (whatever its install path) derives the same protectors.</summary>
+    public const string DataProtectionApplicationName = "xares-broker";
+
     /// <summary>Cookies are Secure (and `__Host-` named) unless the browser reaches the broker over plain http on loopback (development).</summary>
     public static bool SecureCookies(BrokerOptions options) => options.RestUrl.StartsWith("https:", StringComparison.Ordinal) || options.PlaintextBehindProxy;
 
@@ -28,8 +32,11 @@ internal static class WebUiAuthentication
     {
         var ui = options.Ui;
         var secure = SecureCookies(options);
-        // Sessions live in memory (UiSessionStore), so the keys protecting cookies and forms may too.
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        // One key ring for every replica, in the database and sealed by the vault: a cookie, form or
+        // sign-in started on one replica is accepted by another, and by this one after a restart.
+        services.AddSingleton<DatabaseXmlRepository>();
+        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName);
+        services.AddOptions<KeyManagementOptions>().Configure<DatabaseXmlRepository>((keys, repository) => keys.XmlRepository = repository);
         services.AddSingleton(ui).AddSingleton<UiSessionStore>().AddSingleton<SignedInUserResolver>();
         services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<CookieAuthenticationOptions>, UiSessionStore.Binder>();
         services.AddAntiforgery(af =>
