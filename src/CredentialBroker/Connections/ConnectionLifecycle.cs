@@ -99,6 +99,11 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
         {
             return false;
         }
+        if (expectedStatus == ConnectionStatus.ReconnectRequired)
+        {
+            // Leases carry the replaced access token (which the provider may have revoked on re-authorization): sidecars drop them.
+            EndLeases(c, t, row, now);
+        }
         var replaced = ConnectionStore.ReplacedBy(c, t, row);
         foreach (var old in replaced)
         {
@@ -122,8 +127,7 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
     /// </summary>
     public int End(DbConnection c, DbTransaction t, ConnectionRecord connection, DateTimeOffset now)
     {
-        Sql.Execute(c, t, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL", ("@id", connection.Id), ("@now", now.ToDb()));
-        revocations.Append(c, t, RevocationKinds.Credential, connection.Id, userId: connection.UserId);
+        EndLeases(c, t, connection, now);
         var queued = 0;
         var provider = OAuthProviderStore.Find(c, t, connection.ProviderId);
         if (provider?.RevocationUrl is not null && connection.SealedTokens is { } sealedTokens)
@@ -154,5 +158,11 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
             WriteQueue.AfterCommit(ConnectionRevocationWorker.Wake);
         }
         return queued;
+    }
+
+    private void EndLeases(DbConnection c, DbTransaction t, ConnectionRecord connection, DateTimeOffset now)
+    {
+        Sql.Execute(c, t, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL", ("@id", connection.Id), ("@now", now.ToDb()));
+        revocations.Append(c, t, RevocationKinds.Credential, connection.Id, userId: connection.UserId);
     }
 }

@@ -37,7 +37,10 @@ internal sealed class IndexModel(Database database, RedirectGrantFlow flow) : Pa
 
     private async Task<IActionResult> StartAsync(string? providerId, string? reconnectId)
     {
-        var who = UiConnections.Connector(HttpContext)!;
+        if (UiConnections.Connector(HttpContext) is not { } who)
+        {
+            return NotFound();
+        }
         try
         {
             var authorize = await flow.StartAsync(who, providerId, reconnectId, UiConnections.RedirectUri(Request));
