@@ -28,7 +28,7 @@ internal static class SidecarLogging
             var parts = entry.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || parts[0].Length == 0)
             {
-                throw new SidecarException($"{CategoryLevelsVariable}: '{entry}' is not CATEGORY=LEVEL.");
+                throw SidecarException.Setting($"{CategoryLevelsVariable}: '{entry}' is not CATEGORY=LEVEL.");
             }
             configuration.MinimumLevel.Override(parts[0], ParseLevel(parts[1], CategoryLevelsVariable));
         }
@@ -46,6 +46,6 @@ internal static class SidecarLogging
         "warning" or "warn" => LogEventLevel.Warning,
         "error" => LogEventLevel.Error,
         "fatal" or "critical" => LogEventLevel.Fatal,
-        _ => throw new SidecarException($"{variable}: '{level}' is not a log level (Verbose, Debug, Information, Warning, Error, Fatal)."),
+        _ => throw SidecarException.Setting($"{variable}: '{level}' is not a log level (Verbose, Debug, Information, Warning, Error, Fatal)."),
     };
 }

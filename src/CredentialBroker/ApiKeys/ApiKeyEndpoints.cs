@@ -36,46 +36,8 @@ internal static class ApiKeyEndpoints
     private static async Task<Created<CreatedApiKey>> CreateAsync(HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time, BrokerOptions options)
     {
         var body = await JsonRequestBody.ReadAsync<CreateApiKeyRequest>(http.Request, options.MaxRequestBytes);
-        var caller = http.Caller();
-        var now = time.GetUtcNow();
-        var errors = new FieldErrors();
-        var name = errors.Label("name", body.Name, required: true);
-        var scopes = (body.Scopes ?? [.. caller.Scopes]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (scopes.Count == 0)
-        {
-            errors.Add("scopes", "scopes must name at least one scope.");
-        }
-        foreach (var unknown in scopes.Where(s => !ApiKeyScopes.All.Contains(s)))
-        {
-            errors.Add("scopes", $"Unknown scope; known scopes are {string.Join(", ", ApiKeyScopes.All.Order(StringComparer.Ordinal))}.");
-            break;
-        }
-        if (body.ExpiresAt is { } requested && ApiKeyLifetime.Refusal(now, requested) is { } refusal)
-        {
-            errors.Add("expiresAt", $"expiresAt must {refusal}.");
-        }
-        errors.ThrowIfAny();
-
-        var userId = body.UserId ?? caller.BoundUserId;
-        EnsureMayGrant(caller, scopes, userId);
-        var expiresAt = ApiKeyLifetime.ExpiresAt(now, body.ExpiresAt);
-        var remote = http.RemoteAddress();
-        var (record, token) = await writes.ExecuteAsync((c, t) =>
-        {
-            if (userId is not null && !UserStore.Exists(c, t, userId))
-            {
-                throw new NotFoundException("User");
-            }
-            var created = ApiKeyStore.Insert(c, t, name!, scopes, userId, now, expiresAt);
-            audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyCreate, AuditOutcomes.Success)
-            {
-                Actor = caller.Actor, RemoteAddress = remote, UserId = userId,
-                Detail = $"key {created.Record.Id} scopes {string.Join(' ', scopes)}",
-            });
-            return created;
-        });
-        return TypedResults.Created($"/api/v1/api-keys/{record.Id}",
-            new CreatedApiKey(record.Id, record.Name, record.Prefix, record.Scopes, record.UserId, record.CreatedAt, record.ExpiresAt, token));
+        var created = await ApiKeyIssuance.CreateAsync(writes, audit, http.Caller(), body, time.GetUtcNow(), http.RemoteAddress());
+        return TypedResults.Created($"/api/v1/api-keys/{created.Id}", created);
     }
 
     private static async Task<Ok<ApiKeyList>> ListAsync(string? limit, string? cursor, HttpContext http, Database database)
@@ -88,24 +50,7 @@ internal static class ApiKeyEndpoints
 
     private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time)
     {
-        var caller = http.Caller();
-        var remote = http.RemoteAddress();
-        await writes.ExecuteAsync((c, t) =>
-        {
-            var key = ApiKeyStore.Find(c, t, id);
-            if (key is null || (caller.BoundUserId is not null && key.UserId != caller.BoundUserId))
-            {
-                throw new NotFoundException("API key");
-            }
-            // Revoking twice is not an error; only the first revocation is recorded.
-            if (ApiKeyStore.Revoke(c, t, id, time.GetUtcNow()))
-            {
-                audit.Append(c, t, new AuditEntry(AuditActions.ApiKeyRevoke, AuditOutcomes.Success)
-                {
-                    Actor = caller.Actor, RemoteAddress = remote, UserId = key.UserId, Detail = $"key {id}",
-                });
-            }
-        });
+        await ApiKeyIssuance.RevokeAsync(writes, audit, http.Caller(), id, time.GetUtcNow(), http.RemoteAddress());
         return TypedResults.NoContent();
     }
 

@@ -75,32 +75,8 @@ internal static class AuditEndpoints
     }
 
     // Acknowledging marks a flag as reviewed (audited); it changes no audit record, so audit:read suffices.
-    private static async Task<Ok<AuditFlagItem>> AcknowledgeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time)
-    {
-        var caller = http.Caller();
-        var remote = http.RemoteAddress();
-        var flag = await writes.ExecuteAsync((c, t) =>
-        {
-            var found = AuditFlagStore.Find(c, t, id);
-            if (found is null || (caller.BoundUserId is not null && !string.Equals(found.UserId, caller.BoundUserId, StringComparison.Ordinal)))
-            {
-                throw new NotFoundException("Flag");
-            }
-            if (found.AcknowledgedAt is not null)
-            {
-                return found;
-            }
-            var now = time.GetUtcNow();
-            AuditFlagStore.Acknowledge(c, t, id, now, caller.Actor);
-            audit.Append(c, t, new AuditEntry(AuditActions.AuditFlagAck, AuditOutcomes.Success)
-            {
-                Actor = caller.Actor, RemoteAddress = remote, UserId = found.UserId, WorkspaceId = found.WorkspaceId, CredentialId = found.CredentialId,
-                Detail = $"flag {found.Id} ({found.Kind}) acknowledged",
-            });
-            return found with { AcknowledgedAt = DateTimeOffset.FromUnixTimeMilliseconds(now.ToDb()), AcknowledgedBy = caller.Actor };
-        });
-        return TypedResults.Ok(AuditFlagItem.From(flag));
-    }
+    private static async Task<Ok<AuditFlagItem>> AcknowledgeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, TimeProvider time) =>
+        TypedResults.Ok(AuditFlagItem.From(await AuditFlagAcknowledgement.AcknowledgeAsync(writes, audit, time, http.Caller(), id, http.RemoteAddress())));
 
     // A user-bound key reads its own user's records only; asking for another user's is "not found".
     private static AuditQuery ScopedToCaller(AuditQuery query, Caller caller)

@@ -35,6 +35,12 @@ internal static class AuditFlagStore
         Sql.Execute(c, t, "UPDATE audit_flags SET acknowledged_at = @at, acknowledged_by = @by WHERE id = @id AND acknowledged_at IS NULL",
             ("@at", at.ToDb()), ("@by", by), ("@id", id));
 
+    /// <summary>The newest <paramref name="limit"/> flags that are still open (or already acknowledged), newest first.</summary>
+    public static List<AuditFlag> Newest(DbConnection c, bool acknowledged, int limit) =>
+        Sql.Query(c, null,
+            $"SELECT {AuditFlag.Columns} FROM audit_flags WHERE acknowledged_at IS {(acknowledged ? "NOT " : "")}NULL ORDER BY seq DESC LIMIT @limit",
+            AuditFlag.Read, ("@limit", limit));
+
     /// <summary>One page, newest first, and the cursor of the next page (null on the last one).</summary>
     public static (List<AuditFlag> Flags, string? NextCursor) Page(DbConnection c, AuditQuery query)
     {

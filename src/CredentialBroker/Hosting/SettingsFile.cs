@@ -97,11 +97,11 @@ internal sealed class SettingsFile
     {
         if (_errors.Count == 1)
         {
-            throw new InvalidOperationException(_errors[0]);
+            throw new SettingsException(_errors[0]);
         }
         if (_errors.Count > 1)
         {
-            throw new InvalidOperationException($"{_errors.Count} settings are wrong:{string.Concat(_errors.Select(e => $"\n  - {e}"))}");
+            throw new SettingsException($"{_errors.Count} settings are wrong:{string.Concat(_errors.Select(e => $"\n  - {e}"))}");
         }
     }
 

@@ -2,9 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Xares.Broker.Api;
 using Xares.Broker.Api.Preconditions;
 using Xares.Broker.ApiKeys;
-using Xares.Broker.Audit;
 using Xares.Broker.Storage;
-using Xares.Broker.Workspaces;
 
 namespace Xares.Broker.Leases;
 
@@ -18,7 +16,7 @@ internal static class LeaseEndpoints
     public static IServiceCollection AddLeases(this IServiceCollection services) =>
         services.AddSingleton<LeaseIssuer>().AddSingleton<RejectionReporter>().AddSingleton<ForeignHelperReporter>()
             .AddSingleton<UsageRecorder>().AddSingleton<AiLeaseIssuer>().AddSingleton<AiUsageReporter>()
-            .AddSingleton<AiRequestGranter>();
+            .AddSingleton<AiRequestGranter>().AddSingleton<LeaseRevoker>();
 
     public static RouteGroupBuilder MapLeases(this IEndpointRouteBuilder routes)
     {
@@ -41,27 +39,9 @@ internal static class LeaseEndpoints
         return TypedResults.Ok(new LeaseList(leases.ConvertAll(l => ToResponse(l, now)), nextCursor));
     }
 
-    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, LeaseRevocation revocation, TimeProvider time)
+    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, LeaseRevoker revoker)
     {
-        var caller = http.Caller();
-        // Not found is thrown inside the unit, so it wins over a failed If-Match (no probing of ids).
-        await writes.ExecuteAsync((c, t) =>
-        {
-            var lease = LeaseStore.Find(c, t, id);
-            var workspace = lease is null ? null : WorkspaceStore.Find(c, t, lease.WorkspaceId);
-            if (lease is null || workspace is null || !caller.CanSee(workspace.UserId))
-            {
-                throw new NotFoundException("The lease");
-            }
-            if (revocation.RevokeLease(c, t, id, lease.WorkspaceId, time.GetUtcNow()))
-            {
-                audit.Append(c, t, new AuditEntry(AuditActions.LeaseRevoke, AuditOutcomes.Success)
-                {
-                    Actor = caller.Actor, UserId = workspace.UserId, WorkspaceId = workspace.Id, CredentialId = lease.CredentialId, LeaseId = lease.Id,
-                    RemoteAddress = http.RemoteAddress(),
-                });
-            }
-        });
+        await revoker.RevokeAsync(http.Caller(), id, http.RemoteAddress());
         return TypedResults.NoContent();
     }
 

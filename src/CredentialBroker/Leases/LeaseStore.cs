@@ -42,6 +42,30 @@ internal static class LeaseStore
             """,
             Read, [("@ws", workspaceId), ("@user", userId), ("@now", now.ToDb()), ("@all", includeEnded ? 1 : 0), .. before.Parameters(count)]);
 
+    /// <summary>
+    /// The user's live leases, newest first, at most <paramref name="count"/>, each with what it hands
+    /// out: its stored credential, minted token or OAuth connection (the web UI's "My workspaces").
+    /// </summary>
+    public static List<LiveLease> LiveForUser(DbConnection connection, string userId, DateTimeOffset now, int count) =>
+        Sql.Query(connection, null,
+            $"""
+            SELECT {string.Join(", ", Columns.Split(", ").Select(c => "l." + c))},
+                   c.kind, COALESCE(c.name, c.provider), c.url, m.git_url, p.name, p.git_url
+            FROM leases l JOIN workspaces w ON w.id = l.workspace_id
+            LEFT JOIN credentials c ON c.id = l.credential_id
+            LEFT JOIN minted_tokens m ON m.id = l.credential_id
+            LEFT JOIN oauth_connections o ON o.id = l.credential_id
+            LEFT JOIN oauth_providers p ON p.id = o.provider_id
+            WHERE w.user_id = @user AND l.revoked_at IS NULL AND l.expires_at > @now
+            ORDER BY l.issued_at DESC, l.id DESC LIMIT @count
+            """,
+            r => r.NullableString(9) is { } kind
+                ? new LiveLease(Read(r), kind, r.GetString(10), r.NullableString(11))
+                : r.NullableString(12) is { } mintedUrl
+                    ? new LiveLease(Read(r), "github-app", "GitHub App token", mintedUrl)
+                    : new LiveLease(Read(r), "connection", r.NullableString(13) ?? "connection", r.NullableString(14)),
+            ("@user", userId), ("@now", now.ToDb()), ("@count", count));
+
     /// <summary>Deletes up to <paramref name="limit"/> leases that expired before <paramref name="cutoff"/> (revoked ones too); returns how many.</summary>
     public static int DeleteExpiredBefore(DbConnection connection, DbTransaction transaction, DateTimeOffset cutoff, int limit) =>
         Sql.Execute(connection, transaction,

@@ -153,6 +153,22 @@ internal static class SessionStore
             .ToLookup(s => s.WorkspaceId, s => (s.Id, s.ExpiresAt), StringComparer.Ordinal);
 
     /// <summary>
+    /// The live sessions of these workspaces, oldest first, each with when its sidecar was last seen:
+    /// its latest token refresh or lease, whichever came later.
+    /// </summary>
+    public static List<LiveSession> LiveWithLastSeen(DbConnection connection, IEnumerable<string> workspaceIds, DateTimeOffset now) =>
+        Sql.QueryIn(connection, null, workspaceIds,
+            names => $"""
+                SELECT s.workspace_id, s.id, s.created_at, s.expires_at, s.remote_address,
+                       (SELECT MAX(t.created_at) FROM session_tokens t WHERE t.session_id = s.id),
+                       (SELECT MAX(l.issued_at) FROM leases l WHERE l.session_id = s.id)
+                FROM sessions s WHERE s.workspace_id IN ({names}) AND s.revoked_at IS NULL AND s.expires_at > @now ORDER BY s.created_at, s.id
+                """,
+            r => new LiveSession(r.GetString(0), r.GetString(1), r.Time(2), r.Time(3), r.NullableString(4),
+                new[] { r.Time(2), r.NullableTime(5) ?? r.Time(2), r.NullableTime(6) ?? r.Time(2) }.Max()),
+            ("@now", now.ToDb()));
+
+    /// <summary>
     /// Deletes up to <paramref name="limit"/> sessions whose hard end is before <paramref name="cutoff"/>
     /// (revoked ones too: they would have ended by then), and with them (ON DELETE CASCADE) every
     /// token they had; returns how many sessions. A token of such a session presented later is

@@ -31,6 +31,11 @@ internal sealed class KeyRotation(Database database, Keyring keyring, AuditChain
 
     public sealed record RotationResult(int Version, bool Resumed, long Rewrapped, long Unreadable);
 
+    /// <summary>The kinds of rows (<see cref="KeyringReference.What"/>) a rotation re-wraps under the new version; the rest keep theirs.</summary>
+    public static IReadOnlySet<string> RewrappedKinds =>
+        KeyringUsage.References.Where(r => r.Column == "kek_version" && (r.Table == "credentials" || OtherTables.Any(t => t.Name == r.Table)))
+            .Select(r => r.What).ToHashSet(StringComparer.Ordinal);
+
     public sealed record VersionStatus(int Version, bool Current, bool Prunable, IReadOnlyDictionary<string, long> Usage);
 
     public RotationResult Rotate(TextWriter output, string actor, bool redrawProgress = false)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
 using Xares.Broker.Hosting;
 
 namespace Xares.Broker.WebUi;
@@ -16,6 +17,7 @@ internal static class WebUiEndpoints
             return;
         }
         services.AddWebUiAuthentication(options, authentication);
+        services.AddSingleton<UiOneTimeForms>();
         services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/WebUi/Pages";
@@ -24,6 +26,7 @@ internal static class WebUiEndpoints
             pages.Conventions.AllowAnonymousToPage("/SignedOut");
             pages.Conventions.AllowAnonymousToPage("/NoAccount");
             pages.Conventions.AllowAnonymousToPage("/SignInFailed");
+            pages.Conventions.AllowAnonymousToPage("/Status");
         }).AddApplicationPart(typeof(WebUiEndpoints).Assembly);
     }
 
@@ -33,6 +36,18 @@ internal static class WebUiEndpoints
         if (options.Ui.Enabled)
         {
             app.UseUiSecurityHeaders(options.Ui);
+            // A /ui error without a body (404 for another user's id, 400 without the anti-forgery token)
+            // gets the UI's styled page, keeping its status; REST keeps its problem details.
+            // Not in a UseWhen branch: only the application's own builder re-routes the re-executed request.
+            app.UseStatusCodePagesWithReExecute(UiPaths.Root + "/status/{0}");
+            app.Use((context, next) =>
+            {
+                if (!UiPaths.IsUi(context.Request.Path) && context.Features.Get<IStatusCodePagesFeature>() is { } pages)
+                {
+                    pages.Enabled = false;
+                }
+                return next(context);
+            });
         }
     }
 

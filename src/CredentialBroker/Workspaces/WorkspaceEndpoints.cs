@@ -117,10 +117,9 @@ internal static class WorkspaceEndpoints
         return TypedResults.Ok(ToResponse(updated, sessions));
     }
 
-    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, Database database, WorkspaceLifecycle lifecycle)
+    private static async Task<NoContent> RevokeAsync(string id, HttpContext http, WorkspaceLifecycle lifecycle)
     {
-        await EnsureVisibleAsync(id, http, database);
-        await lifecycle.RevokeAsync(id, http.Caller().Actor, http.RemoteAddress(), "revoked through the REST API");
+        await lifecycle.RevokeAsync(http.Caller(), id, http.RemoteAddress(), "revoked through the REST API");
         return TypedResults.NoContent();
     }
 

@@ -130,9 +130,23 @@ internal sealed class WorkspaceLifecycle(WriteQueue writes, AuditChain audit, Re
         });
 
     public Task<bool> RevokeAsync(string workspaceId, string actor, string? remoteAddress, string reason) =>
+        RevokeAsync(workspaceId, actor, null, remoteAddress, reason);
+
+    /// <summary>
+    /// Revokes on a caller's request (DELETE /api/v1/workspaces/{id}, or "Revoke workspace" in the web UI);
+    /// another user's workspace is not found. False when it was already revoked.
+    /// </summary>
+    public Task<bool> RevokeAsync(Caller caller, string workspaceId, string? remoteAddress, string reason) =>
+        RevokeAsync(workspaceId, caller.Actor, caller, remoteAddress, reason);
+
+    private Task<bool> RevokeAsync(string workspaceId, string actor, Caller? caller, string? remoteAddress, string reason) =>
         writes.ExecuteAsync((c, t) =>
         {
             var workspace = WorkspaceStore.Find(c, t, workspaceId);
+            if (caller is not null && (workspace is null || !caller.CanSee(workspace.UserId)))
+            {
+                throw new NotFoundException("The workspace");
+            }
             if (workspace is null || !RevokeWithin(c, t, workspaceId, time.GetUtcNow()))
             {
                 return false;

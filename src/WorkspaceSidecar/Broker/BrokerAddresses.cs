@@ -19,7 +19,7 @@ internal static class BrokerAddresses
         }
         if (result.Count == 0)
         {
-            throw new SidecarException("no broker URL given: pass --broker or set XARES_BROKER_URL");
+            throw SidecarException.Setting("no broker URL given: pass --broker or set XARES_BROKER_URL");
         }
         return result;
     }
@@ -28,11 +28,11 @@ internal static class BrokerAddresses
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new SidecarException($"broker URL '{value}' is not an absolute http(s) URL");
+            throw SidecarException.Setting($"broker URL '{value}' is not an absolute http(s) URL");
         }
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
-            throw new SidecarException("broker URL must not contain user information");
+            throw SidecarException.Setting("broker URL must not contain user information");
         }
         if (uri.Scheme == Uri.UriSchemeHttp && !IsLoopback(uri) && !plaintextMesh)
         {

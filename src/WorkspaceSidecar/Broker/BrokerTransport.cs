@@ -38,7 +38,7 @@ internal sealed record BrokerTransport(string? CaFile = null, string? ClientCert
         {
             if (ClientCertificateFile is null || ClientKeyFile is null)
             {
-                throw new SidecarException("a broker client certificate needs both --broker-client-cert and --broker-client-key");
+                throw SidecarException.Setting("a broker client certificate needs both --broker-client-cert and --broker-client-key");
             }
             try
             {

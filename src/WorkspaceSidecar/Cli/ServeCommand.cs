@@ -84,6 +84,6 @@ internal static class ServeCommand
     {
         null or "" or "false" => false,
         "true" => true,
-        _ => throw new SidecarException($"{BrokerAddresses.PlaintextMeshVariable} must be true or false"),
+        _ => throw SidecarException.Setting($"{BrokerAddresses.PlaintextMeshVariable} must be true or false"),
     };
 }

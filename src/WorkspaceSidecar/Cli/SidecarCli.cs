@@ -75,7 +75,7 @@ internal sealed class SidecarCli(CliConsole console, Func<string, string?> envir
             catch (SidecarException ex)
             {
                 await console.Error.WriteLineAsync($"xares: {ex.Message}");
-                return ExitCodes.Failure;
+                return ex.IsSettingError ? ExitCodes.Usage : ExitCodes.Failure;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -132,7 +132,7 @@ public sealed class AuditOperationsHostTests
         var parse = BrokerCommandLine.Create().Parse(["serve", option, value]);
 
         // Bad values are collected while reading, then stop the start together.
-        var error = Assert.Throws<InvalidOperationException>(() => BrokerCommandLine.Read(parse));
+        var error = Assert.Throws<SettingsException>(() => BrokerCommandLine.Read(parse));
         Assert.Contains(option, error.Message, StringComparison.Ordinal);
     }
 

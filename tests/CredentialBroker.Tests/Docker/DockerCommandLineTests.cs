@@ -51,7 +51,7 @@ public sealed class DockerCommandLineTests : IDisposable
     [Fact]
     public void Read_BadEngines_EveryProblemNamedAtOnce()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve",
+        var error = Assert.Throws<SettingsException>(() => Read("serve",
             "--docker", "unix:///a.sock", "--docker", "unix:///b.sock",          // two unnamed: both "default"
             "--docker", "Bad_Name=unix:///c.sock",                              // not a name
             "--docker", "web=http://engine:2375",                               // not unix or tcp
@@ -71,7 +71,7 @@ public sealed class DockerCommandLineTests : IDisposable
     [Fact]
     public void Read_TlsForUnixSocketOrTcpWithoutPort_Refused()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--docker", "unix:///a.sock", "--docker-tls-cert", "/cert.pem",
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--docker", "unix:///a.sock", "--docker-tls-cert", "/cert.pem",
             "--docker", "noport=tcp://engine"));
 
         Assert.Contains("engine 'default' is a unix socket; TLS files are for tcp:// engines only", error.Message, StringComparison.Ordinal);

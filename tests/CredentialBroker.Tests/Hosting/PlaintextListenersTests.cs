@@ -51,7 +51,7 @@ public sealed class PlaintextListenersTests
         File.WriteAllText(config, """{ "plaintext-behind-proxy": true }""");
         Assert.True(Read("serve", "--config", config).PlaintextBehindProxy);
         File.WriteAllText(config, """{ "plaintext-behind-proxy": "yes" }""");
-        Assert.Contains("must be true or false", Assert.Throws<InvalidOperationException>(() => Read("serve", "--config", config)).Message, StringComparison.Ordinal);
+        Assert.Contains("must be true or false", Assert.Throws<SettingsException>(() => Read("serve", "--config", config)).Message, StringComparison.Ordinal);
         Directory.Delete(Path.GetDirectoryName(config)!, recursive: true);
     }
 

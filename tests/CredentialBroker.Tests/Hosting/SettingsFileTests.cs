@@ -62,7 +62,7 @@ public sealed class SettingsFileTests : IDisposable
             { "lease-ttl-seconds": 0, "session-rate": "fast", "log-level": "Loud", "rest_url": "x", "trusted-proxy": ["lb.example.test"] }
             """);
 
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--config", config));
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--config", config));
 
         Assert.StartsWith("5 settings are wrong:", error.Message, StringComparison.Ordinal);
         Assert.Contains($"--lease-ttl-seconds (XARES_LEASE_TTL_SECONDS, or \"lease-ttl-seconds\" in {config}) must be a number from 1", error.Message, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class SettingsFileTests : IDisposable
     {
         var config = Write("""{ "master-key": "c2VjcmV0LW5ldmVyLWluLWEtZmlsZQ==" }""");
 
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--config", config));
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--config", config));
 
         Assert.Contains("never goes in a settings file", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("c2VjcmV0", error.Message, StringComparison.Ordinal);
@@ -90,7 +90,7 @@ public sealed class SettingsFileTests : IDisposable
     {
         var config = Write(text);
 
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--config", config));
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--config", config));
 
         Assert.Contains($"--config {config}", error.Message, StringComparison.Ordinal);
     }
@@ -100,7 +100,7 @@ public sealed class SettingsFileTests : IDisposable
     {
         var missing = Path.Combine(_directory, "absent.json");
 
-        var error = Assert.Throws<InvalidOperationException>(() => Read("migrate", "--config", missing));
+        var error = Assert.Throws<SettingsException>(() => Read("migrate", "--config", missing));
 
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }

@@ -38,11 +38,11 @@ public sealed class TelemetryOptionsTests
     [Fact]
     public void AuditDevices_BadAddressAndRequiredWithoutDevice_EveryErrorNamed()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("--audit-device", "syslog+udp://siem:514", "--otlp-protocol", "thrift"));
+        var error = Assert.Throws<SettingsException>(() => Read("--audit-device", "syslog+udp://siem:514", "--otlp-protocol", "thrift"));
         Assert.Contains("'syslog+udp://siem:514' is not an audit device", error.Message, StringComparison.Ordinal);
         Assert.Contains("--otlp-protocol", error.Message, StringComparison.Ordinal);
 
-        var required = Assert.Throws<InvalidOperationException>(() => Read("--audit-device-required"));
+        var required = Assert.Throws<SettingsException>(() => Read("--audit-device-required"));
         Assert.Contains("needs at least one --audit-device", required.Message, StringComparison.Ordinal);
     }
 
@@ -55,7 +55,7 @@ public sealed class TelemetryOptionsTests
     [Fact]
     public void Otlp_EndpointWithPassword_RefusedWithoutEchoingIt()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("--otlp-endpoint", "http://user:hunter2@collector:4318"));
+        var error = Assert.Throws<SettingsException>(() => Read("--otlp-endpoint", "http://user:hunter2@collector:4318"));
 
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }

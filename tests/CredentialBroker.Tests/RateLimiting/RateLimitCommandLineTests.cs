@@ -66,7 +66,7 @@ public sealed class RateLimitCommandLineTests
     [InlineData("--connect-rate", "-1")]
     public void Read_BadValue_ClearStartupError(string option, string value)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", option, value));
+        var error = Assert.Throws<SettingsException>(() => Read("serve", option, value));
 
         Assert.Contains(option, error.Message, StringComparison.Ordinal);
     }

@@ -55,7 +55,7 @@ public sealed class WebUiCommandLineTests : IDisposable
     [Fact]
     public void Read_Mistakes_AllNamedInOneError()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--ui-oidc-issuer", "http://login.example.test",
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--ui-oidc-issuer", "http://login.example.test",
             "--ui-oidc-scopes", "email", "--ui-admin-claim", "admins", "--ui-idle-minutes", "600", "--ui-session-hours", "1"));
 
         Assert.Contains("--ui-oidc-issuer must be an https URL", error.Message, StringComparison.Ordinal);
@@ -71,7 +71,7 @@ public sealed class WebUiCommandLineTests : IDisposable
     {
         var config = Write("config.json", """{ "ui-oidc-client-secret": "do-not-put-me-here" }""");
 
-        var error = Assert.Throws<InvalidOperationException>(() => Read("serve", "--config", config));
+        var error = Assert.Throws<SettingsException>(() => Read("serve", "--config", config));
 
         Assert.Contains("never goes in a settings file", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("do-not-put-me-here", error.Message, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class WebUiCommandLineTests : IDisposable
     {
         var missing = Path.Combine(_directory, "missing");
 
-        var error = Assert.Throws<InvalidOperationException>(() =>
+        var error = Assert.Throws<SettingsException>(() =>
             Read("serve", "--ui-oidc-issuer", "https://login.example.test", "--ui-oidc-client-id", "x", "--ui-oidc-client-secret-file", missing));
 
         Assert.Contains($"--ui-oidc-client-secret-file {missing} cannot be read", error.Message, StringComparison.Ordinal);

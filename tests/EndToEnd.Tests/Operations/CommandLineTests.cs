@@ -28,6 +28,23 @@ public sealed class CommandLineTests(XaresFixture fixture) : IClassFixture<Xares
         Assert.Equal($"{line}\nRun '{helpCommand} --help' for usage.\n", result.Stderr);
     }
 
+    // Values that parse but cannot be used (out of range, not a log level, a malformed URL) are
+    // usage errors too: exit 2 before anything starts, the setting named.
+    [Theory]
+    [InlineData("xares-broker", new[] { "serve", "--lease-ttl-seconds", "0" }, "", "", "--lease-ttl-seconds (XARES_LEASE_TTL_SECONDS) must be a number from 1 to")]
+    [InlineData("xares-broker", new[] { "serve" }, "XARES_LOG_LEVEL", "loud", "'loud' is not a log level")]
+    [InlineData("xares-sidecar", new[] { "serve", "--socket", "/tmp/xares-never/used.sock" }, "XARES_BROKER_URL", "not a url", "broker URL 'not a url' is not an absolute http(s) URL")]
+    [InlineData("xares-sidecar", new[] { "serve", "--socket", "/tmp/xares-never/used.sock", "--broker", "https://broker.example:7401" }, "XARES_LOG_LEVEL", "loud", "XARES_LOG_LEVEL: 'loud' is not a log level")]
+    public async Task WrongSetting_NamedOnStderr_Exit2(string program, string[] args, string variable, string value, string message)
+    {
+        var result = await RunAsync(program, args, variable.Length > 0 ? new Dictionary<string, string> { [variable] = value } : null);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal("", result.Stdout);
+        Assert.StartsWith("xares: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("xares-sidecar", "--help")]
     [InlineData("xares-sidecar", "--version")]
@@ -120,9 +137,13 @@ public sealed class CommandLineTests(XaresFixture fixture) : IClassFixture<Xares
         Assert.Equal(expected, await ShellCompletion.BashAsync(file, program, words));
     }
 
-    private Task<CommandResult> RunAsync(string program, string[] args)
+    private Task<CommandResult> RunAsync(string program, string[] args, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         var environment = ProcessRunner.BaseEnvironment(fixture.Directory.Sub("cli-home"));
+        foreach (var (name, value) in extraEnvironment ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
         var log = Path.Combine(fixture.Directory.Logs, "command-line.log");
         return program switch
         {

@@ -34,8 +34,22 @@ public sealed class SidecarCliTests
     {
         var (exit, _, error) = await CliRunner.RunAsync(["serve", "--socket", "/tmp/never/used.sock"]);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit); // a missing setting is a usage error
         Assert.StartsWith("xares: no broker URL", error);
+    }
+
+    [Theory]
+    [InlineData("XARES_LOG_LEVEL", "loud", "xares: XARES_LOG_LEVEL: 'loud' is not a log level")]
+    [InlineData("XARES_BROKER_PLAINTEXT_MESH", "yes", "xares: XARES_BROKER_PLAINTEXT_MESH must be true or false")]
+    [InlineData("XARES_BROKER_URL", "https://user@broker.example.test", "xares: broker URL must not contain user information")]
+    public async Task Serve_WrongSetting_UsageError(string variable, string value, string message)
+    {
+        var environment = new Dictionary<string, string> { [ServeCommand.BrokerVariable] = "https://broker.example.test:7401", [variable] = value };
+
+        var (exit, _, error) = await CliRunner.RunAsync(["serve", "--socket", "/tmp/never/used.sock"], environment: environment);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith(message, error, StringComparison.Ordinal);
     }
 
     [Fact]

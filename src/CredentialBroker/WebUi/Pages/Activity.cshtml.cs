@@ -6,10 +6,19 @@ using Xares.Broker.Storage;
 
 namespace Xares.Broker.WebUi.Pages;
 
-/// <summary>My audit trail, newest first, 25 a page, filterable by action: GET /api/v1/audit as a user-bound key sees it.</summary>
+/// <summary>
+/// My audit trail, newest first, 25 a page, filterable by action: GET /api/v1/audit as a user-bound key
+/// sees it; above it, the newest suspicious-activity flags about me (GET /api/v1/audit/flags), read-only.
+/// </summary>
 internal sealed class ActivityModel(Database database) : PageModel
 {
     public const string PageSize = "25";
+
+    public const string FlagsShown = "10";
+
+    public IReadOnlyList<AuditFlag> Flags { get; private set; } = [];
+
+    public bool MoreFlags { get; private set; }
 
     public IReadOnlyList<AuditRecord> Records { get; private set; } = [];
 
@@ -29,7 +38,13 @@ internal sealed class ActivityModel(Database database) : PageModel
         try
         {
             var query = AuditQuery.Parse(new AuditQueryParameters(me, null, null, string.IsNullOrWhiteSpace(ActionFilter) ? null : ActionFilter.Trim(), null, PageSize, Cursor));
-            (Records, NextCursor) = await database.ReadAsync(query.Run);
+            var flagQuery = AuditQuery.Parse(new AuditQueryParameters(me, null, null, null, null, FlagsShown, null));
+            (Records, NextCursor, Flags, MoreFlags) = await database.ReadAsync(c =>
+            {
+                var (records, next) = query.Run(c);
+                var (flags, moreFlags) = AuditFlagStore.Page(c, flagQuery);
+                return (records, next, flags, moreFlags is not null);
+            });
         }
         catch (ValidationException e)
         {
