@@ -18,6 +18,8 @@ internal static class ConnectionEndpoints
 {
     public static IServiceCollection AddConnections(this IServiceCollection services) =>
         services.AddSingleton<OAuthClient>()
+            .AddSingleton<AuthorizationRequestStore>()
+            .AddSingleton<RedirectGrantFlow>()
             .AddSingleton<OAuthProviderRegistry>()
             .AddSingleton<ConnectionLifecycle>()
             .AddSingleton<ConnectionRefresher>()

@@ -12,7 +12,7 @@ namespace Xares.Broker.Connections;
 
 /// <summary>
 /// Starts device grants (the provider call happens before anything is stored: a refused start
-/// leaves no row) and ends connections: disconnecting deletes the row, ends its leases (sidecars
+/// leaves no row), stores granted tokens (every grant type alike), and ends connections: disconnecting deletes the row, ends its leases (sidecars
 /// drop them), and queues its tokens for revocation at the provider in the same transaction.
 /// </summary>
 internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, AuditChain audit, Keyring keyring, OAuthProviderRegistry providers,
@@ -84,14 +84,50 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
     }
 
     /// <summary>
+    /// Stores a granted token pair inside the caller's transaction, as every grant does (device
+    /// flow, browser redirect, reconnect): sealed to the row at its next token version, the row
+    /// active, every other connection of the user with this provider ended, and the connect
+    /// audited. False (nothing written) when the row is no longer <paramref name="expectedStatus"/>.
+    /// </summary>
+    public bool StoreGranted(DbConnection c, DbTransaction t, ConnectionRecord row, string expectedStatus, OAuthProviderRecord provider, TokenPair tokens,
+        TimeSpan? expiresIn, string actor, string? remoteAddress, DateTimeOffset now)
+    {
+        DateTimeOffset? accessExpires = expiresIn is { } lifetime ? now + lifetime : null;
+        var version = row.TokenVersion + 1;
+        var sealedTokens = tokens.Seal(keyring, ConnectionRecord.TokensContextFor(row.Id, row.UserId, row.ProviderId, version));
+        if (!ConnectionStore.Grant(c, t, row.Id, expectedStatus, row.TokenVersion, sealedTokens, accessExpires, tokens.RefreshToken is not null, now))
+        {
+            return false;
+        }
+        if (expectedStatus == ConnectionStatus.ReconnectRequired)
+        {
+            // Leases carry the replaced access token (which the provider may have revoked on re-authorization): sidecars drop them.
+            EndLeases(c, t, row, now);
+        }
+        var replaced = ConnectionStore.ReplacedBy(c, t, row);
+        foreach (var old in replaced)
+        {
+            End(c, t, old, now);
+        }
+        audit.Append(c, t, new AuditEntry(ConnectionAuditActions.Connect, AuditOutcomes.Success)
+        {
+            Actor = actor, UserId = row.UserId, WorkspaceId = row.WorkspaceId, CredentialId = row.Id, RemoteAddress = remoteAddress,
+            Detail = $"{provider.Name}: " + (expectedStatus == ConnectionStatus.ReconnectRequired ? $"reconnected, tokens replaced (version {version})" : "connected")
+                + $"; access token expires {(accessExpires is { } at ? at.ToString("O") : "never (no expires_in)")}, "
+                + (tokens.RefreshToken is null ? "no refresh token" : "refresh token stored")
+                + (replaced.Count == 0 ? "" : "; replaces " + string.Join(' ', replaced.Select(r => r.Id))),
+        });
+        return true;
+    }
+
+    /// <summary>
     /// Ends a connection inside the caller's transaction: its leases end and sidecars are told, its
     /// tokens are queued for RFC 7009 revocation (when the provider offers it), and the row goes.
     /// Returns how many tokens were queued.
     /// </summary>
     public int End(DbConnection c, DbTransaction t, ConnectionRecord connection, DateTimeOffset now)
     {
-        Sql.Execute(c, t, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL", ("@id", connection.Id), ("@now", now.ToDb()));
-        revocations.Append(c, t, RevocationKinds.Credential, connection.Id, userId: connection.UserId);
+        EndLeases(c, t, connection, now);
         var queued = 0;
         var provider = OAuthProviderStore.Find(c, t, connection.ProviderId);
         if (provider?.RevocationUrl is not null && connection.SealedTokens is { } sealedTokens)
@@ -122,5 +158,11 @@ internal sealed class ConnectionLifecycle(Database database, WriteQueue writes, 
             WriteQueue.AfterCommit(ConnectionRevocationWorker.Wake);
         }
         return queued;
+    }
+
+    private void EndLeases(DbConnection c, DbTransaction t, ConnectionRecord connection, DateTimeOffset now)
+    {
+        Sql.Execute(c, t, "UPDATE leases SET revoked_at = @now WHERE credential_id = @id AND revoked_at IS NULL", ("@id", connection.Id), ("@now", now.ToDb()));
+        revocations.Append(c, t, RevocationKinds.Credential, connection.Id, userId: connection.UserId);
     }
 }

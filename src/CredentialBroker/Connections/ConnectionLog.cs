@@ -25,4 +25,10 @@ internal static partial class ConnectionLog
 
     [LoggerMessage(EventId = 1807, Level = LogLevel.Error, Message = "A connection background pass failed: {Reason}")]
     public static partial void PassFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1808, Level = LogLevel.Warning, Message = "A connection callback was refused for user {UserId}: {Reason}")]
+    public static partial void CallbackRefused(ILogger logger, string userId, string reason);
+
+    [LoggerMessage(EventId = 1809, Level = LogLevel.Information, Message = "Connection {ConnectionId} is active through the browser redirect grant (provider {ProviderId})")]
+    public static partial void ConnectedByRedirect(ILogger logger, string connectionId, string providerId);
 }

@@ -75,17 +75,37 @@ internal static class ConnectionStore
             """,
             ("@status", status), ("@e", reason), ("@id", id)) == 1;
 
-    /// <summary>The device grant produced tokens: they are stored and the device code goes, in one statement.</summary>
-    public static bool Activate(DbConnection c, DbTransaction t, string id, SealedSecret tokens, DateTimeOffset? accessExpiresAt, bool hasRefresh, DateTimeOffset now) =>
+    /// <summary>
+    /// A grant produced tokens: they are stored at the next token version, the status becomes
+    /// active, and any device code, refresh back-off and error go, in one statement. Conditional
+    /// on the row still being <paramref name="expectedStatus"/> at <paramref name="expectedVersion"/>:
+    /// a pending device grant (version 0), a new redirect-grant row, or a reconnect_required one.
+    /// </summary>
+    public static bool Grant(DbConnection c, DbTransaction t, string id, string expectedStatus, long expectedVersion, SealedSecret tokens,
+        DateTimeOffset? accessExpiresAt, bool hasRefresh, DateTimeOffset now) =>
         Sql.Execute(c, t,
             """
-            UPDATE oauth_connections SET status = 'active', token_version = 1, kek_version = @kek, wrapped_dek = @dek, ciphertext = @ct,
+            UPDATE oauth_connections SET status = 'active', token_version = @next, kek_version = @kek, wrapped_dek = @dek, ciphertext = @ct,
                 access_expires_at = @aexp, has_refresh_token = @hr, connected_at = @now, last_error = NULL, next_poll_at = NULL,
-                device_kek_version = NULL, device_wrapped_dek = NULL, device_ciphertext = NULL, user_code = NULL
-            WHERE id = @id AND status = 'pending' AND token_version = 0
+                device_kek_version = NULL, device_wrapped_dek = NULL, device_ciphertext = NULL, user_code = NULL,
+                refresh_claim_until = NULL, refresh_failures = 0, refresh_not_before = NULL
+            WHERE id = @id AND status = @status AND token_version = @v
             """,
-            ("@kek", tokens.KekVersion), ("@dek", tokens.WrappedDataKey), ("@ct", tokens.Ciphertext), ("@aexp", accessExpiresAt.ToDb()),
-            ("@hr", hasRefresh ? 1 : 0), ("@now", now.ToDb()), ("@id", id)) == 1;
+            ("@next", expectedVersion + 1), ("@kek", tokens.KekVersion), ("@dek", tokens.WrappedDataKey), ("@ct", tokens.Ciphertext),
+            ("@aexp", accessExpiresAt.ToDb()), ("@hr", hasRefresh ? 1 : 0), ("@now", now.ToDb()), ("@id", id), ("@status", expectedStatus),
+            ("@v", expectedVersion)) == 1;
+
+    /// <summary>
+    /// The row of a redirect grant whose code was just exchanged: inserted pending without a device
+    /// code or poll time (no poller picks it up) and granted in the same transaction.
+    /// </summary>
+    public static void InsertForGrant(DbConnection c, DbTransaction t, string id, string providerId, string userId, DateTimeOffset now) =>
+        Sql.Write(c, t,
+            $"""
+            INSERT INTO oauth_connections (id, provider_id, user_id, workspace_id, status, token_version, has_refresh_token, refresh_failures, created_at)
+            VALUES (@id, @provider, @user, NULL, '{ConnectionStatus.Pending}', 0, 0, 0, @created)
+            """,
+            ("@id", id), ("@provider", providerId), ("@user", userId), ("@created", now.ToDb()));
 
     /// <summary>
     /// Takes the refresh claim of a connection at this token version: one refresh in flight per

@@ -105,29 +105,11 @@ internal sealed class DeviceGrantPoller(Database database, WriteQueue writes, Au
 
     private async Task ActivateAsync(ConnectionRecord row, OAuthProviderRecord provider, TokenPair tokens, TimeSpan? expiresIn)
     {
-        var now = time.GetUtcNow();
-        DateTimeOffset? accessExpires = expiresIn is { } lifetime ? now + lifetime : null;
-        var sealedTokens = tokens.Seal(keyring, ConnectionRecord.TokensContextFor(row.Id, row.UserId, row.ProviderId, 1));
-        await writes.ExecuteAsync((c, t) =>
+        var stored = await writes.ExecuteAsync((c, t) =>
+            lifecycle.StoreGranted(c, t, row, ConnectionStatus.Pending, provider, tokens, expiresIn, "broker", null, time.GetUtcNow()));
+        if (stored)
         {
-            if (!ConnectionStore.Activate(c, t, row.Id, sealedTokens, accessExpires, tokens.RefreshToken is not null, now))
-            {
-                return;
-            }
-            var current = ConnectionStore.Find(c, t, row.Id)!;
-            var replaced = ConnectionStore.ReplacedBy(c, t, current);
-            foreach (var old in replaced)
-            {
-                lifecycle.End(c, t, old, now);
-            }
-            audit.Append(c, t, new AuditEntry(ConnectionAuditActions.Connect, AuditOutcomes.Success)
-            {
-                Actor = "broker", UserId = row.UserId, WorkspaceId = row.WorkspaceId, CredentialId = row.Id,
-                Detail = $"{provider.Name}: connected; access token expires {(accessExpires is { } at ? at.ToString("O") : "never (no expires_in)")}, "
-                    + (tokens.RefreshToken is null ? "no refresh token" : "refresh token stored")
-                    + (replaced.Count == 0 ? "" : "; replaces " + string.Join(' ', replaced.Select(r => r.Id))),
-            });
-        });
-        ConnectionLog.Connected(logger, row.Id, provider.Id);
+            ConnectionLog.Connected(logger, row.Id, provider.Id);
+        }
     }
 }

@@ -27,7 +27,7 @@ internal sealed record TokenAnswer(TokenPair? Tokens, TimeSpan? ExpiresIn, strin
 
 /// <summary>
 /// The OAuth 2.0 endpoints a connection uses — device authorization (RFC 8628), token (RFC 6749:
-/// device_code and refresh_token grants), revocation (RFC 7009) and an optional userinfo check —
+/// device_code, authorization_code with PKCE and refresh_token grants), revocation (RFC 7009) and an optional userinfo check —
 /// through the broker's rule-j outbound client. JSON is asked for (GitHub answers form-encoded
 /// otherwise) and an error in a 200 body is an error (GitHub answers device errors with 200).
 /// </summary>
@@ -77,6 +77,14 @@ internal sealed class OAuthClient(OutboundAllowList allow) : IDisposable
 
     public Task<TokenAnswer> RefreshAsync(OAuthProviderRecord provider, string clientSecret, string refreshToken, CancellationToken cancellationToken) =>
         TokenAsync(provider, clientSecret, new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken }, refreshToken, cancellationToken);
+
+    /// <summary>The authorization_code grant (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636) and the redirect URI the code was issued to.</summary>
+    public Task<TokenAnswer> ExchangeCodeAsync(OAuthProviderRecord provider, string clientSecret, string code, string codeVerifier, string redirectUri,
+        CancellationToken cancellationToken) =>
+        TokenAsync(provider, clientSecret, new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = redirectUri, ["code_verifier"] = codeVerifier,
+        }, null, cancellationToken);
 
     private async Task<TokenAnswer> TokenAsync(OAuthProviderRecord provider, string clientSecret, Dictionary<string, string> form, string? previousRefresh,
         CancellationToken cancellationToken)
@@ -192,7 +200,7 @@ internal sealed class OAuthClient(OutboundAllowList allow) : IDisposable
     private static bool Usable(string token) => ProtocolText.IsSafe(token) && !token.Any(char.IsWhiteSpace) && token.Length <= 8192;
 
     // Error codes are ASCII words (RFC 6749 §5.2); anything else is not repeated.
-    private static string Safe(string code) => code.Length <= 64 && code.All(ch => ch is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '_' or '-' or '.')
+    internal static string Safe(string code) => code.Length <= 64 && code.All(ch => ch is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '_' or '-' or '.')
         ? code : "an unreadable error code";
 
     private static string Description(JsonElement json) =>

@@ -22,6 +22,9 @@ internal sealed class SignedInUserResolver(WebUiSettings settings, Database data
     public const string NameClaim = "xares:ui_name";
     public const string SignedInAtClaim = "xares:ui_signed_in_at";
 
+    /// <summary>A random id per sign-in (never leaves the server-side session): what a redirect grant's state is bound to.</summary>
+    public const string SessionClaim = "xares:ui_session";
+
     /// <summary>The scopes a signed-in user has over their own things; an admin's admin scope still only reaches the admin pages.</summary>
     private static readonly string[] UserScopes = [ApiKeyScopes.CredentialsRead, ApiKeyScopes.CredentialsWrite, ApiKeyScopes.WorkspacesRead,
         ApiKeyScopes.WorkspacesWrite, ApiKeyScopes.AuditRead];
@@ -69,6 +72,7 @@ internal sealed class SignedInUserResolver(WebUiSettings settings, Database data
             new(CallerClaims.UserId, account.UserId),
             new(CallerClaims.Actor, $"web-ui:{account.UserId}"),
             new(NameClaim, account.DisplayName),
+            new(SessionClaim, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))),
             new(SignedInAtClaim, time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
         claims.AddRange(UserScopes.Select(s => new Claim(CallerClaims.Scope, s)));

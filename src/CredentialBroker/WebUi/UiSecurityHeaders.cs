@@ -6,10 +6,16 @@ namespace Xares.Broker.WebUi;
 /// </summary>
 internal static class UiSecurityHeaders
 {
+    /// <summary>
+    /// An origin a form of this response's request may be redirected to (form-action applies to
+    /// redirects too): the OAuth provider a "Connect" POST sends the browser to.
+    /// </summary>
+    public const string FormRedirectItem = "xares:ui_form_redirect";
+
     /// <summary>`form-action` also names the issuer: a form posted after the session ended is redirected there to sign in again.</summary>
-    public static string Policy(Uri issuer) =>
-        $"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {issuer.GetLeftPart(UriPartial.Authority)}; " +
-        "frame-ancestors 'none'; base-uri 'none'";
+    public static string Policy(Uri issuer, string? formRedirect = null) =>
+        $"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {issuer.GetLeftPart(UriPartial.Authority)}"
+        + (formRedirect is null ? "" : " " + formRedirect) + "; frame-ancestors 'none'; base-uri 'none'";
 
     public static IApplicationBuilder UseUiSecurityHeaders(this IApplicationBuilder app, WebUiSettings settings)
     {
@@ -22,7 +28,7 @@ internal static class UiSecurityHeaders
                 context.Response.OnStarting(() =>
                 {
                     var headers = context.Response.Headers;
-                    headers.ContentSecurityPolicy = policy;
+                    headers.ContentSecurityPolicy = context.Items[FormRedirectItem] is string origin ? Policy(settings.Issuer!, origin) : policy;
                     headers.XContentTypeOptions = "nosniff";
                     headers.XFrameOptions = "DENY";
                     headers["Referrer-Policy"] = "no-referrer";

@@ -12,22 +12,29 @@ internal sealed class SsoProvider : IAsyncDisposable
 {
     public const string ClientId = "xares-ui";
 
+    /// <summary>The client users connect accounts through (the Connections page's redirect grant).</summary>
+    public const string ConnectClientId = "xares-connect";
+
     private readonly Process _process;
 
-    private SsoProvider(Process process, string issuer)
+    private SsoProvider(Process process, string issuer, string? connectClientSecret)
     {
         _process = process;
         Issuer = issuer;
+        ConnectClientSecret = connectClientSecret;
     }
 
     public string Issuer { get; }
+
+    public string? ConnectClientSecret { get; }
 
     /// <summary>A free loopback port, so the broker can be told the issuer before the provider (which needs the broker's callback URL) starts.</summary>
     public static string ReserveIssuer() => $"http://127.0.0.1:{FreePort.Next()}";
 
     public static string NewClientSecret() => Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 
-    public static async Task<SsoProvider> StartAsync(string issuer, string clientSecret, string redirectUri, string logFile)
+    /// <summary>With <paramref name="connectRedirectUri"/>, also the "xares-connect" client (a new secret) for connecting accounts.</summary>
+    public static async Task<SsoProvider> StartAsync(string issuer, string clientSecret, string redirectUri, string logFile, string? connectRedirectUri = null)
     {
         if (!Directory.Exists(Path.Combine(AiFixture.NodeDirectory, "node_modules", "oidc-provider")))
         {
@@ -43,6 +50,12 @@ internal sealed class SsoProvider : IAsyncDisposable
         info.Environment["PORT"] = new Uri(issuer).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["CLIENT_SECRET"] = clientSecret;
         info.Environment["REDIRECT_URI"] = redirectUri;
+        var connectSecret = connectRedirectUri is null ? null : NewClientSecret();
+        if (connectRedirectUri is not null)
+        {
+            info.Environment["CONNECT_CLIENT_SECRET"] = connectSecret!;
+            info.Environment["CONNECT_REDIRECT_URI"] = connectRedirectUri;
+        }
         var process = Process.Start(info)!;
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { File.AppendAllText(logFile, e.Data + "\n"); } };
         process.BeginErrorReadLine();
@@ -53,7 +66,7 @@ internal sealed class SsoProvider : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             throw new InvalidOperationException($"sso-idp.mjs did not start on {issuer}; see {logFile}");
         }
-        return new SsoProvider(process, issuer);
+        return new SsoProvider(process, issuer, connectSecret);
     }
 
     public async ValueTask DisposeAsync()

@@ -44,7 +44,8 @@ public sealed class WebUiFixture : IAsyncLifetime
             Arguments: ["--outbound-allow", "127.0.0.1", "--ui-oidc-issuer", issuer, "--ui-oidc-client-id", SsoProvider.ClientId,
                 "--ui-oidc-scopes", "openid,profile,email,groups", "--ui-create-users", "--ui-admin-claim", "groups=xares-admins"],
             Environment: new Dictionary<string, string> { ["XARES_UI_OIDC_CLIENT_SECRET"] = clientSecret }));
-        Sso = await SsoProvider.StartAsync(issuer, clientSecret, Broker.RestUrl + "/ui/signin-oidc", Path.Combine(Directory.Logs, "sso-idp.log"));
+        Sso = await SsoProvider.StartAsync(issuer, clientSecret, Broker.RestUrl + "/ui/signin-oidc", Path.Combine(Directory.Logs, "sso-idp.log"),
+            connectRedirectUri: Broker.RestUrl + "/ui/connections/callback");
         Admin = Broker.CreateAdminClient();
         AliceId = AdminClient.IdOf(await Admin.SendAsync(HttpMethod.Post, "api/v1/users", new { name = "Alice Admin", email = "alice@example.test" }));
         BobId = AdminClient.IdOf(await Admin.SendAsync(HttpMethod.Post, "api/v1/users", new { name = "Bob Builder", email = "bob@example.test" }));

@@ -3,7 +3,12 @@
 // group), bob, and carol (no broker user until her first sign-in). Any password is accepted.
 // Started by tests/EndToEnd.Tests/WebUi/SsoProvider.cs; prints its issuer URL when listening.
 //
-// Env: PORT, CLIENT_SECRET (the broker's client "xares-ui"), REDIRECT_URI (the broker's callback).
+// It is also the OAuth provider that users connect accounts to from the web UI's Connections page:
+// a second client, "xares-connect" (authorization code + PKCE, refresh tokens, revocation and
+// introspection), whose redirect URI is the broker's /ui/connections/callback.
+//
+// Env: PORT, CLIENT_SECRET (the broker's client "xares-ui"), REDIRECT_URI (the broker's callback),
+// CONNECT_CLIENT_SECRET and CONNECT_REDIRECT_URI (the "xares-connect" client; optional).
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -26,10 +31,23 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     redirect_uris: [process.env.REDIRECT_URI],
     token_endpoint_auth_method: 'client_secret_post',
-  }],
+  }, ...(process.env.CONNECT_CLIENT_SECRET ? [{
+    client_id: 'xares-connect',
+    client_secret: process.env.CONNECT_CLIENT_SECRET,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [process.env.CONNECT_REDIRECT_URI],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }] : [])],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
   scopes: ['openid', 'profile', 'email', 'groups'],
-  features: { devInteractions: { enabled: true } },
+  features: {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: async () => true },
+  },
+  // Refresh tokens for a client allowed the refresh_token grant (xares-connect), without offline_access.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   pkce: { required: () => true },
   // A first-party client: no consent screen.
   loadExistingGrant: async (ctx) => {
