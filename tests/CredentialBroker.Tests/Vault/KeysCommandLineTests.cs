@@ -27,8 +27,8 @@ public sealed class KeysCommandLineTests
         Assert.Contains("Rotation complete: version 2 current, 3 data keys re-wrapped.", rotate.Output);
 
         var status = Run("keys", "status", "--data-dir", host.DataDirectory).Output;
-        Assert.Matches(@"version 1: 0 credentials, \d+ audit records, 0 audit head, 0 audit chain base, 0 GitHub App keys, 0 minted tokens, 0 OAuth client secrets, 0 OAuth tokens, 0 OAuth device codes, 0 OAuth revocations, 0 stored idempotent answers\n", status.ReplaceLineEndings("\n"));
-        Assert.Matches(@"version 2: 3 credentials, \d+ audit records, 1 audit head, 0 audit chain base, 0 GitHub App keys, 0 minted tokens, 0 OAuth client secrets, 0 OAuth tokens, 0 OAuth device codes, 0 OAuth revocations, 0 stored idempotent answers \(current\)\n", status.ReplaceLineEndings("\n"));
+        Assert.Matches(@"version 1: 0 credentials, \d+ audit records, 0 audit head, 0 audit chain base, 0 GitHub App keys, 0 minted tokens, 0 OAuth client secrets, 0 OAuth tokens, 0 OAuth device codes, 0 OAuth revocations, 0 stored idempotent answers, 0 web UI data protection keys\n", status.ReplaceLineEndings("\n"));
+        Assert.Matches(@"version 2: 3 credentials, \d+ audit records, 1 audit head, 0 audit chain base, 0 GitHub App keys, 0 minted tokens, 0 OAuth client secrets, 0 OAuth tokens, 0 OAuth device codes, 0 OAuth revocations, 0 stored idempotent answers, 0 web UI data protection keys \(current\)\n", status.ReplaceLineEndings("\n"));
         Assert.DoesNotContain("prunable", status); // version 1 still verifies the audit records made under it
 
         var prune = Run("keys", "prune", "--data-dir", host.DataDirectory);
