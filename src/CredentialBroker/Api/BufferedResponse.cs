@@ -25,6 +25,12 @@ internal static class BufferedResponse
 
     public static async Task SendAsync(HttpContext context, byte[] body)
     {
+        // Nothing to send (a 204): no write at all. Kestrel refuses any write, even of zero bytes,
+        // to a 204 in some paths (seen as a 500 after a DELETE had been done, under load).
+        if (body.Length == 0)
+        {
+            return;
+        }
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body);
     }
