@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -76,7 +77,7 @@ internal sealed class AuthorizationRequestStore(TimeProvider time)
     }
 
     /// <summary>The S256 code challenge of a verifier: BASE64URL(SHA-256(ASCII(verifier))).</summary>
-    public static string ChallengeOf(string codeVerifier) => Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(codeVerifier)));
+    public static string ChallengeOf(string codeVerifier) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(codeVerifier)));
 
     private void Prune(DateTimeOffset now, string sessionId)
     {
@@ -99,7 +100,5 @@ internal sealed class AuthorizationRequestStore(TimeProvider time)
     }
 
     // 256 bits, base64url: a state and a verifier (43 characters, within RFC 7636's 43-128).
-    private static string RandomToken() => Base64Url(RandomNumberGenerator.GetBytes(32));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string RandomToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 }

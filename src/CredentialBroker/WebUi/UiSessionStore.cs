@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,7 +23,7 @@ internal sealed class UiSessionStore(Database database, WriteQueue writes, IData
 
     public async Task<string> StoreAsync(AuthenticationTicket ticket)
     {
-        var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var hash = Hash(id);
         var userId = ticket.Principal.FindFirstValue(CallerClaims.UserId)
             ?? throw new InvalidOperationException("A web UI session needs the signed-in user's id.");
