@@ -85,6 +85,11 @@ internal static class BrokerMetrics
             + "or catchup (a stream resuming from an older sequence). Dispatch and safety reads are one per process, whatever the number of streams.",
         new CounterConfiguration { LabelNames = ["reason"] });
 
+    public static readonly Histogram RevocationDelivery = Metrics.CreateHistogram(
+        "xares_revocation_delivery_seconds", "From a revocation's dispatch in this process (right after it read the log) to its event written on one "
+            + "sidecar's stream, once per stream told: how long this broker takes to tell every stream a revocation concerns.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 1.5, 22) });
+
     public static readonly Gauge RevocationStreams = Metrics.CreateGauge(
         "xares_revocation_streams", "Sidecar revocation streams connected to this process.");
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Xares.Broker.Hosting;
 
 namespace Xares.Broker.Revocations;
@@ -52,6 +53,7 @@ internal sealed class RevocationHub
     /// <summary>Offers each row to the streams it concerns, in order; never waits on a stream.</summary>
     public void Dispatch(IReadOnlyList<Revocation> rows)
     {
+        var dispatchedAt = Stopwatch.GetTimestamp();
         lock (_lock)
         {
             foreach (var row in rows)
@@ -60,7 +62,7 @@ internal sealed class RevocationHub
                 {
                     foreach (var subscription in ofWorkspace)
                     {
-                        subscription.Offer(row);
+                        subscription.Offer(row, dispatchedAt);
                     }
                 }
                 if (row.UserId is { } userId && _byUser.TryGetValue(userId, out var ofUser))
@@ -70,7 +72,7 @@ internal sealed class RevocationHub
                         // Already offered through its workspace.
                         if (subscription.WorkspaceId != row.WorkspaceId)
                         {
-                            subscription.Offer(row);
+                            subscription.Offer(row, dispatchedAt);
                         }
                     }
                 }

@@ -11,7 +11,7 @@ namespace Xares.Broker.Revocations;
 internal sealed class RevocationSubscription : IDisposable
 {
     private readonly RevocationHub _hub;
-    private readonly Channel<Revocation> _queue;
+    private readonly Channel<DispatchedRevocation> _queue;
 
     public RevocationSubscription(RevocationHub hub, string workspaceId, string userId, string sessionId, int capacity)
     {
@@ -19,7 +19,7 @@ internal sealed class RevocationSubscription : IDisposable
         WorkspaceId = workspaceId;
         UserId = userId;
         SessionId = sessionId;
-        _queue = Channel.CreateBounded<Revocation>(new BoundedChannelOptions(capacity)
+        _queue = Channel.CreateBounded<DispatchedRevocation>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; nothing is dropped silently
             SingleReader = true,
@@ -32,17 +32,17 @@ internal sealed class RevocationSubscription : IDisposable
     public string SessionId { get; }
 
     /// <summary>Rows for this stream, in sequence order; faults with <see cref="RevocationStreamOverflowException"/> once drained after an overflow.</summary>
-    public ChannelReader<Revocation> Events => _queue.Reader;
+    public ChannelReader<DispatchedRevocation> Events => _queue.Reader;
 
     /// <summary>Queues a row that concerns this stream's workspace or user; never waits.</summary>
-    public void Offer(Revocation row)
+    public void Offer(Revocation row, long dispatchedAt)
     {
         // Session revocations go only to the session they end (a re-bootstrap ends the previous one).
         if (row.Kind == RevocationKinds.Session && row.TargetId != SessionId)
         {
             return;
         }
-        if (!_queue.Writer.TryWrite(row))
+        if (!_queue.Writer.TryWrite(new DispatchedRevocation(row, dispatchedAt)))
         {
             _queue.Writer.TryComplete(new RevocationStreamOverflowException());
         }
@@ -50,6 +50,9 @@ internal sealed class RevocationSubscription : IDisposable
 
     public void Dispose() => _hub.Unsubscribe(this);
 }
+
+/// <summary>A row on its way to a stream, with the <see cref="System.Diagnostics.Stopwatch"/> timestamp of its dispatch (for the delivery-time metric).</summary>
+internal readonly record struct DispatchedRevocation(Revocation Row, long DispatchedAt);
 
 /// <summary>The stream fell behind its queue; the sidecar must reconnect from its last sequence.</summary>
 internal sealed class RevocationStreamOverflowException()

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Xares.Broker.Hosting;
 using Xares.Broker.Sessions;
 using Xares.Broker.Storage;
 using Xares.Protos.Broker.V1;
@@ -35,14 +37,16 @@ internal sealed class RevocationWatcher(Database database, RevocationHub hub, Re
                 // Faults with the overflow once what was queued before it has been written.
                 while (await subscription.Events.WaitToReadAsync(waiting.Token))
                 {
-                    while (subscription.Events.TryRead(out var row))
+                    while (subscription.Events.TryRead(out var dispatched))
                     {
+                        var row = dispatched.Row;
                         if (row.Sequence <= last)
                         {
                             continue; // the catch-up read already sent it
                         }
                         last = row.Sequence;
                         await write(ToEvent(row));
+                        BrokerMetrics.RevocationDelivery.Observe(Stopwatch.GetElapsedTime(dispatched.DispatchedAt).TotalSeconds);
                         if (Ends(session, row))
                         {
                             return;

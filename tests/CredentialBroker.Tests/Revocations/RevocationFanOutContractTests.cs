@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Xares.Broker.Hosting;
 using Xares.Broker.Revocations;
 using Xares.Broker.Storage;
 using Xares.Broker.Tests.Storage;
@@ -40,6 +41,29 @@ public abstract class RevocationFanOutContractTests(StorageBackend backend)
         Assert.Equal([(Kind.Lease, "lease_b1"), (Kind.Credential, "cred_b"), (Kind.Lease, "lease_b2")], Targets(await b1.TakeAsync(3)));
         Assert.False(b1.Completion.IsCompleted);
         Assert.Equal(1, rig.Hub.StreamCount);
+    }
+
+    [Fact]
+    public async Task Dispatch_EveryLiveDelivery_IsTimedInTheDeliveryHistogram()
+    {
+        await using var rig = await FanOutRig.StartAsync(backend);
+        await rig.SeedAsync("usr_t", "ws_t1", "ws_t2", "ws_t3");
+        var streams = new List<FanOutRig.TestStream>();
+        for (var i = 1; i <= 3; i++)
+        {
+            streams.Add(rig.Open(await rig.OpenSessionAsync($"ses_t{i}", $"ws_t{i}", "usr_t", InAnHour)));
+        }
+        await rig.WaitForStreamsAsync(3);
+        var before = BrokerMetrics.RevocationDelivery.Count;
+
+        await rig.RevokeAsync(RevocationKinds.Credential, "cred_t", userId: "usr_t");
+        foreach (var stream in streams)
+        {
+            await stream.TakeAsync(1);
+        }
+
+        // The histogram is process-wide (other tests add to it too): at least one observation per stream told.
+        Assert.True(BrokerMetrics.RevocationDelivery.Count >= before + 3, $"{BrokerMetrics.RevocationDelivery.Count} observations, {before} before");
     }
 
     [Fact]
