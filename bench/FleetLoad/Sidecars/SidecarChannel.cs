@@ -6,8 +6,12 @@ namespace Xares.Bench.FleetLoad.Sidecars;
 
 /// <summary>
 /// One HTTP/2 connection per simulated sidecar, set up as the real sidecar's (src/WorkspaceSidecar
-/// Broker/BrokerChannel): 2 s connect timeout, a keep-alive ping every 30 s (--keepalive-seconds),
-/// no idle timeout. Each
+/// Broker/BrokerChannel): a keep-alive ping every 30 s (--keepalive-seconds), no idle timeout, but
+/// a 30 s connect timeout instead of its 2 s. The real sidecar's 2 s bounds a TCP handshake on a
+/// network; here it would time this process's own thread pool, which ten thousand sidecars
+/// reconnecting at once keep seconds behind: connections the kernel had set up in time were
+/// abandoned by the thousand (tens of thousands in TIME-WAIT on the generator's side), each retry
+/// costing more of the CPU the queue was short of, and after a restart almost none came back. Each
 /// connection leaves from its own loopback address (127.1.x.y), so the broker sees what a fleet
 /// looks like: one client address per sidecar, each with its own rate-limit bucket.
 /// </summary>
@@ -21,7 +25,7 @@ internal static class SidecarChannel
         var source = SourceAddress(index);
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(2),
+            ConnectTimeout = TimeSpan.FromSeconds(30),
             KeepAlivePingDelay = KeepAlivePingDelay,
             KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
