@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Claims;
 using Xares.Broker.Api;
 using Xares.Broker.ApiKeys;
@@ -91,8 +92,7 @@ internal sealed class SignedInUserResolver(WebUiSettings settings, Database data
     private string? Email(ClaimsPrincipal idToken) =>
         idToken.FindFirstValue(settings.UserClaim) is { } email && UserInput.IsEmail(email) ? email : null;
 
-    private UserRecord Create(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction t, ClaimsPrincipal idToken, string? email, string? subject,
-        string? remoteAddress)
+    private UserRecord Create(DbConnection c, DbTransaction t, ClaimsPrincipal idToken, string? email, string? subject, string? remoteAddress)
     {
         var name = idToken.FindFirstValue("name") is { Length: > 0 and <= 200 } given && !given.Any(char.IsControl)
             ? given
