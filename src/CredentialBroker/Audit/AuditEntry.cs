@@ -16,6 +16,7 @@ internal sealed record AuditEntry(string Action, string Outcome)
 internal static class AuditActions
 {
     public const string UserCreate = "user.create";
+    public const string UserUpdate = "user.update";
     public const string UserDelete = "user.delete";
     public const string CredentialCreate = "credential.create";
     public const string CredentialUpdate = "credential.update";

@@ -23,6 +23,9 @@ internal static class UserEndpoints
         group.MapGet("", ListAsync).RequireAuthorization(ApiKeyScopes.UsersRead)
             .WithSummary("List users, oldest first; " + ListingCursor.QueryHelp);
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiKeyScopes.UsersRead).WithEntityTag(VersionedTable.Users);
+        group.MapPatch("/{id}", UpdateAsync).Accepts<UpdateUserRequest>("application/json").RequireAuthorization(ApiKeyScopes.UsersWrite)
+            .WithEntityTag(VersionedTable.Users)
+            .WithSummary("Change a user's name, email or oidcSubject (JSON merge patch; null removes email or oidcSubject); 409 when another user has the subject");
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(ApiKeyScopes.UsersWrite).WithEntityTag(VersionedTable.Users);
         return group;
     }
@@ -37,17 +40,15 @@ internal static class UserEndpoints
         var body = await JsonRequestBody.ReadAsync<CreateUserRequest>(http.Request, options.MaxRequestBytes);
         var errors = new FieldErrors();
         var name = errors.Label("name", body.Name, required: true);
-        var email = errors.Label("email", body.Email, required: false, maxLength: 320);
-        if (email is not null && (!email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
-        {
-            errors.Add("email", "email must be an e-mail address.");
-        }
+        var email = UserInput.Email(errors, body.Email);
+        var subject = UserInput.Subject(errors, body.OidcSubject);
         errors.ThrowIfAny();
 
-        var user = new UserRecord(OpaqueToken.NewId("usr_"), name!, email, time.GetUtcNow());
+        var user = new UserRecord(OpaqueToken.NewId("usr_"), name!, email, time.GetUtcNow(), subject);
         var remote = http.RemoteAddress();
         await writes.ExecuteAsync((c, t) =>
         {
+            UserInput.EnsureSubjectFree(c, t, subject, user.Id);
             UserStore.Insert(c, t, user);
             audit.Append(c, t, new AuditEntry(AuditActions.UserCreate, AuditOutcomes.Success) { Actor = caller.Actor, RemoteAddress = remote, UserId = user.Id });
         });
@@ -68,6 +69,53 @@ internal static class UserEndpoints
         http.Caller().EnsureCanSee(id, "User");
         var user = await database.ReadAsync(c => UserStore.Find(c, null, id));
         return TypedResults.Ok(user ?? throw new NotFoundException("User"));
+    }
+
+    private static async Task<Ok<UserRecord>> UpdateAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, BrokerOptions options)
+    {
+        var caller = http.Caller();
+        if (caller.BoundUserId is not null)
+        {
+            // The subject decides who signs in to the web UI as this user: only an administrator's key links it.
+            throw new ForbiddenException("A user-bound API key cannot change users.");
+        }
+        var body = await JsonRequestBody.ReadAsync<UpdateUserRequest>(http.Request, options.MaxRequestBytes);
+        var remote = http.RemoteAddress();
+        return TypedResults.Ok(await writes.ExecuteAsync((c, t) =>
+        {
+            var current = UserStore.Find(c, t, id) ?? throw new NotFoundException("User");
+            var updated = UserInput.Apply(body, current);
+            if (updated == current)
+            {
+                return current;
+            }
+            UserInput.EnsureSubjectFree(c, t, updated.OidcSubject, id);
+            UserStore.Update(c, t, updated);
+            audit.Append(c, t, new AuditEntry(AuditActions.UserUpdate, AuditOutcomes.Success)
+            {
+                Actor = caller.Actor, RemoteAddress = remote, UserId = id, Detail = Changes(current, updated),
+            });
+            return updated;
+        }));
+    }
+
+    // Which fields changed, as they were and are (none of them is a secret).
+    private static string Changes(UserRecord before, UserRecord after)
+    {
+        var changes = new List<string>();
+        if (before.Name != after.Name)
+        {
+            changes.Add($"name \"{before.Name}\" -> \"{after.Name}\"");
+        }
+        if (before.Email != after.Email)
+        {
+            changes.Add($"email {before.Email ?? "none"} -> {after.Email ?? "none"}");
+        }
+        if (before.OidcSubject != after.OidcSubject)
+        {
+            changes.Add(after.OidcSubject is null ? "oidcSubject removed" : $"oidcSubject set to \"{after.OidcSubject}\"");
+        }
+        return string.Join("; ", changes);
     }
 
     private static async Task<NoContent> DeleteAsync(string id, HttpContext http, UserDeletion deletion)

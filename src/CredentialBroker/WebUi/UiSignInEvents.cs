@@ -17,8 +17,8 @@ internal static class UiSignInEvents
         var (account, refusal) = await resolver.ResolveAsync(context.Principal!, http.Connection.RemoteIpAddress?.ToString());
         if (account is null)
         {
-            UiLog.SignInRefused(logger, refusal!);
-            context.Response.Redirect(NoAccountPath);
+            UiLog.SignInRefused(logger, refusal!.Reason);
+            context.Response.Redirect($"{NoAccountPath}?reason={refusal.Code}");
             context.HandleResponse();
             return;
         }

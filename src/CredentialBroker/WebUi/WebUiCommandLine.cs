@@ -25,12 +25,18 @@ internal static class WebUiCommandLine
 
     private static readonly Option<string> UserClaim = new("--ui-user-claim")
     {
-        Description = "ID token claim whose value is the broker user's email (env XARES_UI_USER_CLAIM, default email).",
+        Description = "ID token claim holding the person's e-mail address (env XARES_UI_USER_CLAIM, default email).",
+    };
+
+    private static readonly Option<string> UserMatch = new("--ui-user-match")
+    {
+        Description = "What finds the broker user at sign-in: email (the e-mail claim) or subject (the ID token's sub, set on the user as oidcSubject; "
+            + "e-mail never links) (env XARES_UI_USER_MATCH, default email).",
     };
 
     private static readonly Option<bool?> CreateUsers = new("--ui-create-users")
     {
-        Description = "Create a broker user at first sign-in when none has that email (env XARES_UI_CREATE_USERS=true).",
+        Description = "Create a broker user at first sign-in when none matches (env XARES_UI_CREATE_USERS=true).",
     };
 
     private static readonly Option<string> AdminClaim = new("--ui-admin-claim")
@@ -42,7 +48,7 @@ internal static class WebUiCommandLine
 
     private static readonly Option<int?> SessionHours = new("--ui-session-hours") { Description = "End every web UI session this long after sign-in (env XARES_UI_SESSION_HOURS, default 8)." };
 
-    public static IEnumerable<Option> Options => [Issuer, ClientId, ClientSecretFile, Scopes, UserClaim, CreateUsers, AdminClaim, IdleMinutes, SessionHours];
+    public static IEnumerable<Option> Options => [Issuer, ClientId, ClientSecretFile, Scopes, UserClaim, UserMatch, CreateUsers, AdminClaim, IdleMinutes, SessionHours];
 
     public static WebUiSettings Read(ParseResult parse)
     {
@@ -63,6 +69,12 @@ internal static class WebUiCommandLine
             ClientSecret = issuer is null ? null : ReadSecret(parse, settings),
             Scopes = scopes.Length > 0 ? scopes : defaults.Scopes,
             UserClaim = OptionValues.Text(parse, UserClaim, "XARES_UI_USER_CLAIM") ?? defaults.UserClaim,
+            UserMatch = OptionValues.Text(parse, UserMatch, "XARES_UI_USER_MATCH") switch
+            {
+                null or "email" => UiUserMatch.Email,
+                "subject" => UiUserMatch.Subject,
+                var other => Refuse(settings, $"{settings.Sources(UserMatch.Name, "XARES_UI_USER_MATCH")} must be email or subject, not '{other}'."),
+            },
             CreateUsers = OptionValues.Flag(parse, CreateUsers, "XARES_UI_CREATE_USERS"),
             AdminClaim = OptionValues.Text(parse, AdminClaim, "XARES_UI_ADMIN_CLAIM"),
             IdleTimeout = OptionValues.WholeNumber(parse, IdleMinutes, "XARES_UI_IDLE_MINUTES", 1) is { } idle ? TimeSpan.FromMinutes(idle) : defaults.IdleTimeout,
@@ -73,6 +85,12 @@ internal static class WebUiCommandLine
             settings.Error(problem);
         }
         return read;
+    }
+
+    private static UiUserMatch Refuse(SettingsFile settings, string message)
+    {
+        settings.Error(message);
+        return UiUserMatch.Email;
     }
 
     // The secret itself only from the environment; flags and the settings file may name a file holding it.

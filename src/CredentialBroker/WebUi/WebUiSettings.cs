@@ -11,10 +11,13 @@ internal sealed record WebUiSettings
     public string? ClientSecret { get; init; }
     public IReadOnlyList<string> Scopes { get; init; } = ["openid", "profile", "email"];
 
-    /// <summary>The ID token claim whose value is compared with a broker user's email.</summary>
+    /// <summary>The ID token claim holding the person's e-mail address.</summary>
     public string UserClaim { get; init; } = "email";
 
-    /// <summary>Create a broker user at first sign-in when none has the claimed email.</summary>
+    /// <summary>What finds the broker user: the e-mail in <see cref="UserClaim"/>, or the ID token's subject (`sub`).</summary>
+    public UiUserMatch UserMatch { get; init; } = UiUserMatch.Email;
+
+    /// <summary>Create a broker user at first sign-in when none matches.</summary>
     public bool CreateUsers { get; init; }
 
     /// <summary>`claim=value` (e.g. `groups=xares-admins`) that makes a signed-in user an admin; null: nobody is.</summary>

@@ -51,7 +51,7 @@ public abstract class SignedInUserResolverContractTests(StorageBackend backend)
         var (again, _) = await creating.ResolveAsync(idToken, "10.0.0.9");
 
         Assert.Null(none);
-        Assert.Contains("No broker user", refusal, StringComparison.Ordinal);
+        Assert.Equal(UiRefusal.NoUser, refusal!.Code);
         Assert.NotNull(first);
         Assert.Equal("New Person", first.DisplayName);
         Assert.False(first.IsAdmin);
@@ -70,8 +70,92 @@ public abstract class SignedInUserResolverContractTests(StorageBackend backend)
         var (account, refusal) = await Resolver(broker, Settings with { UserClaim = "upn", CreateUsers = true }).ResolveAsync(IdToken(("email", "a@example.test")), null);
 
         Assert.Null(account);
-        Assert.Contains("\"upn\"", refusal, StringComparison.Ordinal);
+        Assert.Equal(UiRefusal.NoEmail, refusal!.Code);
+        Assert.Contains("\"upn\"", refusal.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Resolve_SubjectMode_FindsTheUserByStoredSubject_NotByEmail()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var linked = await CreateUserAsync(broker, new { name = "Ann", email = "ann@old.example.test", oidcSubject = "ann-sub" });
+        // Has the address the provider now sends, but no subject: in subject mode that links nobody, even with user creation on.
+        await CreateUserAsync(broker, new { name = "Bob", email = "reassigned@example.test" });
+        var bySubject = Resolver(broker, Settings with { UserMatch = UiUserMatch.Subject, CreateUsers = true });
+
+        var (ann, annRefusal) = await bySubject.ResolveAsync(IdToken("ann-sub", ("email", "someone.else@example.test")), null);
+        var (bob, bobRefusal) = await bySubject.ResolveAsync(IdToken("bob-sub", ("email", "Reassigned@example.test")), null);
+        var (caseVariant, caseRefusal) = await Resolver(broker, Settings with { UserMatch = UiUserMatch.Subject }).ResolveAsync(IdToken("ANN-SUB"), null);
+
+        Assert.Null(annRefusal);
+        Assert.Equal(linked.Id, ann!.UserId);
+        Assert.Null(bob);
+        Assert.Equal(UiRefusal.EmailTaken, bobRefusal!.Code);
+        Assert.Null(caseVariant); // subjects compare exactly
+        Assert.Equal(UiRefusal.NotLinked, caseRefusal!.Code);
+        Assert.Equal(2, await broker.Get<Database>().ReadAsync(c => UserStore.ListAfter(c, null, ListingPosition.Start, 10).Count));
+    }
+
+    [Fact]
+    public async Task Resolve_SubjectModeWithCreateUsers_CreatesTheUserWithItsSubjectOnce()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var creating = Resolver(broker, Settings with { UserMatch = UiUserMatch.Subject, CreateUsers = true });
+        var idToken = IdToken("new-sub", ("email", "new@example.test"), ("name", "New Person"));
+
+        var (first, refusal) = await creating.ResolveAsync(idToken, "10.0.0.9");
+        var (again, _) = await creating.ResolveAsync(IdToken("new-sub", ("email", "changed@example.test")), null);
+
+        Assert.Null(refusal);
+        Assert.Equal(first, again);
+        var stored = await broker.Get<Database>().ReadAsync(c => UserStore.Find(c, null, first!.UserId));
+        Assert.Equal(("New Person", "new@example.test", "new-sub"), (stored!.Name, stored.Email, stored.OidcSubject));
+        var record = Assert.Single(await broker.Get<Database>().ReadAsync(c => new AuditQuery(first!.UserId, null, null, AuditActions.UserCreate, null, 10).Run(c).Records));
+        Assert.Equal("oidc:login.example.test", record.Actor);
+        Assert.Contains("OIDC subject", record.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_SubjectModeWithCreateUsers_NoEmailClaim_CreatesTheUserWithoutEmail()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+
+        var (account, refusal) = await Resolver(broker, Settings with { UserMatch = UiUserMatch.Subject, CreateUsers = true }).ResolveAsync(IdToken("bare-sub"), null);
+
+        Assert.Null(refusal);
+        var stored = await broker.Get<Database>().ReadAsync(c => UserStore.Find(c, null, account!.UserId));
+        Assert.Equal(("bare-sub", null, "bare-sub"), (stored!.Name, stored.Email, stored.OidcSubject));
+    }
+
+    [Fact]
+    public async Task Resolve_SubjectMode_UnknownSubjectWithoutCreateUsers_OrNoSubject_Refused()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        await CreateUserAsync(broker, new { name = "Ann", email = "ann@example.test" });
+        var bySubject = Resolver(broker, Settings with { UserMatch = UiUserMatch.Subject });
+
+        var (unknown, unknownRefusal) = await bySubject.ResolveAsync(IdToken("ann-sub", ("email", "ann@example.test")), null);
+        var (blank, blankRefusal) = await bySubject.ResolveAsync(IdToken(" ", ("email", "ann@example.test")), null);
+
+        Assert.Null(unknown);
+        Assert.Equal(UiRefusal.NotLinked, unknownRefusal!.Code);
+        Assert.Null(blank);
+        Assert.Equal(UiRefusal.NoSubject, blankRefusal!.Code);
+    }
+
+    private static async Task<UserRecord> CreateUserAsync(BrokerTestHost broker, object body)
+    {
+        var response = await broker.Admin.PostAsJsonAsync("/api/v1/users", body);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<UserRecord>())!;
+    }
+
+    private static ClaimsPrincipal IdToken(string subject, params (string Type, string Value)[] claims) =>
+        new(new ClaimsIdentity(claims.Select(c => new Claim(c.Type, c.Value)).Append(new Claim("sub", subject)), "oidc"));
 
     private static SignedInUserResolver Resolver(BrokerTestHost broker, WebUiSettings settings) =>
         new(settings, broker.Get<Database>(), broker.Get<WriteQueue>(), broker.Get<AuditChain>(), TimeProvider.System);

@@ -23,7 +23,7 @@ public sealed class WebUiCommandLineTests : IDisposable
         var secretFile = Write("secret", "s3cr3t-value\n");
 
         var ui = Read("serve", "--ui-oidc-issuer", "https://login.example.test/realms/x/", "--ui-oidc-client-id", "xares", "--ui-oidc-client-secret-file", secretFile,
-            "--ui-oidc-scopes", "openid,email", "--ui-oidc-scopes", "groups", "--ui-user-claim", "upn", "--ui-create-users", "--ui-admin-claim", "roles=admin",
+            "--ui-oidc-scopes", "openid,email", "--ui-oidc-scopes", "groups", "--ui-user-claim", "upn", "--ui-user-match", "subject", "--ui-create-users", "--ui-admin-claim", "roles=admin",
             "--ui-idle-minutes", "10", "--ui-session-hours", "2").Ui;
 
         Assert.Equal(new Uri("https://login.example.test/realms/x"), ui.Issuer);
@@ -31,6 +31,7 @@ public sealed class WebUiCommandLineTests : IDisposable
         Assert.Equal("s3cr3t-value", ui.ClientSecret);
         Assert.Equal(["openid", "email", "groups"], ui.Scopes);
         Assert.Equal("upn", ui.UserClaim);
+        Assert.Equal(UiUserMatch.Subject, ui.UserMatch);
         Assert.True(ui.CreateUsers);
         Assert.Equal(("roles", "admin"), ui.AdminClaimPair);
         Assert.Equal(TimeSpan.FromMinutes(10), ui.IdleTimeout);
@@ -49,6 +50,7 @@ public sealed class WebUiCommandLineTests : IDisposable
         Assert.Equal("abc", ui.ClientSecret);
         Assert.Equal(["openid", "profile", "email"], ui.Scopes);
         Assert.Equal("email", ui.UserClaim);
+        Assert.Equal(UiUserMatch.Email, ui.UserMatch);
         Assert.Null(ui.AdminClaimPair);
     }
 
@@ -56,7 +58,7 @@ public sealed class WebUiCommandLineTests : IDisposable
     public void Read_Mistakes_AllNamedInOneError()
     {
         var error = Assert.Throws<SettingsException>(() => Read("serve", "--ui-oidc-issuer", "http://login.example.test",
-            "--ui-oidc-scopes", "email", "--ui-admin-claim", "admins", "--ui-idle-minutes", "600", "--ui-session-hours", "1"));
+            "--ui-oidc-scopes", "email", "--ui-admin-claim", "admins", "--ui-user-match", "sub", "--ui-idle-minutes", "600", "--ui-session-hours", "1"));
 
         Assert.Contains("--ui-oidc-issuer must be an https URL", error.Message, StringComparison.Ordinal);
         Assert.Contains("--ui-oidc-client-id is needed", error.Message, StringComparison.Ordinal);
@@ -64,6 +66,16 @@ public sealed class WebUiCommandLineTests : IDisposable
         Assert.Contains("must include openid", error.Message, StringComparison.Ordinal);
         Assert.Contains("--ui-admin-claim takes claim=value", error.Message, StringComparison.Ordinal);
         Assert.Contains("--ui-session-hours must not be shorter", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--ui-user-match", error.Message, StringComparison.Ordinal);
+        Assert.Contains("must be email or subject, not 'sub'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_UserMatchFromTheSettingsFile_Taken()
+    {
+        var config = Write("config.json", $$"""{ "ui-oidc-issuer": "https://login.example.test", "ui-oidc-client-id": "xares", "ui-oidc-client-secret-file": "{{Write("secret", "abc")}}", "ui-user-match": "subject" }""");
+
+        Assert.Equal(UiUserMatch.Subject, Read("serve", "--config", config).Ui.UserMatch);
     }
 
     [Fact]

@@ -1,0 +1,10 @@
+-- A user's OpenID Connect subject (the ID token's "sub"): what the web UI finds the user by when
+-- it signs people in with --ui-user-match subject (docs/ui.md). A broker has one issuer, so the
+-- subject alone is unique; NULL (no subject) for any number of users.
+ALTER TABLE users ADD COLUMN oidc_subject TEXT;
+CREATE UNIQUE INDEX ix_users_oidc_subject ON users(oidc_subject);
+
+-- The subject is seen and edited by clients, so changing it changes the user's ETag too.
+DROP TRIGGER users_row_version;
+CREATE TRIGGER users_row_version AFTER UPDATE OF name, email, oidc_subject ON users
+BEGIN UPDATE users SET row_version = OLD.row_version + 1 WHERE id = NEW.id; END;
