@@ -74,6 +74,7 @@ internal static class UserEndpoints
     private static async Task<Ok<UserRecord>> UpdateAsync(string id, HttpContext http, WriteQueue writes, AuditChain audit, BrokerOptions options)
     {
         var caller = http.Caller();
+        caller.EnsureCanSee(id, "User"); // another user's id is not found, as everywhere
         if (caller.BoundUserId is not null)
         {
             // The subject decides who signs in to the web UI as this user: only an administrator's key links it.

@@ -56,7 +56,15 @@ internal sealed class SignedInUserResolver(WebUiSettings settings, Database data
                 // Looked up again inside the write unit: two first sign-ins at once create one user.
                 UserStore.FindByEmail(c, t, email) ?? Create(c, t, idToken, email, subject: null, remoteAddress));
         }
-        return user is null ? (null, new UiRefusal(UiRefusal.NoUser, "No broker user has the e-mail address the identity provider sent.")) : (user, null);
+        if (user is null)
+        {
+            return (null, new UiRefusal(UiRefusal.NoUser, "No broker user has the e-mail address the identity provider sent."));
+        }
+        // A user an administrator linked to an account at the provider is that account's alone: an
+        // address reassigned to someone else there must not sign them in here, in either mode.
+        return user.OidcSubject is { } linked && idToken.FindFirstValue("sub") != linked
+            ? (null, new UiRefusal(UiRefusal.SubjectMismatch, $"User {user.Id} has the e-mail address the identity provider sent but is linked to another subject."))
+            : (user, null);
     }
 
     private async Task<(UserRecord? User, UiRefusal? Refusal)> BySubjectAsync(ClaimsPrincipal idToken, string? remoteAddress)

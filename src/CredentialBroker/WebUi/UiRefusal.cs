@@ -11,6 +11,7 @@ internal sealed record UiRefusal(string Code, string Reason)
     public const string NoSubject = "no-subject";
     public const string NotLinked = "not-linked";
     public const string EmailTaken = "email-taken";
+    public const string SubjectMismatch = "subject-mismatch";
 
     private static readonly Dictionary<string, string> Messages = new(StringComparer.Ordinal)
     {
@@ -21,6 +22,7 @@ internal sealed record UiRefusal(string Code, string Reason)
             + "Ask an administrator to add you, or to link your user to your identity provider account (its subject identifier).",
         [EmailTaken] = "A Xares user already has your e-mail address, but it is not linked to your account at the identity provider, "
             + "and an e-mail address alone does not sign anyone in here. Ask an administrator to link it.",
+        [SubjectMismatch] = "The Xares user with your e-mail address is linked to a different account at your identity provider. Ask an administrator.",
     };
 
     /// <summary>The text shown to the person for a code; a generic one for an unknown or missing code.</summary>

@@ -75,6 +75,25 @@ public abstract class SignedInUserResolverContractTests(StorageBackend backend)
     }
 
     [Fact]
+    public async Task Resolve_EmailMode_UserLinkedToASubject_OnlyThatSubjectSignsIn()
+    {
+        await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
+        await using var broker = await BrokerTestHost.StartAsync(o => o with { DataDirectory = db.Directory, Database = db.ConnectionString });
+        var linked = await CreateUserAsync(broker, new { name = "Ann", email = "ann@example.test", oidcSubject = "ann-sub" });
+        var byEmail = Resolver(broker, Settings with { CreateUsers = true });
+
+        var (ann, annRefusal) = await byEmail.ResolveAsync(IdToken("ann-sub", ("email", "ann@example.test")), null);
+        // The address was reassigned to another account at the provider.
+        var (other, otherRefusal) = await byEmail.ResolveAsync(IdToken("new-holder-sub", ("email", "ann@example.test")), null);
+
+        Assert.Null(annRefusal);
+        Assert.Equal(linked.Id, ann!.UserId);
+        Assert.Null(other);
+        Assert.Equal(UiRefusal.SubjectMismatch, otherRefusal!.Code);
+        Assert.Equal(1, await broker.Get<Database>().ReadAsync(c => UserStore.ListAfter(c, null, ListingPosition.Start, 10).Count));
+    }
+
+    [Fact]
     public async Task Resolve_SubjectMode_FindsTheUserByStoredSubject_NotByEmail()
     {
         await using var db = await ContractDatabase.CreateAsync(backend, migrate: false);
