@@ -7,7 +7,7 @@ internal sealed record RunOptions
 {
     public const string Usage =
         "usage: xares-fleet-load [--sidecars 1000] [--replicas 0] [--busy 32] [--warmup 10] [--lease-seconds 10] [--idle-seconds 30]\n" +
-        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [--session-ttl SECONDS] [--keepalive-seconds 30]\n" +
+        "                        [--witnesses 3] [--connect-parallelism 64] [--revocation-timeout 120] [--session-ttl SECONDS] [--keepalive-seconds 120]\n" +
         "                        [-- BROKER_SERVE_OPTIONS…]\n" +
         "--replicas 0 runs one broker on SQLite (idle, revocation, lease rate, restart); 2 runs two replicas on PostgreSQL (idle, revocation via each).";
 
@@ -34,7 +34,7 @@ internal sealed record RunOptions
     public int? SessionTtlSeconds { get; init; }
 
     /// <summary>The simulated sidecars' HTTP/2 keep-alive ping delay; the real sidecar's by default.</summary>
-    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromMinutes(2);
 
     public IReadOnlyList<string> BrokerArguments { get; init; } = [];
 

@@ -6,7 +6,8 @@ namespace Xares.Bench.FleetLoad.Sidecars;
 
 /// <summary>
 /// One HTTP/2 connection per simulated sidecar, set up as the real sidecar's (src/WorkspaceSidecar
-/// Broker/BrokerChannel): a keep-alive ping every 30 s (--keepalive-seconds), no idle timeout, but
+/// Broker/BrokerChannel): TCP keepalive (20 s, 5 s, 3 probes), an HTTP/2 ping every 2 minutes
+/// (--keepalive-seconds), no idle timeout, but
 /// a 30 s connect timeout instead of its 2 s. The real sidecar's 2 s bounds a TCP handshake on a
 /// network; here it would time this process's own thread pool, which ten thousand sidecars
 /// reconnecting at once keep seconds behind: connections the kernel had set up in time were
@@ -18,7 +19,7 @@ namespace Xares.Bench.FleetLoad.Sidecars;
 internal static class SidecarChannel
 {
     /// <summary>Set once from the command line, before the first channel.</summary>
-    public static TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+    public static TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromMinutes(2);
 
     public static GrpcChannel Create(Uri broker, int index)
     {
@@ -27,7 +28,7 @@ internal static class SidecarChannel
         {
             ConnectTimeout = TimeSpan.FromSeconds(30),
             KeepAlivePingDelay = KeepAlivePingDelay,
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
@@ -37,6 +38,10 @@ internal static class SidecarChannel
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                    socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 20);
+                    socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+                    socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
                     socket.Bind(new IPEndPoint(source, 0));
                     await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
                     return new NetworkStream(socket, ownsSocket: true);
