@@ -25,7 +25,7 @@ internal sealed class AuditCheckpointWriter(Database database, Keyring keyring, 
         using var timer = new PeriodicTimer(options.Audit.CheckpointInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await timer.NextAsync(stoppingToken))
             {
                 await TryWriteAsync();
             }

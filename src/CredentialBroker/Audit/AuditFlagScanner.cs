@@ -34,7 +34,7 @@ internal sealed class AuditFlagScanner(WriteQueue writes, AuditFlagDetector dete
         using var timer = new PeriodicTimer(options.Audit.Flags.ScanInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await timer.NextAsync(stoppingToken))
             {
                 try
                 {

@@ -77,7 +77,7 @@ internal sealed class AuthFailureAudit(WriteQueue writes, AuditChain audit, Brok
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5), time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (await timer.NextAsync(stoppingToken))
             {
                 await FlushAsync();
             }

@@ -1,3 +1,5 @@
+using Xares.Broker.Hosting;
+
 namespace Xares.Broker.Storage;
 
 /// <summary>
@@ -24,7 +26,7 @@ internal static class HourlyPass
                     failed(ex);
                 }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            while (await timer.NextAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -25,11 +25,13 @@ public sealed class AccessMatrixTests
         "POST /api/v1/oauth-providers", "GET /api/v1/oauth-providers", "GET /api/v1/oauth-providers/{id}", "DELETE /api/v1/oauth-providers/{id}",
     };
 
-    // What the owner gets where success needs an outside party: starting a device flow calls the
-    // provider, and no provider is registered in process (the end-to-end tests connect for real).
+    // What the owner gets where it is not success: starting a device flow calls the provider, and no
+    // provider is registered in process (the end-to-end tests connect for real).
     private static readonly Dictionary<string, HttpStatusCode> OwnerGets = new(StringComparer.Ordinal)
     {
         ["POST /api/v1/users/{userId}/connections"] = HttpStatusCode.NotFound,
+        // A user's OIDC subject decides who signs in to the web UI as them: only an unbound key edits users.
+        ["PATCH /api/v1/users/{id}"] = HttpStatusCode.Forbidden,
     };
 
     [Fact]
@@ -120,6 +122,7 @@ public sealed class AccessMatrixTests
     private static object Body(DocumentedOperation operation, Owner owner) => operation.Name switch
     {
         "POST /api/v1/users" => new { name = "new-user" },
+        "PATCH /api/v1/users/{id}" => new { name = "renamed" },
         "POST /api/v1/users/{userId}/credentials" => new { kind = "git", provider = "generic", url = "https://git.matrix.test/other", username = "u", secret = "matrix-secret-2" },
         "PATCH /api/v1/credentials/{id}" => new { name = "renamed" },
         "POST /api/v1/credentials/{id}/test" => new { },

@@ -34,6 +34,17 @@ internal static class UiChecks
         await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
     }
 
+    /// <summary>Opens /ui in <paramref name="page"/> (no session yet), is sent to the identity provider and signs in there as <paramref name="login"/>.</summary>
+    public static async Task SignInAtProviderAsync(IPage page, string issuer, string login)
+    {
+        await page.GotoAsync("/ui/credentials");
+        Assert.StartsWith(issuer, page.Url, StringComparison.Ordinal); // sent to the provider to sign in
+        await page.FillAsync("input[name=login]", login);
+        await page.FillAsync("input[name=password]", "any password");
+        await page.ClickAsync("button[type=submit]");
+        await ArriveAsync(page, "/ui/**");
+    }
+
     /// <summary>axe-core (injected by Deque's package) finds no serious or critical violation on the page as it is now.</summary>
     public static async Task AssertAccessibleAsync(IPage page)
     {

@@ -69,12 +69,7 @@ public sealed class WebUiFixture : IAsyncLifetime
     {
         var context = await NewContextAsync(phone);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/ui/credentials");
-        Assert.StartsWith(Sso.Issuer, page.Url, StringComparison.Ordinal); // sent to the provider to sign in
-        await page.FillAsync("input[name=login]", login);
-        await page.FillAsync("input[name=password]", "any password");
-        await page.ClickAsync("button[type=submit]");
-        await UiChecks.ArriveAsync(page, "/ui/**");
+        await UiChecks.SignInAtProviderAsync(page, Sso.Issuer, login);
         return page;
     }
 

@@ -91,12 +91,7 @@ public sealed class WebUiSubjectFixture : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Broker.RestUrl });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/ui/credentials");
-        Assert.StartsWith(Sso.Issuer, page.Url, StringComparison.Ordinal);
-        await page.FillAsync("input[name=login]", login);
-        await page.FillAsync("input[name=password]", "any password");
-        await page.ClickAsync("button[type=submit]");
-        await UiChecks.ArriveAsync(page, "/ui/**");
+        await UiChecks.SignInAtProviderAsync(page, Sso.Issuer, login);
         return page;
     }
 
