@@ -1,7 +1,8 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Xares.Broker.Storage;
 
 namespace Xares.Broker.Connections;
 
@@ -21,7 +22,7 @@ internal enum AuthorizationRefusal
 {
     None,
 
-    /// <summary>Never issued here, already used, or dropped (a restart or another replica: sessions are per process too).</summary>
+    /// <summary>Never issued, already used, pruned after expiry, or pushed out by newer grants of the same session.</summary>
     Unknown,
     Expired,
 
@@ -30,27 +31,39 @@ internal enum AuthorizationRefusal
 }
 
 /// <summary>
-/// The state and PKCE verifier (RFC 7636, S256) of redirect grants, held in this process's memory
-/// only, like the web UI sessions they are bound to: each is taken at most once, expires after
-/// <see cref="Lifetime"/>, and is given back only to the session and user that started it.
+/// The state and PKCE verifier (RFC 7636, S256) of redirect grants, in the database like the web UI
+/// sessions they are bound to, so the provider may send the browser back to any replica. A row is
+/// found by the SHA-256 of the state and holds the SHA-256 of the session id; the verifier is
+/// protected with DataProtection, whose key ring every replica already shares (sealed by the vault,
+/// re-sealed by key rotation like every other vault-sealed row). Each grant is taken at most once
+/// across all replicas (the row is deleted as it is read), expires after <see cref="Lifetime"/>, and
+/// is given back only to the session and user that started it.
 /// </summary>
-internal sealed class AuthorizationRequestStore(TimeProvider time)
+internal sealed class AuthorizationRequestStore(WriteQueue writes, IDataProtectionProvider protection, TimeProvider time)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
-    /// <summary>A session that starts more than this many grants loses its oldest (a stuck tab cannot grow memory).</summary>
+    /// <summary>A session that starts more than this many grants loses its oldest (a stuck tab cannot grow the table).</summary>
     public const int MaxPerSession = 8;
 
-    private readonly ConcurrentDictionary<string, PendingAuthorization> _pending = new(StringComparer.Ordinal);
+    // Expired rows pruned by each Begin; the hourly ended-state pass takes whatever is left.
+    private const int PruneChunk = 100;
 
-    public int Count => _pending.Count;
+    private readonly IDataProtector _protector = protection.CreateProtector("Xares.Broker.Connections.AuthorizationRequestStore.v1");
 
-    public PendingAuthorization Begin(string sessionId, string userId, string providerId, string? reconnectId, string redirectUri)
+    public async Task<PendingAuthorization> BeginAsync(string sessionId, string userId, string providerId, string? reconnectId, string redirectUri)
     {
         var now = time.GetUtcNow();
-        Prune(now, sessionId);
         var pending = new PendingAuthorization(RandomToken(), sessionId, userId, providerId, reconnectId, RandomToken(), redirectUri, now + Lifetime);
-        _pending[pending.State] = pending;
+        var stateHash = Hash(pending.State);
+        var row = new AuthorizationRequestRow(Hash(sessionId), userId, providerId, reconnectId, redirectUri,
+            Protector(stateHash).Protect(Encoding.ASCII.GetBytes(pending.CodeVerifier)), pending.ExpiresAt);
+        await writes.ExecuteAsync((c, t) =>
+        {
+            AuthorizationRequestRows.DeleteExpiredBefore(c, t, now, PruneChunk);
+            AuthorizationRequestRows.TrimSession(c, t, row.SessionHash, MaxPerSession - 1);
+            AuthorizationRequestRows.Insert(c, t, stateHash, row, now);
+        });
         return pending;
     }
 
@@ -58,46 +71,45 @@ internal sealed class AuthorizationRequestStore(TimeProvider time)
     /// Takes the grant started under <paramref name="state"/>. Whatever the outcome the state is
     /// used up: a state that reached the wrong session is dead for its owner too.
     /// </summary>
-    public (PendingAuthorization? Value, AuthorizationRefusal Refusal) Take(string? state, string sessionId, string userId)
+    public async Task<(PendingAuthorization? Value, AuthorizationRefusal Refusal)> TakeAsync(string? state, string sessionId, string userId)
     {
-        if (string.IsNullOrEmpty(state) || state.Length > 128 || !_pending.TryRemove(state, out var pending))
+        if (string.IsNullOrEmpty(state) || state.Length > 128)
         {
             return (null, AuthorizationRefusal.Unknown);
         }
-        if (pending.ExpiresAt <= time.GetUtcNow())
+        var stateHash = Hash(state);
+        var row = await writes.ExecuteAsync((c, t) => AuthorizationRequestRows.Take(c, t, stateHash));
+        if (row is null)
+        {
+            return (null, AuthorizationRefusal.Unknown);
+        }
+        if (row.ExpiresAt <= time.GetUtcNow())
         {
             return (null, AuthorizationRefusal.Expired);
         }
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(pending.SessionId), Encoding.UTF8.GetBytes(sessionId))
-            || !string.Equals(pending.UserId, userId, StringComparison.Ordinal))
+        if (!CryptographicOperations.FixedTimeEquals(row.SessionHash, Hash(sessionId)) || !string.Equals(row.UserId, userId, StringComparison.Ordinal))
         {
             return (null, AuthorizationRefusal.OtherSession);
         }
-        return (pending, AuthorizationRefusal.None);
+        string verifier;
+        try
+        {
+            verifier = Encoding.ASCII.GetString(Protector(stateHash).Unprotect(row.ProtectedVerifier));
+        }
+        catch (CryptographicException)
+        {
+            return (null, AuthorizationRefusal.Unknown); // protected under a key no longer held, or altered: start again
+        }
+        return (new PendingAuthorization(state, sessionId, row.UserId, row.ProviderId, row.ReconnectId, verifier, row.RedirectUri, row.ExpiresAt),
+            AuthorizationRefusal.None);
     }
 
     /// <summary>The S256 code challenge of a verifier: BASE64URL(SHA-256(ASCII(verifier))).</summary>
     public static string ChallengeOf(string codeVerifier) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(codeVerifier)));
 
-    private void Prune(DateTimeOffset now, string sessionId)
-    {
-        var mine = new List<PendingAuthorization>();
-        foreach (var (state, pending) in _pending)
-        {
-            if (pending.ExpiresAt <= now)
-            {
-                _pending.TryRemove(state, out _);
-            }
-            else if (pending.SessionId == sessionId)
-            {
-                mine.Add(pending);
-            }
-        }
-        foreach (var oldest in mine.OrderBy(p => p.ExpiresAt).Take(Math.Max(0, mine.Count - MaxPerSession + 1)))
-        {
-            _pending.TryRemove(oldest.State, out _);
-        }
-    }
+    internal static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
+
+    private IDataProtector Protector(byte[] stateHash) => _protector.CreateProtector(Convert.ToHexString(stateHash));
 
     // 256 bits, base64url: a state and a verifier (43 characters, within RFC 7636's 43-128).
     private static string RandomToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));

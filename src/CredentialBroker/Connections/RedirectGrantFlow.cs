@@ -48,7 +48,7 @@ internal sealed class RedirectGrantFlow(Database database, WriteQueue writes, Au
         {
             throw new ValidationException($"OAuth provider {provider.Name} has no authorizeUrl: connect it from a workspace (xares-sidecar connect {provider.Name}).");
         }
-        var pending = requests.Begin(who.SessionId, who.UserId, provider.Id, reconnect?.Id, redirectUri);
+        var pending = await requests.BeginAsync(who.SessionId, who.UserId, provider.Id, reconnect?.Id, redirectUri);
         var query = new Dictionary<string, string>
         {
             ["response_type"] = "code", ["client_id"] = provider.ClientId, ["redirect_uri"] = redirectUri, ["state"] = pending.State,
@@ -65,7 +65,7 @@ internal sealed class RedirectGrantFlow(Database database, WriteQueue writes, Au
     /// <summary>The provider sent the browser back: check the state against this session, exchange the code, store the tokens.</summary>
     public async Task<RedirectGrantOutcome> CompleteAsync(UiConnector who, string? state, string? code, string? error, CancellationToken cancellationToken)
     {
-        var (pending, refusal) = requests.Take(state, who.SessionId, who.UserId);
+        var (pending, refusal) = await requests.TakeAsync(state, who.SessionId, who.UserId);
         if (pending is null)
         {
             var problem = refusal switch
@@ -73,7 +73,7 @@ internal sealed class RedirectGrantFlow(Database database, WriteQueue writes, Au
                 AuthorizationRefusal.Expired => "The answer came more than 10 minutes after connecting started. Nothing was connected; start again.",
                 AuthorizationRefusal.OtherSession =>
                     "This answer belongs to a connection started by another sign-in, so nothing was connected to your account. Connect from your own Connections page.",
-                _ => "This answer is unknown here or was used already (or the broker restarted since connecting started). Nothing was connected; start again.",
+                _ => "This answer is unknown or was used already. Nothing was connected; start again.",
             };
             ConnectionLog.CallbackRefused(logger, who.UserId, refusal.ToString());
             if (refusal == AuthorizationRefusal.OtherSession)

@@ -22,7 +22,10 @@ internal sealed record EndedStatePruned(int Leases, int Sessions, int BootstrapT
     /// <summary>Web UI sessions past their idle expiry.</summary>
     public int UiSessions { get; init; }
 
-    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens + IdempotencyKeys + UiSessions;
+    /// <summary>Web UI redirect grants (OAuth connect) past their 10 minutes, never taken.</summary>
+    public int AuthorizationRequests { get; init; }
+
+    public int Total => Leases + Sessions + BootstrapTokens + Revocations + AiRequestGrants + MintedTokens + IdempotencyKeys + UiSessions + AuthorizationRequests;
 }
 
 /// <summary>
@@ -62,6 +65,8 @@ internal sealed class EndedStatePruner(WriteQueue writes, BrokerOptions options,
             }, cancellationToken),
             // Not held for the retention either: an expired UI session can never be used again.
             UiSessions = await DrainAsync("ui_sessions", (c, t) => WebUi.UiSessionRows.DeleteExpiredBefore(c, t, now, ChunkSize), cancellationToken),
+            AuthorizationRequests = await DrainAsync("authorization_requests",
+                (c, t) => Connections.AuthorizationRequestRows.DeleteExpiredBefore(c, t, now, ChunkSize), cancellationToken),
         };
     }
 

@@ -5,8 +5,8 @@ namespace Xares.EndToEnd.Tests.WebUi;
 
 /// <summary>
 /// Two published brokers with the web UI (replicas A and B, separate processes) on one fresh
-/// PostgreSQL database and master key, signing in through the real OpenID provider (whose
-/// redirect goes to A), and one headless chromium. Both listen on 127.0.0.1, and browsers do not
+/// PostgreSQL database and master key, signing in and connecting accounts through the real OpenID
+/// provider (whose redirects go to A), and one headless chromium. Both listen on 127.0.0.1, and browsers do not
 /// separate cookies by port, so a browser signed in on A sends the same cookies to B — as it would
 /// to two replicas behind one address.
 /// </summary>
@@ -43,7 +43,9 @@ public sealed class WebUiReplicaFixture : IAsyncLifetime
             writesAdminKey);
         A = await BrokerProcess.StartAsync(Directory, Replica("replica-a", writesAdminKey: true));
         B = await BrokerProcess.StartAsync(Directory, Replica("replica-b", writesAdminKey: false));
-        Sso = await SsoProvider.StartAsync(issuer, clientSecret, A.RestUrl + "/ui/signin-oidc", Path.Combine(Directory.Logs, "sso-idp.log"));
+        // Its "xares-connect" client sends connected accounts back to A too (the tests send the browser on to B).
+        Sso = await SsoProvider.StartAsync(issuer, clientSecret, A.RestUrl + "/ui/signin-oidc", Path.Combine(Directory.Logs, "sso-idp.log"),
+            A.RestUrl + "/ui/connections/callback");
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Assertions.SetDefaultExpectTimeout(30_000);
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = WebUiFixture.ChromiumPath, Headless = true });

@@ -4,8 +4,9 @@ using Xares.EndToEnd.Tests.Infrastructure;
 namespace Xares.EndToEnd.Tests.WebUi;
 
 /// <summary>
-/// The web UI behind several replicas: a session, its anti-forgery tokens and its sign-out hold on
-/// every replica, because sessions and the DataProtection key ring live in the shared database.
+/// The web UI behind several replicas: a session, its anti-forgery tokens, its sign-out and an OAuth
+/// connection in flight hold on every replica, because sessions, redirect grants and the
+/// DataProtection key ring live in the shared database.
 /// </summary>
 public sealed class WebUiReplicaTests(WebUiReplicaFixture replicas) : IClassFixture<WebUiReplicaFixture>
 {
@@ -54,5 +55,83 @@ public sealed class WebUiReplicaTests(WebUiReplicaFixture replicas) : IClassFixt
         Assert.StartsWith("/ui/signin", new Uri(new Uri(replicas.A.RestUrl), refused.Headers["location"]).PathAndQuery, StringComparison.Ordinal);
         await replay.CloseAsync();
         await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ConnectStartedOnA_ProviderAnswersToB_ConnectionActive_CallbackUsedUpOnBoth()
+    {
+        using var admin = replicas.A.CreateAdminClient();
+        await admin.SendAsync(HttpMethod.Post, "api/v1/oauth-providers", new
+        {
+            name = "sso-replicas", kind = "generic", authorizeUrl = replicas.Sso.Issuer + "/auth", tokenUrl = replicas.Sso.Issuer + "/token",
+            clientId = SsoProvider.ConnectClientId, clientSecret = replicas.Sso.ConnectClientSecret, scopes = new[] { "openid" },
+            gitUrl = "http://127.0.0.1:9", gitUsername = "oauth2",
+        });
+        var context = await replicas.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(replicas.A.RestUrl + "/ui/connections");
+        await page.FillAsync("input[name=login]", "alice");
+        await page.FillAsync("input[name=password]", "any password");
+        await page.ClickAsync("button[type=submit]");
+        await UiChecks.ArriveAsync(page, "/ui/connections");
+        Assert.StartsWith(replicas.A.RestUrl + "/", page.Url, StringComparison.Ordinal);
+
+        // Connect on A; the provider (alice is signed in there) approves and answers to A's callback URL,
+        // which the load balancer would have sent to B: the browser opens it on B.
+        var authorize = await StartGrantAsync(page, "sso-replicas");
+        var callbackOnA = await CallbackOfAsync(context, authorize);
+        var callbackOnB = replicas.B.RestUrl + callbackOnA[replicas.A.RestUrl.Length..];
+        await page.GotoAsync(callbackOnB);
+        await UiChecks.ArriveAsync(page, "/ui/connections");
+        Assert.StartsWith(replicas.B.RestUrl + "/", page.Url, StringComparison.Ordinal);
+        var row = page.Locator("tbody tr", new PageLocatorOptions { HasText = "sso-replicas" });
+        await Assertions.Expect(row).ToContainTextAsync("active");
+
+        var connected = Assert.Single(await admin.QueryAuditAsync(action: "connection.connect"), r => r.GetProperty("outcome").GetString() == "success");
+        var connection = await admin.SendAsync(HttpMethod.Get, $"api/v1/connections/{connected.GetProperty("credentialId").GetString()}");
+        Assert.Equal("active", connection.GetProperty("status").GetString());
+
+        // The state was used once, for every replica: the same answer replayed to A or B connects nothing.
+        foreach (var replay in new[] { callbackOnA, callbackOnB })
+        {
+            Assert.Equal(400, (await page.GotoAsync(replay))!.Status);
+            await Assertions.Expect(page.Locator("main")).ToContainTextAsync("used already");
+        }
+        Assert.Single(await admin.QueryAuditAsync(action: "connection.connect"), r => r.GetProperty("outcome").GetString() == "success");
+        await context.CloseAsync();
+    }
+
+    /// <summary>Clicks "Connect" and returns the provider's authorize URL the broker redirected to, without the browser going there.</summary>
+    private static async Task<string> StartGrantAsync(IPage page, string provider)
+    {
+        string? authorize = null;
+        var connect = new System.Text.RegularExpressions.Regex(@"/ui/connections\?handler=Connect$");
+        await page.RouteAsync(connect, async route =>
+        {
+            var answer = await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
+            authorize = answer.Headers.GetValueOrDefault("location");
+            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html", Body = "<h1>stopped</h1>" });
+        });
+        await page.ClickAsync($"button:text('Connect {provider}')");
+        Assert.True(await Poll.UntilAsync(() => Task.FromResult(authorize is not null), TimeSpan.FromSeconds(30)), "Connect did not redirect to the provider");
+        await page.UnrouteAsync(connect);
+        return authorize!;
+    }
+
+    /// <summary>Follows the provider's redirects with the context's cookies up to A's callback URL, not requesting it.</summary>
+    private async Task<string> CallbackOfAsync(IBrowserContext context, string authorize)
+    {
+        var callback = replicas.A.RestUrl + "/ui/connections/callback?";
+        var url = authorize;
+        for (var hop = 0; hop < 8 && !url.StartsWith(callback, StringComparison.Ordinal); hop++)
+        {
+            var answer = await context.APIRequest.GetAsync(url, new APIRequestContextOptions { MaxRedirects = 0 });
+            var location = answer.Headers.GetValueOrDefault("location");
+            Assert.True(location is not null, $"the provider answered {answer.Status} at {url} without a redirect");
+            url = new Uri(new Uri(url), location).AbsoluteUri;
+        }
+        Assert.StartsWith(callback, url, StringComparison.Ordinal);
+        Assert.Contains("code=", url, StringComparison.Ordinal);
+        return url;
     }
 }
