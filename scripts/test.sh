@@ -61,7 +61,9 @@ elif ! wait "$node_setup"; then
     echo "xares: installing the node SDKs for the AI tests failed" >&2
     status=1
 else
-    dotnet test Xares.sln -c Release --no-build -nologo \
+    # All four test projects at once (-m:4; the default, one per core, started the end-to-end
+    # tests, the longest, only after two short projects had finished).
+    dotnet test Xares.sln -c Release --no-build -nologo -m:4 \
         --logger trx --results-directory "$results" \
         --blame-hang-timeout 5m --blame-hang-dump-type none
     status=$?

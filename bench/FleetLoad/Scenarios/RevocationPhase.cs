@@ -54,6 +54,10 @@ internal static class RevocationPhase
         }
         var delta = after.ToDictionary(b => b.Key, b => b.Value - before.GetValueOrDefault(b.Key));
         var total = delta[double.PositiveInfinity];
+        if (total <= 0)
+        {
+            return "broker_writes=0";
+        }
         string Under(double share) => delta.Where(b => b.Value >= share * total).Min(b => b.Key) is var bound && double.IsFinite(bound)
             ? $"{bound * 1000:F0}ms" : "inf";
         return $"broker_writes={total:F0} broker_write_p50<={Under(0.5)} broker_write_p99<={Under(0.99)}";
