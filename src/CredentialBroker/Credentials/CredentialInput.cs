@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Xares.Broker.Api;
 using Xares.Broker.Credentials.Matching;
 using Xares.GitTargets;
 
@@ -176,7 +177,7 @@ internal static class CredentialInput
     {
         JsonValueKind.Undefined => FieldChange<string?>.Unchanged,
         JsonValueKind.Null => new(true, null),
-        JsonValueKind.String when Text(value) is { } name => new(true, errors.Label("name", name, required: false)),
+        JsonValueKind.String when JsonText.Of(value) is { } name => new(true, errors.Label("name", name, required: false)),
         _ => Refused<string?>(errors, "name", "name must be a string, or null for no name."),
     };
 
@@ -202,22 +203,9 @@ internal static class CredentialInput
     {
         JsonValueKind.Undefined => FieldChange<string?>.Unchanged,
         JsonValueKind.Null => new(true, null),
-        JsonValueKind.String when Text(value) is { } url => new(true, BaseUrl(errors, url)),
+        JsonValueKind.String when JsonText.Of(value) is { } url => new(true, BaseUrl(errors, url)),
         _ => Refused<string?>(errors, "baseUrl", "baseUrl must be a string, or null for the provider's default."),
     };
-
-    // A JSON string with an unpaired surrogate escape (\ud800) has no .NET string: refused like a wrong type.
-    private static string? Text(JsonElement value)
-    {
-        try
-        {
-            return value.GetString();
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-    }
 
     private static FieldChange<T> Refused<T>(FieldErrors errors, string field, string message)
     {

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Xares.Broker.Credentials;
+using Xares.Broker.Api;
 using Xares.Broker.Credentials.Matching;
+using Xares.Broker.Credentials;
 
 namespace Xares.Broker.Minted;
 
@@ -50,7 +51,7 @@ internal static partial class GitHubAppValidation
         var text = value.ValueKind switch
         {
             JsonValueKind.Number when value.TryGetInt64(out var number) && number > 0 => number.ToString(CultureInfo.InvariantCulture),
-            JsonValueKind.String => value.GetString(),
+            JsonValueKind.String => JsonText.Of(value),
             _ => null,
         };
         if (text is null || !AppIdPattern().IsMatch(text))
@@ -117,18 +118,18 @@ internal static partial class GitHubAppValidation
         {
             var field = $"installations[{index++}]";
             if (item.ValueKind != JsonValueKind.Object
-                || !item.TryGetProperty("owner", out var owner) || owner.ValueKind != JsonValueKind.String || !OwnerPattern().IsMatch(owner.GetString()!)
+                || !item.TryGetProperty("owner", out var ownerMember) || JsonText.Of(ownerMember) is not { } owner || !OwnerPattern().IsMatch(owner)
                 || !item.TryGetProperty("installationId", out var id) || !id.TryGetInt64(out var installationId) || installationId <= 0)
             {
                 errors.Add(field, "each installation is {owner: \"account login\", installationId: a positive number}.");
                 continue;
             }
-            if (list.Any(i => string.Equals(i.Owner, owner.GetString(), StringComparison.OrdinalIgnoreCase)))
+            if (list.Any(i => string.Equals(i.Owner, owner, StringComparison.OrdinalIgnoreCase)))
             {
                 errors.Add(field, "each owner may be named once.");
                 continue;
             }
-            list.Add(new GitHubAppInstallation(owner.GetString()!, installationId));
+            list.Add(new GitHubAppInstallation(owner, installationId));
         }
         return list;
     }

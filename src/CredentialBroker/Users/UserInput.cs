@@ -63,21 +63,21 @@ internal static class UserInput
         var name = body.Name.ValueKind switch
         {
             JsonValueKind.Undefined => current.Name,
-            JsonValueKind.String => errors.Label("name", body.Name.GetString(), required: true),
+            JsonValueKind.String when JsonText.Of(body.Name) is { } text => errors.Label("name", text, required: true),
             _ => Refuse(errors, "name", "name must be a string; a user always has one, so it cannot be removed with null."),
         };
         var email = body.Email.ValueKind switch
         {
             JsonValueKind.Undefined => current.Email,
             JsonValueKind.Null => null,
-            JsonValueKind.String => Email(errors, body.Email.GetString()),
+            JsonValueKind.String when JsonText.Of(body.Email) is { } text => Email(errors, text),
             _ => Refuse(errors, "email", "email must be a string, or null to remove it."),
         };
         var subject = body.OidcSubject.ValueKind switch
         {
             JsonValueKind.Undefined => current.OidcSubject,
             JsonValueKind.Null => null,
-            JsonValueKind.String => Subject(errors, body.OidcSubject.GetString()),
+            JsonValueKind.String when JsonText.Of(body.OidcSubject) is { } text => Subject(errors, text),
             _ => Refuse(errors, "oidcSubject", "oidcSubject must be a string, or null to remove it."),
         };
         errors.ThrowIfAny();

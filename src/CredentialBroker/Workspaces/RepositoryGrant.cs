@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Xares.Broker.Api;
 using Xares.Broker.Credentials;
 using Xares.GitTargets;
 
@@ -112,7 +113,7 @@ internal sealed partial record RepositoryGrant(string Host, string Name, string 
     }
 
     private static string? Member(JsonElement item, string name) =>
-        item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        item.TryGetProperty(name, out var value) ? JsonText.Of(value) : null;
 
     // GitHub's owner and repository names; "." and ".." are not names.
     [GeneratedRegex("^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,100}$")]

@@ -44,8 +44,8 @@ internal static class WorkspaceInput
         {
             case JsonValueKind.Undefined:
                 break;
-            case JsonValueKind.String:
-                name = Name(errors, body.Name.GetString());
+            case JsonValueKind.String when JsonText.Of(body.Name) is { } text:
+                name = Name(errors, text);
                 break;
             default:
                 errors.Add("name", "name must be a string; a workspace always has one, so it cannot be removed with null.");
@@ -78,8 +78,8 @@ internal static class WorkspaceInput
                 return (false, null);
             case JsonValueKind.Null:
                 return (true, null);
-            case JsonValueKind.Array when member.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String):
-                var hosts = member.EnumerateArray().Select(e => e.GetString()!).ToList();
+            case JsonValueKind.Array when member.EnumerateArray().All(e => JsonText.Of(e) is not null):
+                var hosts = member.EnumerateArray().Select(e => JsonText.Of(e)!).ToList();
                 AllowedHosts(errors, hosts);
                 return (true, hosts);
             default:

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Xares.Broker.Tests.Credentials;
 
 namespace Xares.Broker.Tests.Minted;
 
@@ -23,6 +24,23 @@ public sealed class GitHubAppEndpointsTests : MintedTestHost
         Assert.Single(errors.EnumerateObject());
         Assert.Equal(0, Count("github_apps"));
         Assert.Empty(await AuditAsync("github_app.register"));
+    }
+
+    [Fact]
+    public async Task Register_UnpairedSurrogatesInAppIdAndOwner_400NamingThemAndNothingStored()
+    {
+        // Escapes with no UTF-16 text behind them: refused as not being strings, not a 500.
+        var json = $$"""
+            {"name":"acme","appId":"\ud800","privateKey":{{JsonSerializer.Serialize(AppKey.ExportRSAPrivateKeyPem())}},"apiUrl":"{{GitHub.Origin}}",
+             "gitUrl":"https://{{GitHost}}","installations":[{"owner":"\udc00","installationId":1}]}
+            """;
+
+        var problem = await (await Host.Admin.SendRawAsync(HttpMethod.Post, "/api/v1/github-apps", json)).ProblemAsync(400, "validation");
+
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("appId", out _), problem.ToString());
+        Assert.True(errors.TryGetProperty("installations[0]", out _), problem.ToString());
+        Assert.Equal(0, Count("github_apps"));
     }
 
     [Fact]

@@ -85,6 +85,9 @@ public sealed class UserSubjectEndpointsTests
     [InlineData("{\"name\":null}")]
     [InlineData("{\"email\":\"no-address\"}")]
     [InlineData("{\"oidcSubjects\":\"x\"}")]
+    [InlineData("{\"name\":\"\\ud800\"}")]
+    [InlineData("{\"email\":\"a\\ud800@example.test\"}")]
+    [InlineData("{\"oidcSubject\":\"\\udc00\"}")]
     public async Task Patch_InvalidBody_Returns400(string json)
     {
         await using var host = await BrokerTestHost.StartAsync();
