@@ -207,38 +207,14 @@ public sealed class WebUiConnectionsTests(WebUiFixture ui) : IClassFixture<WebUi
         }
     }
 
-    /// <summary>Clicks "Connect" and returns the provider's authorize URL the broker redirected to, without the browser going there.</summary>
+    /// <summary>Opens Connections and starts the grant; the provider's authorize URL, the browser not sent there.</summary>
     private async Task<string> StartGrantAsync(IPage page)
     {
-        string? authorize = null;
-        var connect = new System.Text.RegularExpressions.Regex(@"/ui/connections\?handler=Connect$");
-        await page.RouteAsync(connect, async route =>
-        {
-            var answer = await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
-            authorize = answer.Headers.GetValueOrDefault("location");
-            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html", Body = "<h1>stopped</h1>" });
-        });
         await page.GotoAsync("/ui/connections");
-        await page.ClickAsync($"button:text('Connect {Provider}')");
-        Assert.True(await Poll.UntilAsync(() => Task.FromResult(authorize is not null), TimeSpan.FromSeconds(30)), "Connect did not redirect to the provider");
-        await page.UnrouteAsync(connect);
-        return authorize!;
+        return await ConnectGrant.StartAsync(page, Provider);
     }
 
-    /// <summary>Follows the provider's redirects with the context's cookies (the person is signed in there) up to the broker's callback URL, not requesting it.</summary>
-    private async Task<string> CallbackOfAsync(IBrowserContext context, string authorize)
-    {
-        var url = authorize;
-        for (var hop = 0; hop < 8 && !url.StartsWith(ui.Broker.RestUrl + "/ui/connections/callback", StringComparison.Ordinal); hop++)
-        {
-            var answer = await context.APIRequest.GetAsync(url, new APIRequestContextOptions { MaxRedirects = 0 });
-            var location = answer.Headers.GetValueOrDefault("location");
-            Assert.True(location is not null, $"the provider answered {answer.Status} at {url} without a redirect");
-            url = new Uri(new Uri(url), location).AbsoluteUri;
-        }
-        Assert.StartsWith(ui.Broker.RestUrl + "/ui/connections/callback?", url, StringComparison.Ordinal);
-        return url;
-    }
+    private Task<string> CallbackOfAsync(IBrowserContext context, string authorize) => ConnectGrant.CallbackOfAsync(context, authorize, ui.Broker.RestUrl);
 
     private async Task<List<string>> ConnectionIdsAsync(string userId) =>
         AdminClient.ItemsOf(await ui.Admin.SendAsync(HttpMethod.Get, $"api/v1/users/{userId}/connections")).Select(AdminClient.IdOf).Order(StringComparer.Ordinal).ToList();

@@ -78,8 +78,9 @@ public sealed class WebUiReplicaTests(WebUiReplicaFixture replicas) : IClassFixt
 
         // Connect on A; the provider (alice is signed in there) approves and answers to A's callback URL,
         // which the load balancer would have sent to B: the browser opens it on B.
-        var authorize = await StartGrantAsync(page, "sso-replicas");
-        var callbackOnA = await CallbackOfAsync(context, authorize);
+        var authorize = await ConnectGrant.StartAsync(page, "sso-replicas");
+        var callbackOnA = await ConnectGrant.CallbackOfAsync(context, authorize, replicas.A.RestUrl);
+        Assert.Contains("code=", callbackOnA, StringComparison.Ordinal);
         var callbackOnB = replicas.B.RestUrl + callbackOnA[replicas.A.RestUrl.Length..];
         await page.GotoAsync(callbackOnB);
         await UiChecks.ArriveAsync(page, "/ui/connections");
@@ -99,39 +100,5 @@ public sealed class WebUiReplicaTests(WebUiReplicaFixture replicas) : IClassFixt
         }
         Assert.Single(await admin.QueryAuditAsync(action: "connection.connect"), r => r.GetProperty("outcome").GetString() == "success");
         await context.CloseAsync();
-    }
-
-    /// <summary>Clicks "Connect" and returns the provider's authorize URL the broker redirected to, without the browser going there.</summary>
-    private static async Task<string> StartGrantAsync(IPage page, string provider)
-    {
-        string? authorize = null;
-        var connect = new System.Text.RegularExpressions.Regex(@"/ui/connections\?handler=Connect$");
-        await page.RouteAsync(connect, async route =>
-        {
-            var answer = await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
-            authorize = answer.Headers.GetValueOrDefault("location");
-            await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "text/html", Body = "<h1>stopped</h1>" });
-        });
-        await page.ClickAsync($"button:text('Connect {provider}')");
-        Assert.True(await Poll.UntilAsync(() => Task.FromResult(authorize is not null), TimeSpan.FromSeconds(30)), "Connect did not redirect to the provider");
-        await page.UnrouteAsync(connect);
-        return authorize!;
-    }
-
-    /// <summary>Follows the provider's redirects with the context's cookies up to A's callback URL, not requesting it.</summary>
-    private async Task<string> CallbackOfAsync(IBrowserContext context, string authorize)
-    {
-        var callback = replicas.A.RestUrl + "/ui/connections/callback?";
-        var url = authorize;
-        for (var hop = 0; hop < 8 && !url.StartsWith(callback, StringComparison.Ordinal); hop++)
-        {
-            var answer = await context.APIRequest.GetAsync(url, new APIRequestContextOptions { MaxRedirects = 0 });
-            var location = answer.Headers.GetValueOrDefault("location");
-            Assert.True(location is not null, $"the provider answered {answer.Status} at {url} without a redirect");
-            url = new Uri(new Uri(url), location).AbsoluteUri;
-        }
-        Assert.StartsWith(callback, url, StringComparison.Ordinal);
-        Assert.Contains("code=", url, StringComparison.Ordinal);
-        return url;
     }
 }
